@@ -1,0 +1,146 @@
+# ngx_http_webauthn_module
+#
+#   make           build build/ngx_http_webauthn_module.so against Debian's nginx
+#   make run       Redis + nginx with conf/webauthn.conf on http://localhost:8080
+#   make stop      stop what "make run" started
+#   make test      every test suite (installs what it needs first)
+#   make bench     the benchmark (prints figures, sets no pass/fail)
+#
+# Every target installs its own Debian packages (apt-get, as root) when they
+# are missing, so a fresh Debian 12 machine needs nothing else.
+
+SHELL        := /bin/bash
+TOP          := $(CURDIR)
+BUILD        := $(TOP)/build
+NGX_SRC      ?= /usr/share/nginx/src
+NGINX        ?= /usr/sbin/nginx
+MODULE       := $(BUILD)/ngx_http_webauthn_module.so
+PY           := /usr/bin/python3
+
+CC           ?= cc
+CORE_CFLAGS  := -std=c99 -D_POSIX_C_SOURCE=200809L -g -O2 -Wall -Wextra \
+                -Wpointer-arith -Wshadow -Wno-unused-parameter -Werror \
+                -fstack-protector-strong -D_FORTIFY_SOURCE=2
+CORE_LIBS    := -lcbor -ljansson -lcrypto
+CORE_SRCS    := $(addprefix src/,wa_err.c wa_b64.c wa_json.c wa_cbor.c \
+                wa_evp.c wa_challenge.c wa_verify.c)
+CORE_HDRS    := src/wa_core.h src/wa_internal.h
+GLUE_SRCS    := ngx_http_webauthn_module.c $(wildcard src/ngx_http_webauthn*.c)
+GLUE_HDRS    := $(wildcard src/ngx_http_webauthn*.h)
+
+DEB_BUILD    := build-essential nginx-core nginx-dev libssl-dev libcbor-dev \
+                libjansson-dev libhiredis-dev
+DEB_RUN      := nginx-core redis-server redis-tools python3-cryptography curl
+DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl libtext-diff-perl \
+                liburi-perl libwww-perl libjson-pp-perl python3-fido2
+DEB_BENCH    := $(DEB_RUN) wrk nodejs npm openssl
+
+.PHONY: all module deps-build deps-run deps-test deps-bench run stop test \
+        test-unit test-vectors test-nginx test-valgrind bench fuzz clean
+
+all: module
+
+# -- packages ---------------------------------------------------------------
+
+define apt_install
+	@missing=""; for p in $(1); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	    $$sudo apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+	        --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+endef
+
+deps-build:
+	$(call apt_install,$(DEB_BUILD))
+
+deps-run:
+	$(call apt_install,$(DEB_RUN))
+
+deps-test:
+	$(call apt_install,$(DEB_BUILD) $(DEB_TEST))
+
+deps-bench:
+	$(call apt_install,$(DEB_BUILD) $(DEB_BENCH))
+
+# -- the module -------------------------------------------------------------
+
+# configure once per change of "config"; "make modules" is incremental
+$(BUILD)/nginx/objs/Makefile: config | deps-build
+	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -r $(NGX_SRC) $(BUILD)/nginx
+	cd $(BUILD)/nginx && source ./conf_flags && ./configure \
+	    "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt="-g -O2 -fstack-protector-strong -Wformat \
+	        -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2" \
+	    --with-ld-opt="-Wl,-z,relro -Wl,-z,now -fPIC" \
+	    --add-dynamic-module=$(TOP) > $(BUILD)/configure.log 2>&1 \
+	    || { tail -30 $(BUILD)/configure.log; exit 1; }
+
+$(MODULE): $(BUILD)/nginx/objs/Makefile $(CORE_SRCS) $(CORE_HDRS) \
+           $(GLUE_SRCS) $(GLUE_HDRS)
+	$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
+	cp $(BUILD)/nginx/objs/ngx_http_webauthn_module.so $@
+
+module: deps-build $(MODULE)
+
+# -- run --------------------------------------------------------------------
+
+run: module deps-run
+	@tools/run.sh start
+
+stop:
+	@tools/run.sh stop
+
+# -- tests ------------------------------------------------------------------
+
+UNIT_BIN := $(BUILD)/unit/test_core
+
+$(UNIT_BIN): $(CORE_SRCS) $(CORE_HDRS) t/unit/test_core.c t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(CORE_CFLAGS) -Isrc -It/unit -o $@ t/unit/test_core.c \
+	    $(CORE_SRCS) $(CORE_LIBS)
+
+$(BUILD)/unit/test_vectors: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_vectors.c \
+                            t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(CORE_CFLAGS) -Isrc -It/unit -o $@ t/unit/test_vectors.c \
+	    $(CORE_SRCS) $(CORE_LIBS)
+
+test-unit: deps-test $(UNIT_BIN)
+	$(UNIT_BIN)
+
+test-vectors: deps-test $(BUILD)/unit/test_vectors
+	$(BUILD)/unit/test_vectors $(TOP)/../shared/testdata/webauthn
+
+# the project's own Test::Nginx-compatible harness is put on the include
+# path only when a real Test::Nginx::Socket is not already there
+TEST_NGINX_INC = $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
+                   || echo "-I $(TOP)/t/harness")
+PROVE_ENV = TEST_NGINX_BINARY=$(NGINX) \
+            TEST_NGINX_LOAD_MODULES=$(MODULE) \
+            PATH=/usr/sbin:$$PATH
+
+test-nginx: module deps-test
+	$(PROVE_ENV) prove $(TEST_NGINX_INC) -r t/
+
+test-valgrind: module deps-test
+	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(TEST_NGINX_INC) \
+	    t/002-assert.t t/004-store.t
+
+test: deps-test module test-unit test-vectors test-nginx test-valgrind
+
+# -- bench, fuzz ------------------------------------------------------------
+
+bench: module deps-bench
+	bench/run.sh
+
+fuzz:
+	$(MAKE) -C fuzz
+
+clean:
+	rm -rf $(BUILD) t/servroot*

@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""
+Prints bench/run.sh's results as markdown tables.
+
+usage: report.py RUN_DIR MODE...   (reads RUN_DIR/MODE.row, speed.kv)
+"""
+
+import os
+import platform
+import subprocess
+import sys
+
+LABEL = {
+    "ceiling": "plain nginx proxy (ceiling)",
+    "ceiling-static": "plain nginx, empty_gif, no proxy",
+    "es256-static": "module, ES256, empty_gif, no proxy",
+    "es256": "module, ES256",
+    "es256-counter": "module, ES256, counter stored",
+    "es256-nocache": "module, ES256, key cache off",
+    "rs256": "module, RS256",
+    "eddsa": "module, EdDSA",
+    "peer-es256": "peer (auth_request + Node), ES256",
+    "peer-rs256": "peer (auth_request + Node), RS256",
+    "peer-eddsa": "peer (auth_request + Node), EdDSA",
+}
+
+NOT_YET = [
+    "session tokens",
+    "SigV4 off, 1 KB body", "SigV4 on, 1 KB body",
+    "SigV4 off, 1 MB body", "SigV4 on, 1 MB body",
+]
+
+
+def read_kv(path):
+    kv = {}
+    if not os.path.exists(path):
+        return kv
+    with open(path) as f:
+        for line in f:
+            for part in line.split():
+                if "=" in part:
+                    k, v = part.split("=", 1)
+                    kv.setdefault(k, v)
+            if line.startswith("redis_cmds="):
+                kv["redis_cmds"] = line.strip().split("=", 1)[1]
+    return kv
+
+
+def num(kv, k, default=0.0):
+    try:
+        return float(kv.get(k, default))
+    except ValueError:
+        return default
+
+
+def cmds(kv):
+    out = {}
+    for part in kv.get("redis_cmds", "").split():
+        k, _, v = part.rpartition("=")
+        if k:
+            out[k] = int(v)
+    return out
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+    except Exception:
+        return "?"
+
+
+def main():
+    run, modes = sys.argv[1], sys.argv[2:]
+    speed = read_kv(os.path.join(run, "speed.kv"))
+    p256 = num(speed, "speed_p256_verify")
+    algspeed = {"es256": p256, "eddsa": num(speed, "speed_ed25519_verify"),
+                "rs256": num(speed, "speed_rsa2048_verify")}
+    rows = {m: read_kv(os.path.join(run, m + ".row")) for m in modes}
+
+    cpu = sh("lscpu | sed -n 's/^Model name: *//p' | head -1")
+    print("### Setup\n")
+    print("- machine: %s, %s cores, %s; %s" % (
+        cpu, os.cpu_count(), sh("uname -r"), sh("nginx -v 2>&1")))
+    anyrow = next((r for r in rows.values() if "workers" in r), {})
+    print("- nginx under test: worker_processes %s; upstream: a second "
+          "nginx (1 worker, `return 200`), keepalive 64; Redis 127.0.0.1 "
+          "(%s)" % (anyrow.get("workers", os.environ.get("BENCH_WORKERS",
+                                                          "2")),
+                    sh("redis-server --version | cut -d' ' -f3")))
+    print("- load: wrk -t%s -c%s -d%ss, each request a fresh assertion "
+          "from a pre-made pool; everything (wrk, nginx, upstream, Redis, "
+          "Node) shares the %s cores" % (
+              os.environ.get("BENCH_THREADS", "2"),
+              os.environ.get("BENCH_CONNECTIONS", "32"),
+              os.environ.get("BENCH_DURATION", "10"), os.cpu_count()))
+    print("- openssl speed (%s), one core: ECDSA P-256 verify %.0f/s "
+          "(sign %.0f/s), Ed25519 verify %.0f/s, RSA-2048 verify %.0f/s"
+          % (sh("openssl version | cut -d' ' -f1,2"), p256,
+             num(speed, "speed_p256_sign"), algspeed["eddsa"],
+             algspeed["rs256"]))
+    print()
+
+    print("### Throughput, latency, CPU\n")
+    print("| setup | req/s | p50 ms | p99 ms | non-2xx / errors | window s "
+          "| nginx CPU µs/req | verifier CPU µs/req | Redis CPU µs/req "
+          "| req per worker-CPU-s | of P-256 verify/core | of own alg "
+          "verify/core |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for m in modes:
+        r = rows[m]
+        label = LABEL.get(m, m)
+        if "na" in r or "requests" not in r:
+            print("| %s | n/a (%s) |||||||||||" % (
+                label, r.get("na", "no result")))
+            continue
+        req = num(r, "requests")
+        sreq = max(num(r, "server_requests"), 1)
+        errs = int(num(r, "non2xx") + num(r, "sock_errors")
+                   + num(r, "timeouts"))
+        ngx_us = num(r, "cpu_nginx_ns") / sreq / 1000
+        ver_us = num(r, "cpu_verifier_ns") / sreq / 1000
+        red_us = num(r, "cpu_redis_ns") / sreq / 1000
+        # requests per second of worker CPU (nginx workers, plus the Node
+        # workers for the peer): the per-core rate, independent of what
+        # else shares the cores
+        per_core = 1e6 / (ngx_us + ver_us) if ngx_us + ver_us > 0 else 0
+        alg = m.replace("peer-", "").split("-")[0]
+        frac = "-"
+        own = "-"
+        if not m.startswith("ceiling") and p256:
+            frac = "%.0f%%" % (100 * per_core / p256)
+            if algspeed.get(alg):
+                own = "%.0f%%" % (100 * per_core / algspeed[alg])
+        err = "%d" % errs
+        if num(r, "exhausted_threads"):
+            err += " (pool used up: window shortened)"
+        if errs:
+            err = "**%s**" % err
+        print("| %s | %.0f | %.2f | %.2f | %s | %.1f | %.1f | %s | %.1f "
+              "| %.0f | %s | %s |" % (
+                  label, num(r, "rps"), num(r, "p50_us") / 1000,
+                  num(r, "p99_us") / 1000, err, num(r, "window"), ngx_us,
+                  "%.1f" % ver_us if r.get("kind") == "peer" else "-",
+                  red_us, per_core, frac, own))
+    for n in NOT_YET:
+        print("| %s | n/a (not implemented) |||||||||||" % n)
+    print()
+
+    print("### Redis and memory\n")
+    print("Round trips per request are counted at Redis: its read() calls "
+          "(/proc/PID/io syscr) during a %s-request sample at one "
+          "connection, where nothing else is in flight; commands the client "
+          "sent come from MONITOR in that sample (those run inside a script "
+          "are shown apart). Under load, concurrent requests' commands share "
+          "reads when they go over one connection (the Node peer), so the "
+          "reads per request under load can be lower.\n" %
+          os.environ.get("BENCH_SAMPLE", "300"))
+    print("| setup | Redis commands/req under load (INFO commandstats, "
+          "scripted ones included) | round trips/req | client commands per "
+          "round trip | Redis reads/req under load | worker RSS before → "
+          "after (MB, all workers) |")
+    print("|---|---|---:|---:|---:|---|")
+    for m in modes:
+        r = rows[m]
+        label = LABEL.get(m, m)
+        if "na" in r or "requests" not in r:
+            print("| %s | n/a ||||||" % label)
+            continue
+        sreq = max(num(r, "server_requests"), 1)
+        c = cmds(r)
+        total = sum(c.values())
+        detail = ", ".join("%s %.2f" % (k, v / sreq) for k, v in
+                           sorted(c.items(), key=lambda x: -x[1]))
+        cmd_s = "%.2f (%s)" % (total / sreq, detail) if total else "0"
+        reads = "%.2f" % (num(r, "redis_reads") / sreq) if total else "0"
+        s_req = num(r, "sample_requests")
+        s_top = num(r, "sample_top")
+        s_rt = num(r, "sample_syscr")
+        rt = ppl = "-"
+        if s_req and s_rt:
+            rt = "%.2f" % (s_rt / s_req)
+            ppl = "%.2f (sends %.2f, scripts run %.2f cmds/req)" % (
+                s_top / s_rt, s_top / s_req, num(r, "sample_nested") / s_req)
+        elif not total:
+            rt = "0"
+        print("| %s | %s | %s | %s | %s | %.1f → %.1f |" % (
+            label, cmd_s, rt, ppl, reads,
+            num(r, "rss0_kb") / 1024, num(r, "rss1_kb") / 1024))
+    print()
+
+    es, peer = rows.get("es256", {}), rows.get("peer-es256", {})
+    if num(es, "rps") and num(peer, "rps"):
+        print("ES256: module %.0f req/s vs peer %.0f req/s: %.1fx" % (
+            num(es, "rps"), num(peer, "rps"),
+            num(es, "rps") / num(peer, "rps")))
+    ceil = rows.get("ceiling", {})
+    if num(es, "rps") and num(ceil, "rps"):
+        ngx_es = num(es, "cpu_nginx_ns") / max(num(es, "server_requests"), 1)
+        ngx_c = num(ceil, "cpu_nginx_ns") / max(num(ceil, "server_requests"),
+                                                1)
+        add = (ngx_es - ngx_c) / 1000
+        print("ES256: the module adds %.1f µs of worker CPU per request to "
+              "the proxy's %.1f µs; one P-256 verify costs %.1f µs "
+              "(openssl speed), so the module's own work runs at %.0f%% of "
+              "the verify rate" % (add, ngx_c / 1000, 1e6 / p256 if p256
+                                   else 0,
+                                   100 * (1e6 / p256) / add if add > 0
+                                   and p256 else 0))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,533 @@
+#!/bin/bash
+#
+# make bench: throughput, latency and cost per request of the WebAuthn
+# module against plain nginx (the ceiling) and a peer (nginx auth_request
+# to a Node.js verifier on @simplewebauthn/server), on loopback, with wrk.
+# Prints tables; sets no pass/fail (exit status 0 unless the harness itself
+# breaks).  See bench/README.md.
+#
+# environment (defaults in brackets):
+#   BENCH_DURATION=10     seconds per measured run (wrk -d)
+#   BENCH_WORKERS=2       nginx worker_processes, and the peer's Node workers
+#   BENCH_THREADS=2       wrk threads
+#   BENCH_CONNECTIONS=32  wrk connections
+#   BENCH_RATE=15000      expected top rate (req/s) used to size the pools:
+#                         pool = rate * duration * 1.2 (+ for the peer: its
+#                         own BENCH_PEER_RATE=3000); a run that uses up its
+#                         pool stops early and the table shows its shorter
+#                         window (never a reused assertion)
+#   BENCH_MODES="ceiling ceiling-static es256 es256-static es256-counter
+#                es256-nocache rs256 eddsa peer-es256 peer-rs256 peer-eddsa"
+#                (-static: the location answers with empty_gif instead of
+#                proxying, to isolate the module's own cost)
+#   BENCH_SPEED_SECONDS=2 openssl speed -seconds
+#   BENCH_PERF=1          perf record the workers during BENCH_PERF_MODES
+#                         ("es256-static ceiling-static"); reports in logs/
+#   BENCH_SOAK=1          the soak: BENCH_SOAK_REQUESTS (1000000) ES256
+#                         requests against one nginx, RSS every step
+
+set -u -o pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$TOP/bench
+RUN=$TOP/build/bench
+MODULE=${MODULE:-$TOP/build/ngx_http_webauthn_module.so}
+NGINX=${NGINX:-/usr/sbin/nginx}
+PY=/usr/bin/python3
+
+D=${BENCH_DURATION:-10}
+WORKERS=${BENCH_WORKERS:-2}
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNECTIONS:-32}
+RATE=${BENCH_RATE:-15000}
+PEER_RATE=${BENCH_PEER_RATE:-3000}
+SPEED_S=${BENCH_SPEED_SECONDS:-2}
+MODES=${BENCH_MODES:-ceiling ceiling-static es256 es256-static es256-counter \
+es256-nocache rs256 eddsa peer-es256 peer-rs256 peer-eddsa}
+SOAK=${BENCH_SOAK:-0}
+SOAK_N=${BENCH_SOAK_REQUESTS:-1000000}
+
+P_NGX=18080         # nginx under test
+P_UP=18081          # the upstream (a second nginx, 1 worker)
+P_PEER=18090        # the Node peer
+P_REDIS=18379
+SAMPLE=300          # requests of the MONITOR sample
+RP_ID=bench.example
+ORIGIN=https://bench.example
+
+PIDS_STARTED=()     # processes this script started (stopped on exit)
+
+log() { echo "bench: $*" >&2; }
+
+# -- process bookkeeping ------------------------------------------------------
+
+stop_pid() {        # pid [signal]
+    local pid=$1 sig=${2:-TERM} i
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -"$sig" "$pid" 2>/dev/null
+    for i in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+}
+
+stop_nginx() {      # prefix dir
+    local pidf=$1/nginx.pid
+    [ -f "$pidf" ] || return 0
+    stop_pid "$(cat "$pidf")" QUIT
+    rm -f "$pidf"
+}
+
+cleanup() {
+    local p
+    stop_nginx "$RUN/ngx"
+    stop_nginx "$RUN/up"
+    for p in "${PIDS_STARTED[@]}"; do
+        stop_pid "$p"
+    done
+    PIDS_STARTED=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_port() {       # port
+    local i
+    for i in $(seq 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    log "nothing listens on 127.0.0.1:$1"
+    return 1
+}
+
+workers_of() {      # master pid -> worker pids
+    pgrep -P "$1" 2>/dev/null | tr '\n' ' '
+}
+
+cpu_ns() {          # pids... -> on-CPU ns summed (schedstat)
+    local p s=0 v
+    for p in "$@"; do
+        v=$(cut -d' ' -f1 "/proc/$p/schedstat" 2>/dev/null) || continue
+        s=$((s + v))
+    done
+    echo $s
+}
+
+threads_cpu_ns() {  # pids... -> on-CPU ns of all their threads
+    local p t s=0 v
+    for p in "$@"; do
+        for t in /proc/"$p"/task/*/schedstat; do
+            v=$(cut -d' ' -f1 "$t" 2>/dev/null) || continue
+            s=$((s + v))
+        done
+    done
+    echo $s
+}
+
+rss_kb() {          # pids... -> VmRSS summed, kB
+    local p s=0 v
+    for p in "$@"; do
+        v=$(awk '/^VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null)
+        s=$((s + ${v:-0}))
+    done
+    echo $s
+}
+
+rcli() { redis-cli -p $P_REDIS "$@"; }
+
+redis_syscr() { awk '/^syscr/{print $2}' "/proc/$REDIS_PID/io"; }
+
+# -- setup --------------------------------------------------------------------
+
+rm -rf "$RUN" && mkdir -p "$RUN"/{ngx,up,pool,logs} || exit 1
+head -c 32 /dev/urandom > "$RUN/secret"
+
+have_module=0
+if [ -f "$MODULE" ]; then
+    have_module=1
+else
+    log "no $MODULE: module rows print as n/a"
+fi
+
+start_redis() {
+    redis-server --bind 127.0.0.1 --port $P_REDIS --save "" \
+        --appendonly no --daemonize no --logfile "$RUN/logs/redis.log" \
+        --dir "$RUN" &
+    REDIS_PID=$!
+    PIDS_STARTED+=("$REDIS_PID")
+    wait_port $P_REDIS
+}
+
+start_upstream() {
+    cat > "$RUN/up/nginx.conf" <<EOF
+worker_processes 1;
+pid $RUN/up/nginx.pid;
+error_log $RUN/up/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$P_UP reuseport backlog=4096;
+        keepalive_requests 1000000;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOF
+    mkdir -p "$RUN/up/logs"
+    "$NGINX" -p "$RUN/up" -c "$RUN/up/nginx.conf" -e "$RUN/up/error.log" \
+        || return 1
+    wait_port $P_UP
+    UP_PID=$(cat "$RUN/up/nginx.pid")
+}
+
+start_peer() {
+    local dir=$TOP/build/bench-peer
+    mkdir -p "$dir"
+    cp "$BENCH/peer/package.json" "$BENCH/peer/server.js" "$dir/"
+    if [ ! -d "$dir/node_modules/@simplewebauthn/server" ] \
+       || [ "$BENCH/peer/package.json" -nt "$dir/node_modules" ]; then
+        log "npm install (peer) into $dir"
+        (cd "$dir" && timeout 300 npm install --no-audit --no-fund \
+            --loglevel=error >"$RUN/logs/npm.log" 2>&1) \
+            || { log "npm install failed: $RUN/logs/npm.log"; return 1; }
+    fi
+    PEER_PORT=$P_PEER PEER_WORKERS=$WORKERS REDIS_PORT=$P_REDIS \
+    SECRET_FILE="$RUN/secret" RP_ID=$RP_ID ORIGIN=$ORIGIN \
+        node "$dir/server.js" >"$RUN/logs/peer.log" 2>&1 &
+    PEER_PID=$!
+    PIDS_STARTED+=("$PEER_PID")
+    wait_port $P_PEER
+}
+
+# nginx under test: kind = ceiling | module | module-nocache | peer
+write_nginx_conf() {
+    local kind=$1 loc extra="" load=""
+    case $kind in
+    ceiling)
+        loc="proxy_pass http://backend;" ;;
+    ceiling-static)
+        loc="empty_gif;" ;;
+    module|module-nocache|module-static)
+        load="load_module $MODULE;"
+        local cache="webauthn_key_cache zone=webauthn_bench:16m valid=10m;"
+        [ "$kind" = module-nocache ] && cache="webauthn_key_cache off;"
+        extra="
+    webauthn_redis 127.0.0.1:$P_REDIS keepalive=64;
+    webauthn_challenge_secret $RUN/secret;
+    webauthn_challenge_timeout 2h;
+    $cache"
+        loc="webauthn_rp_id $RP_ID;
+            webauthn_origin $ORIGIN;
+            auth_webauthn \"bench\";
+            proxy_pass http://backend;"
+        [ "$kind" = module-static ] && loc=${loc/proxy_pass http:\/\/backend;/empty_gif;}
+        ;;
+    peer)
+        extra="
+    upstream peer { server 127.0.0.1:$P_PEER; keepalive 64; }"
+        loc="auth_request /_auth;
+            proxy_set_header Authorization \"\";
+            proxy_pass http://backend;"
+        ;;
+    esac
+    cat > "$RUN/ngx/nginx.conf" <<EOF
+$load
+worker_processes $WORKERS;
+pid $RUN/ngx/nginx.pid;
+error_log $RUN/ngx/error.log error;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    upstream backend { server 127.0.0.1:$P_UP; keepalive 64; }
+    $extra
+    server {
+        listen 127.0.0.1:$P_NGX backlog=4096;
+        keepalive_requests 1000000;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        location = /__bench_drain { return 204; }
+        location = /__bench_status { stub_status; }
+        location = /_auth {
+            internal;
+            proxy_pass http://peer;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+        }
+        location / {
+            $loc
+        }
+    }
+}
+EOF
+    [ "$kind" = peer ] || sed -i '/location = \/_auth/,/^        }/d' \
+        "$RUN/ngx/nginx.conf"
+}
+
+start_nginx() {     # kind
+    write_nginx_conf "$1"
+    mkdir -p "$RUN/ngx/logs"
+    "$NGINX" -p "$RUN/ngx" -c "$RUN/ngx/nginx.conf" -e "$RUN/ngx/error.log" \
+        2>"$RUN/logs/nginx-start.log" \
+        || { log "nginx ($1) did not start:"; cat "$RUN/logs/nginx-start.log" >&2;
+             return 1; }
+    wait_port $P_NGX || return 1
+    NGX_PID=$(cat "$RUN/ngx/nginx.pid")
+    local i
+    for i in $(seq 50); do
+        NGX_WORKERS=$(workers_of "$NGX_PID")
+        [ "$(echo $NGX_WORKERS | wc -w)" -ge "$WORKERS" ] && break
+        sleep 0.1
+    done
+}
+
+ngx_requests() {    # stub_status "requests" (this query included)
+    curl -s "http://127.0.0.1:$P_NGX/__bench_status" | awk 'NR==3{print $3}'
+}
+
+# -- the pools ----------------------------------------------------------------
+
+# make_pool name alg counter count creds
+make_pool() {
+    local name=$1 alg=$2 counter=$3 count=$4 creds=$5
+    $PY "$BENCH/genpool.py" --alg "$alg" --counter "$counter" \
+        --count "$count" --creds "$creds" --threads "$THREADS" \
+        --sample $SAMPLE --secret-file "$RUN/secret" --rp-id $RP_ID \
+        --origin $ORIGIN --ttl 7200 --out "$RUN/pool/$name" \
+        --redis-out "$RUN/pool/$name.redis" 2>>"$RUN/logs/genpool.log" \
+        || { log "genpool $name failed: $RUN/logs/genpool.log"; return 1; }
+    mv "$RUN/pool/$name.sample" "$RUN/pool/$name.s.0"
+    tail -1 "$RUN/logs/genpool.log" | sed 's/^/bench: /' >&2
+}
+
+load_creds() {      # pool name
+    rcli FLUSHALL >/dev/null
+    rcli --pipe < "$RUN/pool/$1.redis" >"$RUN/logs/redis-pipe.log" 2>&1 \
+        || { log "loading credentials failed"; return 1; }
+}
+
+# -- one measured run -----------------------------------------------------------
+
+# wrk_run result_file pool_prefix|"" threads conns duration
+wrk_run() {
+    local res=$1 pool=$2 t=$3 c=$4 d=$5 sync
+    sync=$(mktemp -d "$RUN/sync.XXXX")
+    if [ -n "$pool" ]; then
+        BENCH_POOL=$pool BENCH_THREADS=$t BENCH_SYNC=$sync BENCH_RESULT=$res \
+            timeout $((d + 180)) wrk -t "$t" -c "$c" -d "${d}s" --timeout 5s \
+            -s "$BENCH/pool.lua" "http://127.0.0.1:$P_NGX/" \
+            >>"$RUN/logs/wrk.log" 2>&1
+    else
+        BENCH_THREADS=$t BENCH_SYNC=$sync BENCH_RESULT=$res \
+            timeout $((d + 180)) wrk -t "$t" -c "$c" -d "${d}s" --timeout 5s \
+            -s "$BENCH/pool.lua" "http://127.0.0.1:$P_NGX/" \
+            >>"$RUN/logs/wrk.log" 2>&1
+    fi
+    local rc=$?
+    rm -rf "$sync"
+    return $rc
+}
+
+kv() { awk -F= -v k="$2" '$1==k{print $2}' "$1"; }
+
+# measure mode kind pool_name
+measure() {
+    local mode=$1 kind=$2 pool=$3 res=$RUN/$1.res out=$RUN/$1.row
+    local verifier_pids="" rss0 rss1 c_ngx0 c_ngx1 c_r0 c_r1 c_v0 c_v1
+    local c_up0 c_up1 n0 n1 io0 io1 cmds
+    log "run: $mode"
+    if [ -n "$pool" ]; then
+        load_creds "$pool" || return 1
+    fi
+    start_nginx "$kind" || return 1
+    [ "$kind" = peer ] && verifier_pids=$(workers_of "$PEER_PID")
+    rcli CONFIG RESETSTAT >/dev/null
+    sleep 0.5
+    rss0=$(rss_kb $NGX_WORKERS)
+    n0=$(ngx_requests)
+    c_ngx0=$(cpu_ns $NGX_WORKERS); c_r0=$(threads_cpu_ns $REDIS_PID)
+    c_v0=$(threads_cpu_ns $verifier_pids); c_up0=$(cpu_ns $(workers_of $UP_PID))
+    io0=$(redis_syscr)
+
+    local perf_pid=""
+    if [ "${BENCH_PERF:-0}" = 1 ] \
+       && [[ " ${BENCH_PERF_MODES:-es256-static ceiling-static} " == *" $mode "* ]]
+    then
+        # where the workers' CPU goes (perf's overhead shows in this row)
+        perf record -q -F 999 -g -o "$RUN/logs/$mode.perf.data" \
+            -p "$(echo $NGX_WORKERS | tr ' ' ',')" -- sleep "$D" \
+            >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
+
+    wrk_run "$res" "${pool:+$RUN/pool/$pool}" "$THREADS" "$CONNS" "$D" \
+        || log "wrk exited non-zero ($mode): $RUN/logs/wrk.log"
+
+    if [ -n "$perf_pid" ]; then
+        wait "$perf_pid" 2>/dev/null
+        perf report -i "$RUN/logs/$mode.perf.data" --stdio --no-children \
+            -g none --sort dso > "$RUN/logs/$mode.perf-dso.txt" 2>/dev/null
+        perf report -i "$RUN/logs/$mode.perf.data" --stdio --no-children \
+            -g none --sort dso,symbol > "$RUN/logs/$mode.perf-sym.txt" \
+            2>/dev/null
+        log "perf: $RUN/logs/$mode.perf-{dso,sym}.txt"
+    fi
+
+    io1=$(redis_syscr)
+    c_ngx1=$(cpu_ns $NGX_WORKERS); c_r1=$(threads_cpu_ns $REDIS_PID)
+    c_v1=$(threads_cpu_ns $verifier_pids); c_up1=$(cpu_ns $(workers_of $UP_PID))
+    n1=$(ngx_requests)
+    rss1=$(rss_kb $NGX_WORKERS)
+    cmds=$(rcli INFO commandstats | tr -d '\r' \
+        | sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\).*/\1=\2/p' \
+        | grep -v -E '^(info|config\|resetstat|flushall|monitor)=' \
+        | tr '\n' ' ')
+
+    # MONITOR sample: which commands are sent by the client (one round
+    # trip each unless pipelined) and which run inside the script
+    local mon="" top=0 nested=0 sreq=0
+    if [ -n "$pool" ]; then
+        mon=$RUN/logs/$mode.monitor
+        timeout 60 redis-cli -p $P_REDIS MONITOR > "$mon" 2>/dev/null &
+        local mpid=$!
+        sleep 0.3
+        local sio0 sio1
+        sio0=$(redis_syscr)
+        wrk_run "$RUN/$mode.sample.res" "$RUN/pool/$pool.s" 1 1 2 \
+            || log "sample wrk exited non-zero ($mode)"
+        sio1=$(redis_syscr)
+        sleep 0.3
+        kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+        top=$(grep -c -E '^[0-9.]+ \[[0-9]+ [0-9]' "$mon")
+        nested=$(grep -c -E '^[0-9.]+ \[[0-9]+ lua\]' "$mon")
+        sreq=$(kv "$RUN/$mode.sample.res" requests)
+        echo "sample_requests=$sreq sample_top=$top sample_nested=$nested" \
+             "sample_syscr=$((sio1 - sio0))" >> "$res"
+    fi
+    stop_nginx "$RUN/ngx"
+
+    {
+        cat "$res"
+        echo "mode=$mode"
+        echo "kind=$kind"
+        echo "server_requests=$((n1 - n0 - 1))"
+        echo "cpu_nginx_ns=$((c_ngx1 - c_ngx0))"
+        echo "cpu_redis_ns=$((c_r1 - c_r0))"
+        echo "cpu_verifier_ns=$((c_v1 - c_v0))"
+        echo "cpu_upstream_ns=$((c_up1 - c_up0))"
+        echo "redis_reads=$((io1 - io0))"
+        echo "redis_cmds=$cmds"
+        echo "rss0_kb=$rss0"
+        echo "rss1_kb=$rss1"
+        echo "workers=$WORKERS"
+    } > "$out"
+    grep -q . "$RUN/ngx/error.log" 2>/dev/null \
+        && cp "$RUN/ngx/error.log" "$RUN/logs/$mode.error.log"
+    : > "$RUN/ngx/error.log"
+}
+
+na_row() {          # mode why
+    printf 'mode=%s\nna=%s\n' "$1" "$2" > "$RUN/$1.row"
+}
+
+# -- openssl speed ---------------------------------------------------------
+
+speed() {
+    log "openssl speed (-seconds $SPEED_S, one core)"
+    openssl speed -seconds "$SPEED_S" ecdsap256 ed25519 rsa2048 \
+        > "$RUN/logs/speed.txt" 2>/dev/null
+    SPEED_P256=$(awk '/ecdsa \(nistp256\)/{print $NF}' "$RUN/logs/speed.txt")
+    SPEED_P256_SIGN=$(awk '/ecdsa \(nistp256\)/{print $(NF-1)}' \
+        "$RUN/logs/speed.txt")
+    SPEED_ED=$(awk '/EdDSA \(Ed25519\)/{print $NF}' "$RUN/logs/speed.txt")
+    SPEED_RSA=$(awk '/^rsa 2048 bits/{print $NF}' "$RUN/logs/speed.txt")
+    {
+        echo "speed_p256_verify=$SPEED_P256"
+        echo "speed_p256_sign=$SPEED_P256_SIGN"
+        echo "speed_ed25519_verify=$SPEED_ED"
+        echo "speed_rsa2048_verify=$SPEED_RSA"
+    } > "$RUN/speed.kv"
+}
+
+# -- soak ---------------------------------------------------------------------
+
+soak() {
+    [ $have_module = 1 ] || { log "soak needs the module"; return 1; }
+    local steps=${BENCH_SOAK_STEPS:-10} per i res n
+    per=$((SOAK_N / steps))
+    log "soak: $SOAK_N ES256 requests in $steps steps of $per"
+    start_nginx module || return 1
+    rcli FLUSHALL >/dev/null
+    printf '%-6s %-12s %-12s %-10s %-8s\n' step requests rss_kb rps non2xx \
+        | tee "$RUN/soak.txt"
+    printf '%-6s %-12s %-12s %-10s %-8s\n' 0 0 "$(rss_kb $NGX_WORKERS)" - - \
+        | tee -a "$RUN/soak.txt"
+    n=0
+    for i in $(seq "$steps"); do
+        # a fresh pool and fresh credentials per step (Python signing is the
+        # slow part; steps keep the files small)
+        make_pool soak es256 zero "$per" 256 || return 1
+        rcli --pipe < "$RUN/pool/soak.redis" >/dev/null 2>&1
+        res=$RUN/soak.$i.res
+        wrk_run "$res" "$RUN/pool/soak" "$THREADS" "$CONNS" 600 \
+            || log "wrk exited non-zero (soak step $i)"
+        n=$((n + $(kv "$res" requests)))
+        printf '%-6s %-12s %-12s %-10s %-8s\n' "$i" "$n" \
+            "$(rss_kb $NGX_WORKERS)" "$(kv "$res" rps)" "$(kv "$res" non2xx)" \
+            | tee -a "$RUN/soak.txt"
+    done
+    stop_nginx "$RUN/ngx"
+}
+
+# -- main -------------------------------------------------------------------
+
+start_redis || exit 1
+start_upstream || exit 1
+
+if [ "$SOAK" = 1 ]; then
+    soak
+    exit 0
+fi
+
+speed
+
+ngx_count=$((RATE * D * 12 / 10))
+peer_count=$((PEER_RATE * D * 12 / 10))
+peer_started=0
+
+for mode in $MODES; do
+    case $mode in
+    ceiling|ceiling-static)
+        measure "$mode" "$mode" "" ;;
+    es256|rs256|eddsa|es256-counter|es256-nocache|es256-static)
+        if [ $have_module = 0 ]; then
+            na_row "$mode" "module not built"
+            continue
+        fi
+        alg=${mode%%-*}; counter=zero; kind=module; creds=256
+        [ "$mode" = es256-counter ] && { counter=inc; creds=1024; }
+        [ "$mode" = es256-nocache ] && kind=module-nocache
+        [ "$mode" = es256-static ] && kind=module-static
+        [ "$alg" = rs256 ] && creds=16      # RSA key generation is slow
+        make_pool "$mode" "$alg" "$counter" "$ngx_count" "$creds" \
+            && measure "$mode" "$kind" "$mode" ;;
+    peer-*)
+        alg=${mode#peer-}
+        if [ $peer_started = 0 ]; then
+            start_peer || { na_row "$mode" "peer did not start"; continue; }
+            peer_started=1
+        fi
+        creds=256; [ "$alg" = rs256 ] && creds=16
+        make_pool "$mode" "$alg" zero "$peer_count" "$creds" \
+            && measure "$mode" peer "$mode" ;;
+    *)
+        log "unknown mode $mode" ;;
+    esac
+    rm -f "$RUN/pool/$mode".*
+done
+
+cleanup
+
+# "session tokens" and "SigV4" do not exist yet: printed as n/a
+$PY "$BENCH/report.py" "$RUN" $MODES | tee "$RUN/table.md"
+log "table: $RUN/table.md, logs: $RUN/logs"

@@ -1,0 +1,55 @@
+
+/*
+ * Copyright (C) ngx_http_webauthn_module authors
+ */
+
+
+#ifndef _NGX_HTTP_WEBAUTHN_CACHE_H_INCLUDED_
+#define _NGX_HTTP_WEBAUTHN_CACHE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/*
+ * A shared-memory cache of credential public keys and user handles, keyed
+ * by credential id, shared by all workers: an rbtree of crc32 hashes with
+ * an LRU queue, in a slab pool, as in the limit_req module.  Entries are
+ * immutable facts about a credential; revocation, roles and the sign
+ * counter are always read from Redis when an assertion is committed.
+ */
+
+
+typedef struct {
+    ngx_rbtree_t                    rbtree;
+    ngx_rbtree_node_t               sentinel;
+    ngx_queue_t                     queue;
+} ngx_http_webauthn_cache_sh_t;
+
+
+typedef struct {
+    ngx_http_webauthn_cache_sh_t   *sh;
+    ngx_slab_pool_t                *shpool;
+    ngx_msec_t                      valid;
+} ngx_http_webauthn_cache_t;
+
+
+ngx_int_t ngx_http_webauthn_cache_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+
+/*
+ * NGX_OK with copies of the public key (COSE) and user handle in pool,
+ * NGX_DECLINED when absent or expired, NGX_ERROR on allocation failure
+ */
+ngx_int_t ngx_http_webauthn_cache_get(ngx_http_webauthn_cache_t *cache,
+    ngx_str_t *id, ngx_pool_t *pool, ngx_str_t *key, ngx_str_t *handle);
+
+void ngx_http_webauthn_cache_put(ngx_http_webauthn_cache_t *cache,
+    ngx_str_t *id, ngx_str_t *key, ngx_str_t *handle, ngx_log_t *log);
+
+void ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache,
+    ngx_str_t *id);
+
+
+#endif /* _NGX_HTTP_WEBAUTHN_CACHE_H_INCLUDED_ */

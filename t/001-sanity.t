@@ -1,0 +1,219 @@
+# vi:filetype=perl
+
+# The module loads, the challenge endpoint, auth_webauthn off, a request
+# without credentials, and configuration errors (with nginx -t).
+
+use Test::Nginx::Socket 'no_plan';
+use lib 't/lib';
+use WebAuthnTest;
+
+repeat_each(1);
+no_shuffle();
+no_long_string();
+log_level('info');
+timeout($ENV{TEST_NGINX_USE_VALGRIND} ? 30 : 5);
+add_block_preprocessor(\&WebAuthnTest::preprocess);
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: the challenge endpoint: members, a 76-character base64url challenge, no-store
+--- http_config
+    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
+    webauthn_rp_id localhost;
+    webauthn_origin http://localhost;
+--- config
+    location = /webauthn/challenge { webauthn_challenge; }
+--- request
+GET /webauthn/challenge
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body_like chomp
+^\{(?=.*"challenge":"[A-Za-z0-9_-]{76}")(?=.*"rpId":"localhost")(?=.*"timeout":60000[,}])(?=.*"userVerification":"preferred").*\}$
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 2: POST works too and carries the location's policy
+--- http_config
+    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
+    webauthn_rp_id localhost;
+    webauthn_origin http://localhost;
+--- config
+    location = /webauthn/challenge {
+        webauthn_challenge_timeout 2m;
+        auth_webauthn_user_verification required;
+        webauthn_challenge;
+    }
+--- request
+POST /webauthn/challenge
+{}
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body_like chomp
+^\{(?=.*"challenge":"[A-Za-z0-9_-]{76}")(?=.*"timeout":120000[,}])(?=.*"userVerification":"required").*\}$
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 3: other methods get 405
+--- config
+    location = /webauthn/challenge { webauthn_challenge; }
+--- request eval
+["PUT /webauthn/challenge\nx", "DELETE /webauthn/challenge"]
+--- error_code eval
+[405, 405]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: challenges are sealed as design.md says, and two differ
+--- config
+    location = /webauthn/challenge { webauthn_challenge; }
+--- init
+my @c = map {
+    my $r = WebAuthnTest::http_request('GET', '/webauthn/challenge');
+    $r->{body} =~ /"challenge":"([A-Za-z0-9_-]+)"/ ? $1 : '';
+} 1 .. 2;
+Test::More::isnt($c[0], $c[1], 'two challenges differ');
+my $raw = WebAuthnTest::b64url_decode($c[0]);
+Test::More::is(length $raw, 57, 'a challenge is 57 bytes');
+Test::More::is(ord $raw, 1, 'version byte 0x01');
+my ($hi, $lo) = unpack 'NN', substr($raw, 1, 8);
+my $ttl = ($hi * 2**32 + $lo) / 1000 - Time::HiRes::time();
+Test::More::ok($ttl > 50 && $ttl <= 61, "expires in about 60 s ($ttl)");
+my $mac = Digest::SHA::hmac_sha256(substr($raw, 0, 25) . 'localhost',
+                                   $WebAuthnTest::Secret);
+Test::More::is(WebAuthnTest::b64url(substr $raw, 25), WebAuthnTest::b64url($mac),
+               'HMAC-SHA-256 with the secret file over version, expiry, nonce, rp_id');
+--- request
+GET /webauthn/challenge
+--- response_body_like: "challenge":"[A-Za-z0-9_-]{76}"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 5: auth_webauthn off in a location of a protected server
+--- config
+    auth_webauthn "test";
+    location = /t {
+        auth_webauthn off;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+    location = /echo {
+        auth_webauthn off;
+        return 200 "open authorization=[$http_authorization]\n";
+    }
+--- request
+GET /t
+--- response_body
+open authorization=[]
+--- no_error_log
+webauthn:
+[alert]
+[crit]
+
+
+
+=== TEST 6: no Authorization header: credential_missing
+--- request
+GET /t
+--- denied: credential_missing
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 7: another scheme is not a WebAuthn credential
+--- more_headers
+Authorization: Basic dXNlcjpwYXNz
+--- request
+GET /t
+--- denied: credential_missing
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 8: the realm may hold variables
+--- config
+    location = /t {
+        set $zone "zone-$arg_z";
+        auth_webauthn $zone;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+--- request
+GET /t?z=7
+--- error_code: 401
+--- response_headers_like
+WWW-Authenticate: WebAuthn realm="zone-7", challenge="[A-Za-z0-9_-]{76}"
+Content-Type: application/problem\+json
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 9: configuration errors are refused (nginx -t)
+--- init
+my @bad = (
+    'short secret' => "webauthn_redis 127.0.0.1:1;\n"
+        . "webauthn_challenge_secret $WebAuthnTest::WorkDir/short.key;",
+    'rp_id missing' => "webauthn_redis 127.0.0.1:1;\n"
+        . "webauthn_origin http://localhost;\n"
+        . "server { listen 127.0.0.1:1; location / { auth_webauthn x; } }",
+    'origin missing' => "webauthn_redis 127.0.0.1:1;\n"
+        . "webauthn_rp_id localhost;\n"
+        . "server { listen 127.0.0.1:1; location / { auth_webauthn x; } }",
+    'redis missing' => "webauthn_rp_id localhost;\n"
+        . "webauthn_origin http://localhost;\n"
+        . "server { listen 127.0.0.1:1; location / { auth_webauthn x; } }",
+    'bad uv policy' => "auth_webauthn_user_verification sometimes;",
+    'bad redis parameter' => "webauthn_redis 127.0.0.1:1 colour=blue;",
+    'bad origin' => "webauthn_origin localhost;",
+    'bad key cache' => "webauthn_key_cache zone=k;",
+);
+open my $fh, '>', "$WebAuthnTest::WorkDir/short.key" or die;
+print $fh 'x' x 31;
+close $fh;
+while (my ($what, $conf) = splice @bad, 0, 2) {
+    my ($rc, $out) = WebAuthnTest::nginx_t($conf);
+    Test::More::ok($rc != 0 && $out =~ /\[emerg\]/, "nginx -t refuses: $what")
+        or Test::More::diag($out);
+}
+my ($rc, $out) = WebAuthnTest::nginx_t(
+    "webauthn_redis 127.0.0.1:1 password=x db=2 connect_timeout=2s "
+    . "timeout=2s keepalive=4 keepalive_timeout=10s prefix=p:;\n"
+    . "webauthn_challenge_secret $WebAuthnTest::SecretFile;\n"
+    . "webauthn_key_cache zone=wk:1m valid=5m;\n"
+    . "webauthn_rp_id localhost;\n"
+    . "webauthn_origin http://localhost https://localhost:8443;\n"
+    . "webauthn_allow_cross_origin on;\n"
+    . "webauthn_challenge_timeout 90s;\n"
+    . "server { listen 127.0.0.1:1; location / { auth_webauthn x; "
+    . "auth_webauthn_user_verification discouraged; "
+    . "limit_except GET { auth_webauthn y; } } "
+    . "location = /c { webauthn_challenge; } }");
+Test::More::is($rc, 0, 'nginx -t accepts every directive and parameter')
+    or Test::More::diag($out);
+--- request
+GET /webauthn/challenge
+--- no_error_log
+[alert]
+[crit]

@@ -1,0 +1,684 @@
+package WebAuthnTest;
+
+# Copyright (C) ngx_http_webauthn_module authors
+#
+# Helpers for the t/*.t suite (not the harness: that is Test::Nginx::Socket,
+# the real one or t/harness/).  Loading this module, once per test file:
+#
+#   - starts a private redis-server on a loopback port (TEST_NGINX_REDIS_PORT
+#     if set, else a free one) with no persistence;
+#   - writes a 32-byte challenge secret file;
+#   - enrolls one credential per algorithm with tools/webauthn-softkey
+#     (es256, es384, rs256, ps256, eddsa: keys named by their alg);
+#   - exports, for $TEST_NGINX_* substitution in the config sections:
+#     TEST_NGINX_REDIS_PORT, TEST_NGINX_SECRET_FILE, TEST_NGINX_WORKDIR,
+#     TEST_NGINX_CHALLENGE_TIMEOUT;
+#   - stops everything it started at END.
+#
+# The functions are called from "--- more_headers eval", "--- request eval"
+# and "--- init" sections.  Test::Base evaluates those in other packages
+# (Test::Base::Filter, Test::Nginx::Util), so call them by their full name:
+# WebAuthnTest::authz(key => 'es256', uv => 0).
+#
+# Test::Base runs every "eval" section of a file when run_tests() starts,
+# in block order: each authz() takes the next signature counter of its key
+# then, so files use no_shuffle() and repeat_each(1), and challenges are
+# minted with a lifetime that outlasts a slow (valgrind) run.
+
+use strict;
+use warnings;
+
+use Cwd ();
+use Digest::SHA ();
+use File::Basename ();
+use File::Temp ();
+use IO::Select ();
+use IO::Socket::INET ();
+use JSON::PP ();
+use MIME::Base64 ();
+use POSIX ();
+use Time::HiRes ();
+
+our $Top = Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../..');
+our $Softkey = "$Top/tools/webauthn-softkey";
+our $Python = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
+
+our $MainPid = $$;
+our $WorkDir = File::Temp::tempdir('webauthn-test-XXXXXX', TMPDIR => 1,
+                                   CLEANUP => 1);
+our $RpId = 'localhost';
+our $Origin = 'http://localhost';
+our $ChallengeTtl = 1800;        # seconds; matches TEST_NGINX_CHALLENGE_TIMEOUT
+our $Secret;
+our $SecretFile = "$WorkDir/challenge.key";
+our %Redis;                      # name -> { port, pid, password, snapshot }
+our %Keys;                       # name -> { file, redis, db, prefix }
+our @Children;                   # pids of fake servers
+
+our @Algs = qw(es256 es384 rs256 ps256 eddsa);
+
+
+# -- set-up at load time ----------------------------------------------------
+
+sub import {
+    my $class = shift;
+    return if $Secret;
+
+    $Secret = join '', map { chr int rand 256 } 1 .. 32;
+    open my $out, '>', $SecretFile or die "$SecretFile: $!";
+    binmode $out;
+    print $out $Secret;
+    close $out;
+    chmod 0644, $SecretFile;
+    chmod 0755, $WorkDir;
+
+    my $port = start_redis('main', port => $ENV{TEST_NGINX_REDIS_PORT});
+    $ENV{TEST_NGINX_REDIS_PORT} = $port;
+    $ENV{TEST_NGINX_SECRET_FILE} = $SecretFile;
+    $ENV{TEST_NGINX_WORKDIR} = $WorkDir;
+    $ENV{TEST_NGINX_CHALLENGE_TIMEOUT} = "${ChallengeTtl}s";
+    $ENV{TEST_NGINX_SOFTKEY} = $Softkey;
+
+    for my $alg (@Algs) {
+        enroll($alg, alg => $alg, user => "user-$alg",
+               roles => "reader $alg");
+    }
+}
+
+END {
+    return unless $$ == $MainPid;
+    local $?;
+    for my $pid (@Children) {
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
+    }
+    for my $name (keys %Redis) {
+        stop_redis($name);
+    }
+}
+
+
+# -- ports and processes ----------------------------------------------------
+
+sub free_port {
+    for (1 .. 200) {
+        my $port = 20000 + int rand 40000;
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, Listen => 1,
+                                      ReuseAddr => 1) or next;
+        close $s;
+        return $port;
+    }
+    die "no free port found";
+}
+
+sub server_port {
+    return $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+}
+
+sub run_cmd {
+    my @cmd = @_;
+    open my $fh, '-|', @cmd or die "cannot run $cmd[0]: $!";
+    my $out = do { local $/; <$fh> };
+    close $fh;
+    if ($? != 0) {
+        my $msg = "command failed ($?): @cmd";
+        warn "$msg\n";
+        die "$msg\n";
+    }
+    $out //= '';
+    chomp $out;
+    return $out;
+}
+
+
+# -- redis ------------------------------------------------------------------
+
+# starts redis-server named NAME; options: port, password
+sub start_redis {
+    my ($name, %o) = @_;
+
+    my $r = $Redis{$name} ||= {};
+    $r->{port} = $o{port} || $r->{port} || free_port();
+    $r->{password} = $o{password} if exists $o{password};
+
+    my @cmd = ('redis-server', '--port', $r->{port}, '--bind', '127.0.0.1',
+               '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+               '--dir', $WorkDir, '--logfile', "$WorkDir/redis-$name.log");
+    push @cmd, '--requirepass', $r->{password} if defined $r->{password};
+
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', '/dev/null';
+        exec @cmd;
+        POSIX::_exit(127);
+    }
+    $r->{pid} = $pid;
+
+    for (1 .. 200) {
+        my $pong = eval { redis_cmd($name, 'PING') };
+        if (defined $pong && $pong eq 'PONG') {
+            restore_redis($name);
+            return $r->{port};
+        }
+        if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+            die "redis-server ($name) exited; see $WorkDir/redis-$name.log";
+        }
+        Time::HiRes::sleep(0.02);
+    }
+    die "redis-server ($name) did not answer on port $r->{port}";
+}
+
+# stops it, keeping a snapshot of its keys to restore on the next start
+sub stop_redis {
+    my ($name) = @_;
+    my $r = $Redis{$name} or return;
+    return unless $r->{pid};
+
+    $r->{snapshot} = eval { snapshot_redis($name) } || $r->{snapshot};
+    kill 'TERM', $r->{pid};
+    waitpid $r->{pid}, 0;
+    delete $r->{pid};
+}
+
+sub snapshot_redis {
+    my ($name) = @_;
+    my %snap;
+    for my $db (0 .. 15) {
+        my $keys = redis_cmd($name, 'KEYS', '*', db => $db);
+        next unless ref $keys && @$keys;
+        for my $k (@$keys) {
+            next if redis_cmd($name, 'TYPE', $k, db => $db) ne 'hash';
+            $snap{$db}{$k} = redis_cmd($name, 'HGETALL', $k, db => $db);
+        }
+    }
+    return \%snap;
+}
+
+sub restore_redis {
+    my ($name) = @_;
+    my $snap = delete $Redis{$name}{snapshot} or return;
+    for my $db (keys %$snap) {
+        for my $k (keys %{ $snap->{$db} }) {
+            redis_cmd($name, 'HSET', $k, @{ $snap->{$db}{$k} }, db => $db);
+        }
+    }
+}
+
+sub redis_port {
+    my ($name) = @_;
+    return $Redis{$name || 'main'}{port};
+}
+
+sub _resp_read {
+    my ($sock, $buf) = @_;
+    my $line = _resp_line($sock, $buf);
+    my ($t, $rest) = (substr($line, 0, 1), substr($line, 1));
+    return $rest if $t eq '+';
+    die "redis: $rest\n" if $t eq '-';
+    return $rest + 0 if $t eq ':';
+    if ($t eq '$') {
+        return undef if $rest < 0;
+        while (length $$buf < $rest + 2) {
+            sysread($sock, $$buf, 65536, length $$buf) or die "redis: eof\n";
+        }
+        my $v = substr($$buf, 0, $rest);
+        substr($$buf, 0, $rest + 2) = '';
+        return $v;
+    }
+    if ($t eq '*') {
+        return undef if $rest < 0;
+        return [map { _resp_read($sock, $buf) } 1 .. $rest];
+    }
+    die "redis: bad reply '$line'\n";
+}
+
+sub _resp_line {
+    my ($sock, $buf) = @_;
+    while ((my $i = index($$buf, "\r\n")) < 0) {
+        sysread($sock, $$buf, 65536, length $$buf) or die "redis: eof\n";
+    }
+    my $i = index($$buf, "\r\n");
+    my $line = substr($$buf, 0, $i);
+    substr($$buf, 0, $i + 2) = '';
+    return $line;
+}
+
+# redis_cmd(NAME, COMMAND, ARGS..., [db => N])
+sub redis_cmd {
+    my ($name, @args) = @_;
+    my $db = 0;
+    if (@args >= 2 && $args[-2] eq 'db') {
+        $db = $args[-1];
+        splice @args, -2;
+    }
+    my $r = $Redis{$name} or die "no redis named $name";
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $r->{port},
+                                     Timeout => 2)
+        or die "redis $name: connect: $!\n";
+    my @cmds;
+    push @cmds, ['AUTH', $r->{password}] if defined $r->{password};
+    push @cmds, ['SELECT', $db] if $db;
+    push @cmds, \@args;
+
+    my $buf = '';
+    my $reply;
+    for my $c (@cmds) {
+        my $req = '*' . @$c . "\r\n";
+        $req .= '$' . length($_) . "\r\n$_\r\n" for @$c;
+        syswrite($sock, $req) or die "redis: write: $!\n";
+        $reply = _resp_read($sock, \$buf);
+    }
+    close $sock;
+    return $reply;
+}
+
+# redis(COMMAND, ARGS...): the main instance
+sub redis {
+    return redis_cmd('main', @_);
+}
+
+
+# -- credentials ------------------------------------------------------------
+
+# enroll(NAME, alg => 'es256', user =>, roles =>, redis => 'main', db =>,
+#        prefix =>, cose_alg =>, revoked => 1, rp_id =>)
+sub enroll {
+    my ($name, %o) = @_;
+    my $alg = $o{alg} || $name;
+    my $redis = $o{redis} || 'main';
+    my $r = $Redis{$redis} or die "no redis named $redis";
+    my $file = "$WorkDir/key-$name.json";
+
+    my @cmd = ($Python, $Softkey, 'enroll', '-q', '--key', $file,
+               '--alg', $alg, '--user', $o{user} // "user-$name",
+               '--roles', $o{roles} // '', '--rp-id', $o{rp_id} || $RpId,
+               '--redis', "127.0.0.1:$r->{port}",
+               '--prefix', $o{prefix} // 'webauthn:');
+    push @cmd, '--db', $o{db} if $o{db};
+    push @cmd, '--redis-password', $r->{password} if defined $r->{password};
+    push @cmd, '--cose-alg', $o{cose_alg} if defined $o{cose_alg};
+    push @cmd, '--revoked' if $o{revoked};
+    run_cmd(@cmd);
+
+    $Keys{$name} = { file => $file, %o };
+    return key($name);
+}
+
+sub key {
+    my ($name) = @_;
+    my $k = $Keys{$name} or die "no key named $name";
+    open my $in, '<', $k->{file} or die "$k->{file}: $!";
+    my $data = JSON::PP::decode_json(do { local $/; <$in> });
+    close $in;
+    return $data;
+}
+
+sub cred_id {
+    return key(shift)->{credential_id};
+}
+
+sub user_handle {
+    return key(shift)->{user_handle};
+}
+
+sub sign_count_stored {
+    my ($name) = @_;
+    my $k = $Keys{$name} or die "no key named $name";
+    return redis_cmd($k->{redis} || 'main', 'HGET',
+                     ($k->{prefix} // 'webauthn:') . 'cred:' . cred_id($name),
+                     'sign_count', db => $k->{db} || 0);
+}
+
+
+# -- challenges and assertions ----------------------------------------------
+
+sub b64url {
+    my $s = MIME::Base64::encode_base64(shift, '');
+    $s =~ tr{+/}{-_};
+    $s =~ s/=+$//;
+    return $s;
+}
+
+sub b64url_decode {
+    my $s = shift;
+    $s =~ tr{-_}{+/};
+    $s .= '=' x (-length($s) % 4);
+    return MIME::Base64::decode_base64($s);
+}
+
+# design.md: 0x01 || expiry ms (8, big endian) || nonce (16)
+#            || HMAC-SHA-256(secret, 0x01 || expiry || nonce || rp_id)
+sub challenge {
+    my (%o) = @_;
+    my $now = int(Time::HiRes::time() * 1000);
+    my $expiry = $o{expired} ? $now - 1000
+                             : $now + 1000 * ($o{ttl} // $ChallengeTtl);
+    my $nonce = $o{nonce} // join '', map { chr int rand 256 } 1 .. 16;
+    my $body = "\x01" . pack('NN', int($expiry / 2**32), $expiry % 2**32)
+               . $nonce;
+    my $mac = Digest::SHA::hmac_sha256($body . ($o{rp_id} // $RpId),
+                                       $o{secret} // $Secret);
+    return b64url($body . $mac);
+}
+
+my %flag_opts = (
+    bad_signature => '--bad-signature', no_counter => '--no-counter',
+    no_user_handle => '--no-user-handle', cross_origin => '--cross-origin',
+    extra_client_data => '--extra-client-data',
+);
+my %value_opts = (
+    type => '--type', rp_id_hash_of => '--rp-id-hash-of', flags => '--flags',
+    top_origin => '--top-origin', user_handle => '--user-handle',
+    counter => '--counter', extensions => '--extensions', rp_id => '--rp-id',
+);
+
+# the JSON text of an assertion; options: key, challenge (or the challenge()
+# options ttl, expired, challenge_rp_id), origin, uv, up, and the tool's
+# tampering options with underscores (bad_signature => 1, flags => '05')
+sub assertion_json {
+    my (%o) = @_;
+    my $name = $o{key} || 'es256';
+    my $k = $Keys{$name} or die "no key named $name";
+
+    my $challenge = $o{challenge} // challenge(
+        ttl => $o{ttl}, expired => $o{expired},
+        rp_id => $o{challenge_rp_id}, secret => $o{secret});
+
+    my @cmd = ($Python, $Softkey, 'assert', '--json', '--key', $k->{file},
+               '--challenge', $challenge, '--origin', $o{origin} // $Origin);
+    push @cmd, (!exists $o{uv} || $o{uv}) ? '--uv' : '--no-uv';
+    push @cmd, (!exists $o{up} || $o{up}) ? '--up' : '--no-up';
+    for my $f (sort keys %flag_opts) {
+        push @cmd, $flag_opts{$f} if $o{$f};
+    }
+    for my $f (sort keys %value_opts) {
+        push @cmd, $value_opts{$f}, $o{$f} if defined $o{$f};
+    }
+    return run_cmd(@cmd);
+}
+
+sub assertion {
+    return JSON::PP::decode_json(assertion_json(@_));
+}
+
+# base64url of a JSON text, or of a structure encoded as JSON
+sub encode_token {
+    my ($v) = @_;
+    $v = JSON::PP->new->canonical->encode($v) if ref $v;
+    return b64url($v);
+}
+
+sub token {
+    return b64url(assertion_json(@_));
+}
+
+# "Authorization: WebAuthn <token>"; scheme => 'webauthn' to vary it
+sub authz {
+    my (%o) = @_;
+    my $scheme = delete $o{scheme} // 'WebAuthn';
+    return "Authorization: $scheme " . token(%o);
+}
+
+
+# -- a small HTTP client for --- init code ----------------------------------
+
+# http_request(METHOD, URI, HEADERS (string "K: v\n..."), BODY)
+#   -> { status, headers => { lc name => value }, body }
+sub http_request {
+    my ($method, $uri, $headers, $body) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => server_port(),
+                                     Timeout => 30)
+        or die "connect: $!";
+    my $req = "$method $uri HTTP/1.1\r\nHost: localhost\r\n"
+              . "Connection: close\r\n";
+    for my $h (split /\n/, $headers // '') {
+        $req .= "$h\r\n" if $h =~ /\S/;
+    }
+    $req .= "Content-Length: " . length($body) . "\r\n" if defined $body;
+    $req .= "\r\n" . ($body // '');
+    syswrite($sock, $req);
+
+    my $resp = '';
+    my $sel = IO::Select->new($sock);
+    while ($sel->can_read(60)) {
+        my $n = sysread($sock, $resp, 65536, length $resp);
+        last unless $n;
+    }
+    close $sock;
+
+    my ($head, $content) = split /\r\n\r\n/, $resp, 2;
+    my %h;
+    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    for (split /\r\n/, $head // '') {
+        $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
+    }
+    return { status => $status // 0, headers => \%h, body => $content };
+}
+
+# sends the same request from N processes released at the same moment;
+# returns the list of statuses
+sub race {
+    my (%o) = @_;
+    my $n = $o{n} || 8;
+    my ($go_r, $go_w);
+    pipe($go_r, $go_w) or die "pipe: $!";
+
+    my @kids;
+    for my $i (1 .. $n) {
+        pipe(my $res_r, my $res_w) or die "pipe: $!";
+        my $pid = fork();
+        die "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            close $go_w;
+            close $res_r;
+            my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                             PeerPort => server_port(),
+                                             Timeout => 30);
+            my $buf;
+            sysread($go_r, $buf, 1);    # returns at EOF: everybody goes
+            my $status = 0;
+            if ($sock) {
+                syswrite($sock, "GET $o{uri} HTTP/1.1\r\nHost: localhost\r\n"
+                                . "Connection: close\r\n$o{headers}\r\n\r\n");
+                my $resp = '';
+                my $sel = IO::Select->new($sock);
+                while ($sel->can_read(60)) {
+                    my $got = sysread($sock, $resp, 65536, length $resp);
+                    last unless $got;
+                }
+                ($status) = $resp =~ m{^HTTP/\S+ (\d+)};
+            }
+            syswrite($res_w, ($status // 0) . "\n");
+            POSIX::_exit(0);
+        }
+        close $res_w;
+        push @kids, [$pid, $res_r];
+    }
+    close $go_r;
+    Time::HiRes::sleep(0.2);     # let every child connect
+    close $go_w;
+
+    my @statuses;
+    for my $k (@kids) {
+        my $fh = $k->[1];
+        my $line = <$fh>;
+        close $fh;
+        waitpid $k->[0], 0;
+        chomp($line //= '0');
+        push @statuses, $line;
+    }
+    return @statuses;
+}
+
+
+# -- fake redis servers -----------------------------------------------------
+
+# fake_redis(MODE): 'silent' accepts and never answers, 'garbage' answers
+# every read with bytes that are not RESP; returns its port
+sub fake_redis {
+    my ($mode) = @_;
+    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                    Listen => 64, ReuseAddr => 1)
+        or die "listen: $!";
+    my $port = $srv->sockport;
+
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        my $sel = IO::Select->new($srv);
+        my @keep;
+        for ( ;; ) {
+            for my $fh ($sel->can_read(1)) {
+                if ($fh == $srv) {
+                    my $c = $srv->accept or next;
+                    $sel->add($c);
+                    push @keep, $c;
+                    next;
+                }
+                my $n = sysread($fh, my $buf, 65536);
+                if (!$n) {
+                    $sel->remove($fh);
+                    close $fh;
+                    next;
+                }
+                if ($mode eq 'garbage') {
+                    syswrite($fh, "\x00\xffHTTP/1.1 200 OK\r\n?garbage\r\n"
+                                  . "*2\r\n\$-7\r\nxx\r\n");
+                }
+            }
+        }
+        POSIX::_exit(0);
+    }
+    close $srv;
+    push @Children, $pid;
+    return $port;
+}
+
+
+# -- block defaults ---------------------------------------------------------
+
+our $HttpConfig = <<'_EOC_';
+    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
+    webauthn_rp_id localhost;
+    webauthn_origin http://localhost;
+    webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
+_EOC_
+
+# /t is protected and proxies to /echo, which shows what the upstream got
+our $Config = <<'_EOC_';
+    location = /t {
+        auth_webauthn "test";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+        proxy_set_header X-User $webauthn_user;
+        proxy_set_header X-Roles $webauthn_roles;
+        proxy_set_header X-Cred $webauthn_credential_id;
+        proxy_set_header X-Count $webauthn_sign_count;
+        proxy_set_header X-UV $webauthn_user_verified;
+        proxy_set_header X-Handle $webauthn_user_handle;
+        proxy_set_header X-Error $webauthn_error;
+    }
+    location = /echo {
+        return 200 "user=$http_x_user roles=$http_x_roles cred=$http_x_cred count=$http_x_count uv=$http_x_uv handle=$http_x_handle error=$http_x_error authorization=[$http_authorization]\n";
+    }
+    location = /webauthn/challenge {
+        webauthn_challenge;
+    }
+_EOC_
+
+# the body /echo answers for a passing assertion of KEY at COUNT
+sub echo_body {
+    my ($name, %o) = @_;
+    my $k = key($name);
+    my $e = $Keys{$name};
+    return sprintf "user=%s roles=%s cred=%s count=%s uv=%s handle=%s "
+                   . "error= authorization=[]\n",
+                   $e->{user} // "user-$name", $e->{roles} // '',
+                   $k->{credential_id}, $o{count} // $k->{sign_count},
+                   $o{uv} // 1, $k->{user_handle};
+}
+
+# the preprocessor every file installs: default http_config and config,
+# then "--- denied"
+sub preprocess {
+    my ($block) = @_;
+    $block->set_value('http_config', $HttpConfig)
+        unless defined $block->http_config;
+    $block->set_value('config', $Config) unless defined $block->config;
+    expand_denied($block);
+}
+
+# runs "nginx -t" on an http{} block made of SNIPPET (with the module
+# loaded); returns (exit status, output)
+sub nginx_t {
+    my ($snippet) = @_;
+    my $dir = File::Temp::tempdir('nginx-t-XXXXXX', DIR => $WorkDir,
+                                  CLEANUP => 1);
+    mkdir "$dir/conf";
+    mkdir "$dir/logs";
+    my $modules = join '', map { "load_module $_;\n" }
+                  grep { $_ } split /\s+/, $ENV{TEST_NGINX_LOAD_MODULES} // '';
+    open my $out, '>', "$dir/conf/nginx.conf" or die $!;
+    print $out "${modules}pid logs/nginx.pid;\nevents {}\n"
+               . "http {\n$snippet\n}\n";
+    close $out;
+    my $bin = $ENV{TEST_NGINX_BINARY} || 'nginx';
+    my $cmd = "$bin -t -q -p $dir/ -c conf/nginx.conf -e $dir/logs/error.log";
+    my $output = `$cmd 2>&1`;
+    my $rc = $? >> 8;
+    if (open my $in, '<', "$dir/logs/error.log") {
+        $output .= do { local $/; <$in> } // '';
+        close $in;
+    }
+    return ($rc, $output);
+}
+
+
+# -- expectations -----------------------------------------------------------
+
+# A block preprocessor: "--- denied: CODE" stands for the checks every
+# denial gets (status, problem+json, the code member, WWW-Authenticate with a
+# fresh challenge on 401 or Retry-After on 503, no-store, and the error log
+# line at the right level).  Sections the block sets itself win.
+sub expand_denied {
+    my ($block) = @_;
+    my $code = $block->denied;
+    return unless defined $code;
+    $code =~ s/^\s+|\s+$//g;
+    my $store = $code eq 'store_unavailable';
+
+    $block->set_value('error_code', $store ? 503 : 401)
+        unless defined $block->error_code;
+
+    if (!defined $block->response_headers_like) {
+        my $h = "Content-Type: application/problem\\+json\n"
+                . "Cache-Control: no-store\n";
+        $h .= $store
+              ? "Retry-After: 1\n"
+              : "WWW-Authenticate: WebAuthn realm=\"test\", "
+                . "challenge=\"[A-Za-z0-9_-]{76}\"\n";
+        $block->set_value('response_headers_like', $h);
+    }
+
+    if (!defined $block->response_body_like) {
+        my $body = '^\{.*"code"\s*:\s*"' . $code . '".*\}\s*$';
+        $body = '^\{(?=.*"challenge"\s*:\s*"[A-Za-z0-9_-]{76}")'
+                . '(?=.*"status"\s*:\s*401)'
+                . '(?=.*"type"\s*:\s*"urn:ngx-webauthn:error:' . $code . '")'
+                . '.*"code"\s*:\s*"' . $code . '".*\}\s*$' unless $store;
+        $block->set_value('response_body_like', $body);
+    }
+
+    if (!defined $block->error_log) {
+        my $lvl = $store ? 'error' : 'info';
+        $block->set_value('error_log',
+                          [qr/\[$lvl\] .*webauthn: \Q$code\E: /]);
+    }
+}
+
+1;

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# "make run" / "make stop": Redis and nginx with conf/webauthn.conf, in
+# build/run, on http://localhost:8080.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+run=$top/build/run
+redis_port=6390
+nginx=${NGINX:-/usr/sbin/nginx}
+
+stop() {
+    if [ -f "$run/logs/nginx.pid" ]; then
+        "$nginx" -p "$run" -c conf/nginx.conf -s quit 2>/dev/null || true
+        rm -f "$run/logs/nginx.pid"
+    fi
+    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+}
+
+start() {
+    stop
+    mkdir -p "$run/conf" "$run/logs" "$run/modules" "$run/tmp" "$run/redis"
+    cp "$top/conf/webauthn.conf" "$run/conf/nginx.conf"
+    ln -sf "$top/build/ngx_http_webauthn_module.so" "$run/modules/"
+    if [ ! -s "$run/conf/challenge.key" ]; then
+        (umask 077; head -c 32 /dev/urandom > "$run/conf/challenge.key")
+    fi
+
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
+        --appendonly no --dir "$run/redis" --daemonize yes \
+        --logfile "$run/logs/redis.log" --pidfile "$run/redis/redis.pid"
+    for _ in $(seq 50); do
+        redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+
+    "$nginx" -p "$run" -c conf/nginx.conf
+
+    # a demo credential, so the gateway can be tried at once
+    "$top/tools/webauthn-softkey" enroll --key "$run/demo.key" --alg es256 \
+        --user demo --roles "reader" --rp-id localhost \
+        --redis "127.0.0.1:$redis_port" >/dev/null
+
+    cat <<MSG
+
+  The WebAuthn gateway is running on http://localhost:8080
+  (nginx prefix and logs in build/run, Redis on 127.0.0.1:$redis_port).
+
+  A challenge:
+      curl -s http://localhost:8080/webauthn/challenge
+
+  No credential, the answer says why (401, application/problem+json):
+      curl -si http://localhost:8080/api/hello
+
+  Call the API with the demo software passkey (ES256, user "demo"):
+      tools/webauthn-softkey call http://localhost:8080/api/hello --key build/run/demo.key
+
+  Enroll your own (es256, es384, es512, rs256, ps256, eddsa):
+      tools/webauthn-softkey enroll --key build/run/me.key --alg eddsa \\
+          --user me --roles "admin" --rp-id localhost --redis 127.0.0.1:$redis_port
+
+  Every decision: build/run/logs/access.log and build/run/logs/error.log
+  Stop:           make stop
+
+MSG
+}
+
+case "${1:-start}" in
+    start) start ;;
+    stop)  stop ;;
+    *)     echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
