@@ -28,9 +28,9 @@ CORE_HDRS    := src/wa_core.h src/wa_internal.h
 GLUE_SRCS    := ngx_http_webauthn_module.c $(wildcard src/ngx_http_webauthn*.c)
 GLUE_HDRS    := $(wildcard src/ngx_http_webauthn*.h)
 
-DEB_BUILD    := build-essential nginx-core nginx-dev libssl-dev libcbor-dev \
+DEB_BUILD    := build-essential nginx nginx-dev libssl-dev libcbor-dev \
                 libjansson-dev libhiredis-dev
-DEB_RUN      := nginx-core redis-server redis-tools python3-cryptography curl
+DEB_RUN      := nginx redis-server redis-tools python3-cryptography curl
 DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl libtext-diff-perl \
                 liburi-perl libwww-perl libjson-pp-perl python3-fido2
 DEB_BENCH    := $(DEB_RUN) wrk nodejs npm openssl

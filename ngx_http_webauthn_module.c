@@ -34,7 +34,6 @@ typedef struct {
 
     wa_assertion_t                  assertion;
     wa_policy_t                     policy;
-    wa_pkey_t                      *pkey;
     ngx_http_webauthn_redis_op_t   *op;
 
     ngx_str_t                       public_key;   /* base64url, stored */
@@ -126,16 +125,18 @@ static char *ngx_http_webauthn_key_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_webauthn_challenge(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_int_t ngx_http_webauthn_read_secret(ngx_conf_t *cf,
-    ngx_http_webauthn_main_conf_t *wmcf);
+static char *ngx_http_webauthn_challenge_secret(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 
 
 /*
  * The commit, atomic in Redis (WebAuthn L3, 7.2, steps 22 and 24): the
  * credential still exists, is not revoked and has the key that verified
- * the signature; the sign count moved forward (or both are 0); the
- * challenge was not used before.  Only then is the nonce recorded and the
- * counter stored, so a rejected assertion changes nothing.
+ * the signature; the challenge was not used before (a replay is told as
+ * such, whatever its counter); the sign count moved forward (or both are
+ * 0).  Only then is the nonce recorded and the counter stored, so a
+ * rejected assertion changes nothing.  A Lua script runs atomically: no
+ * other command comes between the checks and the writes.
  *
  * KEYS[1] credential hash, KEYS[2] used-nonce key,
  * ARGV[1] new sign count, ARGV[2] nonce time to live (ms),
@@ -148,13 +149,12 @@ static ngx_str_t  ngx_http_webauthn_script = ngx_string(
     "if not c[1] then return {0} end\n"
     "if c[2] == '1' then return {1} end\n"
     "if c[1] ~= ARGV[3] then return {6} end\n"
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return {3} end\n"
     "local old = tonumber(c[3] or '0')\n"
     "local new = tonumber(ARGV[1])\n"
     "if old == nil or new == nil then return {5} end\n"
     "if (new ~= 0 or old ~= 0) and new <= old then return {2} end\n"
-    "if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then\n"
-    "  return {3}\n"
-    "end\n"
+    "redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])\n"
     "if new > old then redis.call('HSET', KEYS[1], 'sign_count', ARGV[1]) "
         "end\n"
     "return {4, c[4] or '', c[5] or ''}\n");
@@ -179,9 +179,9 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
 
     { ngx_string("webauthn_challenge_secret"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_webauthn_challenge_secret,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_webauthn_main_conf_t, secret_file),
+      0,
       NULL },
 
     { ngx_string("webauthn_key_cache"),
@@ -695,30 +695,16 @@ done:
 static void
 ngx_http_webauthn_verify(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 {
-    u_char      *key, *handle;
-    size_t       key_len, handle_len;
+    u_char      *handle;
+    size_t       handle_len;
     wa_err_t     err;
+    wa_pkey_t   *pkey;
     const char  *detail;
 
-    key = ngx_pnalloc(r->pool,
-                      wa_b64url_decoded_max(ctx->public_key.len) + 1);
     handle = ngx_pnalloc(r->pool,
                          wa_b64url_decoded_max(ctx->stored_handle.len) + 1);
-
-    if (key == NULL || handle == NULL) {
+    if (handle == NULL) {
         ngx_http_webauthn_fail(ctx, WA_ERR_INTERNAL, NULL);
-        return;
-    }
-
-    if (ctx->public_key.len == 0
-        || wa_b64url_decode(key, &key_len, ctx->public_key.data,
-                            ctx->public_key.len)
-           != 0)
-    {
-        ngx_http_webauthn_store_fault(ctx,
-                            "the credential record has an invalid public_key",
-                            sizeof("the credential record has an invalid "
-                                   "public_key") - 1);
         return;
     }
 
@@ -735,7 +721,8 @@ ngx_http_webauthn_verify(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 
     detail = NULL;
 
-    err = wa_pkey_from_cose(&ctx->pkey, key, key_len, &detail);
+    err = ngx_http_webauthn_pkey_get(&ctx->public_key, &pkey, &detail,
+                                     r->connection->log);
 
     if (err == WA_ERR_CREDENTIAL_MALFORMED) {
         ngx_http_webauthn_store_fault(ctx,
@@ -750,12 +737,11 @@ ngx_http_webauthn_verify(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
         return;
     }
 
-    err = wa_assertion_verify(&ctx->assertion, ctx->pkey,
+    /* the key is borrowed from the worker's cache: used at once */
+
+    err = wa_assertion_verify(&ctx->assertion, pkey,
                               ctx->stored_handle.len ? handle : NULL,
                               handle_len, &detail);
-
-    wa_pkey_free(ctx->pkey);
-    ctx->pkey = NULL;
 
     if (err != WA_OK) {
         ngx_http_webauthn_fail(ctx, err, detail);
@@ -1403,11 +1389,6 @@ ngx_http_webauthn_cleanup(void *data)
         ctx->op = NULL;
     }
 
-    if (ctx->pkey) {
-        wa_pkey_free(ctx->pkey);
-        ctx->pkey = NULL;
-    }
-
     wa_assertion_free(&ctx->assertion);
 }
 
@@ -1663,8 +1644,21 @@ ngx_http_webauthn_init_main_conf(ngx_conf_t *cf, void *conf)
         wmcf->script_sha[2 * i + 1] = "0123456789abcdef"[digest[i] & 0xf];
     }
 
-    if (ngx_http_webauthn_read_secret(cf, wmcf) != NGX_OK) {
-        return NGX_CONF_ERROR;
+    if (wmcf->secret.data == NULL) {
+
+        /* a key of this configuration alone; see README */
+
+        wmcf->secret.len = WA_CHALLENGE_KEY_MIN;
+        wmcf->secret.data = ngx_pnalloc(cf->pool, wmcf->secret.len);
+        if (wmcf->secret.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (wa_random(wmcf->secret.data, wmcf->secret.len) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "webauthn: RAND_bytes() failed");
+            return NGX_CONF_ERROR;
+        }
     }
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
@@ -1676,97 +1670,6 @@ ngx_http_webauthn_init_main_conf(ngx_conf_t *cf, void *conf)
     cln->data = wmcf;
 
     return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_webauthn_read_secret(ngx_conf_t *cf,
-    ngx_http_webauthn_main_conf_t *wmcf)
-{
-    ssize_t          n;
-    ngx_fd_t         fd;
-    ngx_file_info_t  fi;
-
-    if (wmcf->secret_file.len == 0) {
-
-        /* a key of this configuration alone; see README */
-
-        wmcf->secret.len = WA_CHALLENGE_KEY_MIN;
-        wmcf->secret.data = ngx_pnalloc(cf->pool, wmcf->secret.len);
-        if (wmcf->secret.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (wa_random(wmcf->secret.data, wmcf->secret.len) != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "webauthn: RAND_bytes() failed");
-            return NGX_ERROR;
-        }
-
-        return NGX_OK;
-    }
-
-    if (ngx_conf_full_name(cf->cycle, &wmcf->secret_file, 1) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    fd = ngx_open_file(wmcf->secret_file.data, NGX_FILE_RDONLY,
-                       NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed",
-                           &wmcf->secret_file);
-        return NGX_ERROR;
-    }
-
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%V\" failed", &wmcf->secret_file);
-        goto failed;
-    }
-
-    if (ngx_file_size(&fi) < WA_CHALLENGE_KEY_MIN
-        || ngx_file_size(&fi) > 4096)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webauthn_challenge_secret\" file \"%V\" must "
-                           "hold 32 to 4096 bytes", &wmcf->secret_file);
-        goto failed;
-    }
-
-    wmcf->secret.len = (size_t) ngx_file_size(&fi);
-    wmcf->secret.data = ngx_pnalloc(cf->pool, wmcf->secret.len);
-    if (wmcf->secret.data == NULL) {
-        goto failed;
-    }
-
-    n = ngx_read_fd(fd, wmcf->secret.data, wmcf->secret.len);
-
-    if (n != (ssize_t) wmcf->secret.len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_fd_n " \"%V\" failed", &wmcf->secret_file);
-        goto failed;
-    }
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
-                      ngx_close_file_n " \"%V\" failed", &wmcf->secret_file);
-    }
-
-    return NGX_OK;
-
-failed:
-
-    if (wmcf->secret.data) {
-        wa_memzero(wmcf->secret.data, wmcf->secret.len);
-    }
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
-                      ngx_close_file_n " \"%V\" failed", &wmcf->secret_file);
-    }
-
-    return NGX_ERROR;
 }
 
 
@@ -1857,6 +1760,13 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (conf->rp_id.len > 253) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webauthn_rp_id\" \"%V\" is longer than a "
+                           "domain name can be", &conf->rp_id);
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->realm && conf->origins == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webauthn_origin\" is required where "
@@ -1919,6 +1829,8 @@ ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
     if (wmcf && wmcf->redis) {
         ngx_http_webauthn_redis_cleanup(wmcf->redis);
     }
+
+    ngx_http_webauthn_pkey_cleanup();
 }
 
 
@@ -2261,4 +2173,85 @@ ngx_http_webauthn_challenge(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_webauthn_challenge_handler;
 
     return NGX_CONF_OK;
+}
+
+
+/* webauthn_challenge_secret file; read here, so errors name this line */
+
+static char *
+ngx_http_webauthn_challenge_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webauthn_main_conf_t *wmcf = conf;
+
+    char             *rv;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *value;
+    ngx_file_info_t   fi;
+
+    if (wmcf->secret_file.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    wmcf->secret_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &wmcf->secret_file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(wmcf->secret_file.data, NGX_FILE_RDONLY,
+                       NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed",
+                           &wmcf->secret_file);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%V\" failed", &wmcf->secret_file);
+        goto done;
+    }
+
+    if (ngx_file_size(&fi) < WA_CHALLENGE_KEY_MIN
+        || ngx_file_size(&fi) > 4096)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must hold 32 to 4096 bytes",
+                           &wmcf->secret_file);
+        goto done;
+    }
+
+    wmcf->secret.len = (size_t) ngx_file_size(&fi);
+    wmcf->secret.data = ngx_pnalloc(cf->pool, wmcf->secret.len);
+    if (wmcf->secret.data == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_fd(fd, wmcf->secret.data, wmcf->secret.len);
+
+    if (n != (ssize_t) wmcf->secret.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%V\" failed", &wmcf->secret_file);
+        wa_memzero(wmcf->secret.data, wmcf->secret.len);
+        ngx_str_null(&wmcf->secret);
+        goto done;
+    }
+
+    rv = NGX_CONF_OK;
+
+done:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
+                      ngx_close_file_n " \"%V\" failed", &wmcf->secret_file);
+    }
+
+    return rv;
 }

@@ -101,6 +101,12 @@ function request()
             exhausted = 1
             t_end = now()
             wrk.thread:stop()
+            if sync then
+                -- tells bench/run.sh, which then ends wrk (SIGINT)
+                local f = io.open(sync .. "/exhausted." .. id, "w")
+                f:write("1")
+                f:close()
+            end
         end
         return drain
     end

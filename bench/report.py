@@ -99,19 +99,31 @@ def main():
           % (sh("openssl version | cut -d' ' -f1,2"), p256,
              num(speed, "speed_p256_sign"), algspeed["eddsa"],
              algspeed["rs256"]))
+    load = {}
+    if os.path.exists(os.path.join(run, "load.kv")):
+        with open(os.path.join(run, "load.kv")) as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                load[k] = v
+    print("- load average (1, 5, 15 min) before: %s, after: %s%s" % (
+        load.get("load_before", "?"), load.get("load_after", "?"),
+        "  **(the machine was busy before the run: figures are contended)**"
+        if float((load.get("load_before", "0").split() or ["0"])[0]) > 0.5
+        else ""))
     print()
 
     print("### Throughput, latency, CPU\n")
     print("| setup | req/s | p50 ms | p99 ms | non-2xx / errors | window s "
           "| nginx CPU µs/req | verifier CPU µs/req | Redis CPU µs/req "
-          "| req per worker-CPU-s | of P-256 verify/core | of own alg "
-          "verify/core |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| req/s per worker ÷ P-256 verify/s | req per worker-CPU-s "
+          "| of P-256 verify/core | of own alg verify/core |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+          "---:|")
     for m in modes:
         r = rows[m]
         label = LABEL.get(m, m)
         if "na" in r or "requests" not in r:
-            print("| %s | n/a (%s) |||||||||||" % (
+            print("| %s | n/a (%s) ||||||||||||" % (
                 label, r.get("na", "no result")))
             continue
         req = num(r, "requests")
@@ -128,7 +140,10 @@ def main():
         alg = m.replace("peer-", "").split("-")[0]
         frac = "-"
         own = "-"
+        per_worker = "-"
         if not m.startswith("ceiling") and p256:
+            per_worker = "%.0f%%" % (100 * num(r, "rps")
+                                     / max(num(r, "workers"), 1) / p256)
             frac = "%.0f%%" % (100 * per_core / p256)
             if algspeed.get(alg):
                 own = "%.0f%%" % (100 * per_core / algspeed[alg])
@@ -138,13 +153,13 @@ def main():
         if errs:
             err = "**%s**" % err
         print("| %s | %.0f | %.2f | %.2f | %s | %.1f | %.1f | %s | %.1f "
-              "| %.0f | %s | %s |" % (
+              "| %s | %.0f | %s | %s |" % (
                   label, num(r, "rps"), num(r, "p50_us") / 1000,
                   num(r, "p99_us") / 1000, err, num(r, "window"), ngx_us,
                   "%.1f" % ver_us if r.get("kind") == "peer" else "-",
-                  red_us, per_core, frac, own))
+                  red_us, per_worker, per_core, frac, own))
     for n in NOT_YET:
-        print("| %s | n/a (not implemented) |||||||||||" % n)
+        print("| %s | n/a (not implemented) ||||||||||||" % n)
     print()
 
     print("### Redis and memory\n")
@@ -159,7 +174,7 @@ def main():
     print("| setup | Redis commands/req under load (INFO commandstats, "
           "scripted ones included) | round trips/req | client commands per "
           "round trip | Redis reads/req under load | worker RSS before → "
-          "after (MB, all workers) |")
+          "after, MB, all workers (private: RssAnon) |")
     print("|---|---|---:|---:|---:|---|")
     for m in modes:
         r = rows[m]
@@ -184,10 +199,22 @@ def main():
                 s_top / s_rt, s_top / s_req, num(r, "sample_nested") / s_req)
         elif not total:
             rt = "0"
-        print("| %s | %s | %s | %s | %s | %.1f → %.1f |" % (
+        print("| %s | %s | %s | %s | %s | %.1f → %.1f (%.1f → %.1f) |" % (
             label, cmd_s, rt, ppl, reads,
-            num(r, "rss0_kb") / 1024, num(r, "rss1_kb") / 1024))
+            num(r, "rss0_kb") / 1024, num(r, "rss1_kb") / 1024,
+            num(r, "anon0_kb") / 1024, num(r, "anon1_kb") / 1024))
     print()
+
+    micro = [a for a in ("es256", "rs256", "eddsa")
+             if os.path.exists(os.path.join(run, "micro-%s.txt" % a))]
+    if micro:
+        print("### The verification core alone (bench/microbench.c, one "
+              "core, CPU time)\n")
+        print("```")
+        for a in micro:
+            with open(os.path.join(run, "micro-%s.txt" % a)) as f:
+                print(f.read().rstrip())
+        print("```\n")
 
     es, peer = rows.get("es256", {}), rows.get("peer-es256", {})
     if num(es, "rps") and num(peer, "rps"):

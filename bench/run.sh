@@ -11,9 +11,9 @@
 #   BENCH_WORKERS=2       nginx worker_processes, and the peer's Node workers
 #   BENCH_THREADS=2       wrk threads
 #   BENCH_CONNECTIONS=32  wrk connections
-#   BENCH_RATE=15000      expected top rate (req/s) used to size the pools:
+#   BENCH_RATE=8000       expected top rate (req/s) used to size the pools:
 #                         pool = rate * duration * 1.2 (+ for the peer: its
-#                         own BENCH_PEER_RATE=3000); a run that uses up its
+#                         own BENCH_PEER_RATE=1500); a run that uses up its
 #                         pool stops early and the table shows its shorter
 #                         window (never a reused assertion)
 #   BENCH_MODES="ceiling ceiling-static es256 es256-static es256-counter
@@ -21,16 +21,20 @@
 #                (-static: the location answers with empty_gif instead of
 #                proxying, to isolate the module's own cost)
 #   BENCH_SPEED_SECONDS=2 openssl speed -seconds
+#   BENCH_MICRO=1         build and run bench/microbench.c (the core's steps
+#                         timed alone, per algorithm)
 #   BENCH_PERF=1          perf record the workers during BENCH_PERF_MODES
 #                         ("es256-static ceiling-static"); reports in logs/
-#   BENCH_SOAK=1          the soak: BENCH_SOAK_REQUESTS (1000000) ES256
-#                         requests against one nginx, RSS every step
+#   BENCH_SOAK=1          the soak: BENCH_SOAK_REQUESTS (1000000) requests
+#                         (BENCH_SOAK_ALG, es256) against one nginx, in
+#                         BENCH_SOAK_STEPS (10) steps, worker RSS after each
 
 set -u -o pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$TOP/bench
 RUN=$TOP/build/bench
+[ "${BENCH_SOAK:-0}" = 1 ] && RUN=$TOP/build/bench-soak
 MODULE=${MODULE:-$TOP/build/ngx_http_webauthn_module.so}
 NGINX=${NGINX:-/usr/sbin/nginx}
 PY=/usr/bin/python3
@@ -39,8 +43,8 @@ D=${BENCH_DURATION:-10}
 WORKERS=${BENCH_WORKERS:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
-RATE=${BENCH_RATE:-15000}
-PEER_RATE=${BENCH_PEER_RATE:-3000}
+RATE=${BENCH_RATE:-8000}
+PEER_RATE=${BENCH_PEER_RATE:-1500}
 SPEED_S=${BENCH_SPEED_SECONDS:-2}
 MODES=${BENCH_MODES:-ceiling ceiling-static es256 es256-static es256-counter \
 es256-nocache rs256 eddsa peer-es256 peer-rs256 peer-eddsa}
@@ -125,10 +129,11 @@ threads_cpu_ns() {  # pids... -> on-CPU ns of all their threads
     echo $s
 }
 
-rss_kb() {          # pids... -> VmRSS summed, kB
+rss_kb() {          # pids... -> VmRSS (or RSS_FIELD) summed, kB
     local p s=0 v
     for p in "$@"; do
-        v=$(awk '/^VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null)
+        v=$(awk -v f="${RSS_FIELD:-VmRSS}:" '$1==f{print $2}' \
+            "/proc/$p/status" 2>/dev/null)
         s=$((s + ${v:-0}))
     done
     echo $s
@@ -310,20 +315,27 @@ load_creds() {      # pool name
 
 # wrk_run result_file pool_prefix|"" threads conns duration
 wrk_run() {
-    local res=$1 pool=$2 t=$3 c=$4 d=$5 sync
+    local res=$1 pool=$2 t=$3 c=$4 d=$5 sync wpid rc i
     sync=$(mktemp -d "$RUN/sync.XXXX")
-    if [ -n "$pool" ]; then
-        BENCH_POOL=$pool BENCH_THREADS=$t BENCH_SYNC=$sync BENCH_RESULT=$res \
-            timeout $((d + 180)) wrk -t "$t" -c "$c" -d "${d}s" --timeout 5s \
-            -s "$BENCH/pool.lua" "http://127.0.0.1:$P_NGX/" \
-            >>"$RUN/logs/wrk.log" 2>&1
-    else
-        BENCH_THREADS=$t BENCH_SYNC=$sync BENCH_RESULT=$res \
-            timeout $((d + 180)) wrk -t "$t" -c "$c" -d "${d}s" --timeout 5s \
-            -s "$BENCH/pool.lua" "http://127.0.0.1:$P_NGX/" \
-            >>"$RUN/logs/wrk.log" 2>&1
-    fi
-    local rc=$?
+    (
+        [ -n "$pool" ] && export BENCH_POOL=$pool
+        export BENCH_THREADS=$t BENCH_SYNC=$sync BENCH_RESULT=$res
+        exec timeout $((d + 180)) wrk -t "$t" -c "$c" -d "${d}s" \
+            --timeout 5s -s "$BENCH/pool.lua" "http://127.0.0.1:$P_NGX/"
+    ) >>"$RUN/logs/wrk.log" 2>&1 &
+    wpid=$!
+    # every thread out of assertions: end wrk now rather than after -d
+    # (SIGINT: wrk stops and reports as at the end of -d)
+    for i in $(seq $(((d + 180) * 5))); do
+        kill -0 "$wpid" 2>/dev/null || break
+        if [ "$(ls "$sync" | grep -c '^exhausted\.')" -ge "$t" ]; then
+            kill -INT "$wpid" 2>/dev/null
+            break
+        fi
+        sleep 0.2
+    done
+    wait "$wpid"
+    rc=$?
     rm -rf "$sync"
     return $rc
 }
@@ -334,7 +346,7 @@ kv() { awk -F= -v k="$2" '$1==k{print $2}' "$1"; }
 measure() {
     local mode=$1 kind=$2 pool=$3 res=$RUN/$1.res out=$RUN/$1.row
     local verifier_pids="" rss0 rss1 c_ngx0 c_ngx1 c_r0 c_r1 c_v0 c_v1
-    local c_up0 c_up1 n0 n1 io0 io1 cmds
+    local c_up0 c_up1 n0 n1 io0 io1 cmds anon0 anon1
     log "run: $mode"
     if [ -n "$pool" ]; then
         load_creds "$pool" || return 1
@@ -344,6 +356,7 @@ measure() {
     rcli CONFIG RESETSTAT >/dev/null
     sleep 0.5
     rss0=$(rss_kb $NGX_WORKERS)
+    anon0=$(RSS_FIELD=RssAnon rss_kb $NGX_WORKERS)
     n0=$(ngx_requests)
     c_ngx0=$(cpu_ns $NGX_WORKERS); c_r0=$(threads_cpu_ns $REDIS_PID)
     c_v0=$(threads_cpu_ns $verifier_pids); c_up0=$(cpu_ns $(workers_of $UP_PID))
@@ -378,6 +391,7 @@ measure() {
     c_v1=$(threads_cpu_ns $verifier_pids); c_up1=$(cpu_ns $(workers_of $UP_PID))
     n1=$(ngx_requests)
     rss1=$(rss_kb $NGX_WORKERS)
+    anon1=$(RSS_FIELD=RssAnon rss_kb $NGX_WORKERS)
     cmds=$(rcli INFO commandstats | tr -d '\r' \
         | sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\).*/\1=\2/p' \
         | grep -v -E '^(info|config\|resetstat|flushall|monitor)=' \
@@ -419,6 +433,8 @@ measure() {
         echo "redis_cmds=$cmds"
         echo "rss0_kb=$rss0"
         echo "rss1_kb=$rss1"
+        echo "anon0_kb=$anon0"
+        echo "anon1_kb=$anon1"
         echo "workers=$WORKERS"
     } > "$out"
     grep -q . "$RUN/ngx/error.log" 2>/dev/null \
@@ -449,32 +465,58 @@ speed() {
     } > "$RUN/speed.kv"
 }
 
+# -- the core alone ------------------------------------------------------------
+
+micro() {           # pool name alg
+    [ "${BENCH_MICRO:-1}" = 1 ] || return 0
+    local bin=$TOP/build/bench-micro/microbench cose
+    if [ ! -x "$bin" ] || [ "$BENCH/microbench.c" -nt "$bin" ]; then
+        mkdir -p "$(dirname "$bin")"
+        cc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -g -Isrc \
+            -I"$TOP/src" -o "$bin" "$BENCH/microbench.c" \
+            "$TOP"/src/wa_{err,b64,json,cbor,evp,challenge,verify}.c \
+            -lcbor -ljansson -lcrypto 2>"$RUN/logs/microbench-cc.log" \
+            || { log "microbench does not build: $RUN/logs/microbench-cc.log";
+                 return 0; }
+    fi
+    # the first credential's COSE key signed line 0 of the pool
+    cose=$(head -c 4096 "$RUN/pool/$1.redis" | tr '\r\n' '  ' \
+        | awk '{for (i = 1; i <= NF; i++) if ($i == "public_key") {
+                    print $(i + 2); exit }}')
+    "$bin" "$cose" "$RUN/pool/$1.0" $RP_ID $ORIGIN 1 \
+        > "$RUN/micro-$2.txt" 2>&1 \
+        || log "microbench $2 failed: $RUN/micro-$2.txt"
+}
+
 # -- soak ---------------------------------------------------------------------
 
 soak() {
     [ $have_module = 1 ] || { log "soak needs the module"; return 1; }
     local steps=${BENCH_SOAK_STEPS:-10} per i res n
     per=$((SOAK_N / steps))
-    log "soak: $SOAK_N ES256 requests in $steps steps of $per"
+    local alg=${BENCH_SOAK_ALG:-es256} creds=256
+    [ "$alg" = rs256 ] && creds=16
+    log "soak: $SOAK_N $alg requests in $steps steps of $per"
     start_nginx module || return 1
     rcli FLUSHALL >/dev/null
-    printf '%-6s %-12s %-12s %-10s %-8s\n' step requests rss_kb rps non2xx \
+    local fmt='%-6s %-10s %-10s %-10s %-9s %-8s\n'
+    printf "$fmt" step requests rss_kb anon_kb rps non2xx \
         | tee "$RUN/soak.txt"
-    printf '%-6s %-12s %-12s %-10s %-8s\n' 0 0 "$(rss_kb $NGX_WORKERS)" - - \
-        | tee -a "$RUN/soak.txt"
+    printf "$fmt" 0 0 "$(rss_kb $NGX_WORKERS)" \
+        "$(RSS_FIELD=RssAnon rss_kb $NGX_WORKERS)" - - | tee -a "$RUN/soak.txt"
     n=0
     for i in $(seq "$steps"); do
         # a fresh pool and fresh credentials per step (Python signing is the
         # slow part; steps keep the files small)
-        make_pool soak es256 zero "$per" 256 || return 1
+        make_pool soak "$alg" zero "$per" "$creds" || return 1
         rcli --pipe < "$RUN/pool/soak.redis" >/dev/null 2>&1
         res=$RUN/soak.$i.res
         wrk_run "$res" "$RUN/pool/soak" "$THREADS" "$CONNS" 600 \
             || log "wrk exited non-zero (soak step $i)"
         n=$((n + $(kv "$res" requests)))
-        printf '%-6s %-12s %-12s %-10s %-8s\n' "$i" "$n" \
-            "$(rss_kb $NGX_WORKERS)" "$(kv "$res" rps)" "$(kv "$res" non2xx)" \
-            | tee -a "$RUN/soak.txt"
+        printf "$fmt" "$i" "$n" "$(rss_kb $NGX_WORKERS)" \
+            "$(RSS_FIELD=RssAnon rss_kb $NGX_WORKERS)" "$(kv "$res" rps)" \
+            "$(kv "$res" non2xx)" | tee -a "$RUN/soak.txt"
     done
     stop_nginx "$RUN/ngx"
 }
@@ -489,6 +531,7 @@ if [ "$SOAK" = 1 ]; then
     exit 0
 fi
 
+echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)" > "$RUN/load.kv"
 speed
 
 ngx_count=$((RATE * D * 12 / 10))
@@ -510,7 +553,9 @@ for mode in $MODES; do
         [ "$mode" = es256-static ] && kind=module-static
         [ "$alg" = rs256 ] && creds=16      # RSA key generation is slow
         make_pool "$mode" "$alg" "$counter" "$ngx_count" "$creds" \
-            && measure "$mode" "$kind" "$mode" ;;
+            || continue
+        [ "$mode" = "$alg" ] && micro "$mode" "$alg"
+        measure "$mode" "$kind" "$mode" ;;
     peer-*)
         alg=${mode#peer-}
         if [ $peer_started = 0 ]; then
@@ -526,6 +571,7 @@ for mode in $MODES; do
     rm -f "$RUN/pool/$mode".*
 done
 
+echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RUN/load.kv"
 cleanup
 
 # "session tokens" and "SigV4" do not exist yet: printed as n/a

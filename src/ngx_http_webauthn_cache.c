@@ -362,3 +362,200 @@ ngx_http_webauthn_cache_expire(ngx_http_webauthn_cache_t *cache, ngx_uint_t n)
         }
     }
 }
+
+
+/* the per-worker parsed key cache */
+
+typedef struct {
+    ngx_rbtree_node_t               node;
+    ngx_queue_t                     queue;
+    ngx_str_t                       cose;      /* base64url, as stored */
+    wa_pkey_t                      *pkey;
+} ngx_http_webauthn_pkey_node_t;
+
+
+static ngx_http_webauthn_pkey_node_t *ngx_http_webauthn_pkey_lookup(
+    ngx_str_t *cose, uint32_t hash);
+static void ngx_http_webauthn_pkey_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_http_webauthn_pkey_remove(ngx_http_webauthn_pkey_node_t *pn);
+
+
+static ngx_rbtree_t       ngx_http_webauthn_pkeys;
+static ngx_rbtree_node_t  ngx_http_webauthn_pkeys_sentinel;
+static ngx_queue_t        ngx_http_webauthn_pkeys_lru;
+static ngx_uint_t         ngx_http_webauthn_pkeys_n;
+static ngx_uint_t         ngx_http_webauthn_pkeys_init;
+
+
+wa_err_t
+ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, wa_pkey_t **pkey,
+    const char **detail, ngx_log_t *log)
+{
+    u_char                         *cose;
+    size_t                          len;
+    uint32_t                        hash;
+    wa_err_t                        err;
+    ngx_queue_t                    *q;
+    ngx_http_webauthn_pkey_node_t  *pn;
+
+    if (!ngx_http_webauthn_pkeys_init) {
+        ngx_rbtree_init(&ngx_http_webauthn_pkeys,
+                        &ngx_http_webauthn_pkeys_sentinel,
+                        ngx_http_webauthn_pkey_insert_value);
+        ngx_queue_init(&ngx_http_webauthn_pkeys_lru);
+        ngx_http_webauthn_pkeys_init = 1;
+    }
+
+    hash = ngx_crc32_short(cose_b64->data, cose_b64->len);
+
+    pn = ngx_http_webauthn_pkey_lookup(cose_b64, hash);
+
+    if (pn != NULL) {
+        ngx_queue_remove(&pn->queue);
+        ngx_queue_insert_head(&ngx_http_webauthn_pkeys_lru, &pn->queue);
+
+        *pkey = pn->pkey;
+        return WA_OK;
+    }
+
+    pn = ngx_alloc(sizeof(ngx_http_webauthn_pkey_node_t) + cose_b64->len
+                   + wa_b64url_decoded_max(cose_b64->len), log);
+    if (pn == NULL) {
+        return WA_ERR_INTERNAL;
+    }
+
+    pn->cose.data = (u_char *) &pn[1];
+    pn->cose.len = cose_b64->len;
+    ngx_memcpy(pn->cose.data, cose_b64->data, cose_b64->len);
+
+    cose = pn->cose.data + pn->cose.len;
+
+    if (cose_b64->len == 0
+        || wa_b64url_decode(cose, &len, cose_b64->data, cose_b64->len) != 0)
+    {
+        ngx_free(pn);
+        *detail = "the public_key is not base64url";
+        return WA_ERR_CREDENTIAL_MALFORMED;
+    }
+
+    err = wa_pkey_from_cose(&pn->pkey, cose, len, detail);
+
+    if (err != WA_OK) {
+        ngx_free(pn);
+        return err;
+    }
+
+    if (ngx_http_webauthn_pkeys_n >= NGX_HTTP_WEBAUTHN_PKEYS) {
+        q = ngx_queue_last(&ngx_http_webauthn_pkeys_lru);
+        ngx_http_webauthn_pkey_remove(
+            ngx_queue_data(q, ngx_http_webauthn_pkey_node_t, queue));
+    }
+
+    pn->node.key = hash;
+    ngx_rbtree_insert(&ngx_http_webauthn_pkeys, &pn->node);
+    ngx_queue_insert_head(&ngx_http_webauthn_pkeys_lru, &pn->queue);
+    ngx_http_webauthn_pkeys_n++;
+
+    *pkey = pn->pkey;
+
+    return WA_OK;
+}
+
+
+void
+ngx_http_webauthn_pkey_cleanup(void)
+{
+    ngx_queue_t  *q;
+
+    if (!ngx_http_webauthn_pkeys_init) {
+        return;
+    }
+
+    while (!ngx_queue_empty(&ngx_http_webauthn_pkeys_lru)) {
+        q = ngx_queue_head(&ngx_http_webauthn_pkeys_lru);
+        ngx_http_webauthn_pkey_remove(
+            ngx_queue_data(q, ngx_http_webauthn_pkey_node_t, queue));
+    }
+}
+
+
+static ngx_http_webauthn_pkey_node_t *
+ngx_http_webauthn_pkey_lookup(ngx_str_t *cose, uint32_t hash)
+{
+    ngx_int_t                       rc;
+    ngx_rbtree_node_t              *node, *sentinel;
+    ngx_http_webauthn_pkey_node_t  *pn;
+
+    node = ngx_http_webauthn_pkeys.root;
+    sentinel = ngx_http_webauthn_pkeys.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        pn = (ngx_http_webauthn_pkey_node_t *) node;
+
+        rc = ngx_memn2cmp(cose->data, pn->cose.data, cose->len, pn->cose.len);
+
+        if (rc == 0) {
+            return pn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_webauthn_pkey_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t              **p;
+    ngx_http_webauthn_pkey_node_t   *pn, *pnt;
+
+    for ( ;; ) {
+
+        if (node->key != temp->key) {
+            p = (node->key < temp->key) ? &temp->left : &temp->right;
+
+        } else {
+            pn = (ngx_http_webauthn_pkey_node_t *) node;
+            pnt = (ngx_http_webauthn_pkey_node_t *) temp;
+
+            p = (ngx_memn2cmp(pn->cose.data, pnt->cose.data, pn->cose.len,
+                              pnt->cose.len)
+                 < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static void
+ngx_http_webauthn_pkey_remove(ngx_http_webauthn_pkey_node_t *pn)
+{
+    ngx_queue_remove(&pn->queue);
+    ngx_rbtree_delete(&ngx_http_webauthn_pkeys, &pn->node);
+    ngx_http_webauthn_pkeys_n--;
+
+    wa_pkey_free(pn->pkey);
+    ngx_free(pn);
+}

@@ -11,6 +11,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <wa_core.h>
+
 
 /*
  * A shared-memory cache of credential public keys and user handles, keyed
@@ -50,6 +52,21 @@ void ngx_http_webauthn_cache_put(ngx_http_webauthn_cache_t *cache,
 
 void ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache,
     ngx_str_t *id);
+
+
+/*
+ * Per worker: parsed verification keys (OpenSSL objects cannot live in
+ * shared memory), keyed by the exact base64url COSE key as stored, so an
+ * entry can never be stale.  A hit saves decoding the key and building
+ * the EVP_PKEY.  The key returned is borrowed: it stays valid until the
+ * next call.
+ */
+
+#define NGX_HTTP_WEBAUTHN_PKEYS  1024
+
+wa_err_t ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, wa_pkey_t **pkey,
+    const char **detail, ngx_log_t *log);
+void ngx_http_webauthn_pkey_cleanup(void);
 
 
 #endif /* _NGX_HTTP_WEBAUTHN_CACHE_H_INCLUDED_ */

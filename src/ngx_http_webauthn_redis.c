@@ -526,13 +526,13 @@ static ngx_int_t
 ngx_http_webauthn_redis_create_request(ngx_http_webauthn_redis_ctx_t *ctx,
     ngx_uint_t setup)
 {
+    int                              argc;
     u_char                          *p;
-    size_t                           len;
-    ngx_str_t                        auth, select;
-    ngx_uint_t                       i, argc;
+    size_t                           len, argvlen[3];
     ngx_buf_t                       *b;
+    ngx_str_t                        auth, select;
+    ngx_uint_t                       i;
     const char                      *argv[3];
-    size_t                           argvlen[3];
     u_char                           db[NGX_INT_T_LEN];
     ngx_http_webauthn_redis_conf_t  *conf;
 
@@ -625,9 +625,9 @@ static ngx_int_t
 ngx_http_webauthn_redis_format(ngx_http_webauthn_redis_ctx_t *ctx,
     ngx_str_t *out, int argc, const char **argv, const size_t *argvlen)
 {
-    int     n;
-    char   *cmd;
-    u_char *p;
+    int      n;
+    char    *cmd;
+    u_char  *p;
 
     cmd = NULL;
 

@@ -37,6 +37,12 @@ struct wa_pkey_s {
 
 static wa_err_t wa_evp_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg,
     const char **detail);
+static void wa_evp_curves_init(void);
+
+
+/* by COSE crv: keys with the curve parameters only, never freed */
+static EVP_PKEY        *wa_evp_curves[WA_COSE_CRV_P521 + 1];
+static CRYPTO_ONCE      wa_evp_curves_once = CRYPTO_ONCE_STATIC_INIT;
 
 
 void
@@ -120,6 +126,39 @@ wa_evp_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg,
 }
 
 
+static void
+wa_evp_curves_init(void)
+{
+    int            crv;
+    OSSL_PARAM     params[2];
+    EVP_PKEY_CTX  *ctx;
+
+    static const char  *names[] = { NULL, "P-256", "P-384", "P-521" };
+
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (ctx == NULL) {
+        return;
+    }
+
+    for (crv = WA_COSE_CRV_P256; crv <= WA_COSE_CRV_P521; crv++) {
+        params[0] = OSSL_PARAM_construct_utf8_string(
+                                                 OSSL_PKEY_PARAM_GROUP_NAME,
+                                                 (char *) names[crv], 0);
+        params[1] = OSSL_PARAM_construct_end();
+
+        if (EVP_PKEY_fromdata_init(ctx) != 1
+            || EVP_PKEY_fromdata(ctx, &wa_evp_curves[crv],
+                                 EVP_PKEY_KEY_PARAMETERS, params) != 1)
+        {
+            wa_evp_curves[crv] = NULL;
+        }
+    }
+
+    EVP_PKEY_CTX_free(ctx);
+    ERR_clear_error();
+}
+
+
 /* RFC 9053, 2.1: ECDSA; WebAuthn L3, 5.8.5 */
 
 wa_err_t
@@ -129,25 +168,20 @@ wa_evp_ec2_key(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
     int             ok;
     size_t          flen;
     EVP_PKEY       *pkey;
-    const char     *group;
-    OSSL_PARAM      params[3];
-    EVP_PKEY_CTX   *ctx, *cctx;
+    EVP_PKEY_CTX   *cctx;
     unsigned char   point[WA_EC_POINT_MAX];
 
     switch (crv) {
     case WA_COSE_CRV_P256:
         ok = (alg == WA_COSE_ALG_ES256 || alg == WA_COSE_ALG_ESP256);
-        group = "P-256";
         flen = 32;
         break;
     case WA_COSE_CRV_P384:
         ok = (alg == WA_COSE_ALG_ES384);
-        group = "P-384";
         flen = 48;
         break;
     case WA_COSE_CRV_P521:
         ok = (alg == WA_COSE_ALG_ES512);
-        group = "P-521";
         flen = 66;
         break;
     default:
@@ -171,38 +205,34 @@ wa_evp_ec2_key(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
     memcpy(&point[1], x, flen);
     memcpy(&point[1 + flen], y, flen);
 
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                                 (char *) group, 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-                                                  point, 1 + 2 * flen);
-    params[2] = OSSL_PARAM_construct_end();
+    /*
+     * a copy of a key holding the curve only, made once: building the
+     * curve by its name for every key costs several times more
+     */
 
-    pkey = NULL;
-
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (ctx == NULL) {
+    if (!CRYPTO_THREAD_run_once(&wa_evp_curves_once, wa_evp_curves_init)
+        || wa_evp_curves[crv] == NULL)
+    {
         ERR_clear_error();
-        wa_set_detail(detail, "EVP_PKEY_CTX_new_from_name() failed");
+        wa_set_detail(detail, "EVP_PKEY_fromdata() failed for a curve");
         return WA_ERR_INTERNAL;
     }
 
-    if (EVP_PKEY_fromdata_init(ctx) != 1) {
-        EVP_PKEY_CTX_free(ctx);
+    pkey = EVP_PKEY_dup(wa_evp_curves[crv]);
+    if (pkey == NULL) {
         ERR_clear_error();
-        wa_set_detail(detail, "EVP_PKEY_fromdata_init() failed");
+        wa_set_detail(detail, "EVP_PKEY_dup() failed");
         return WA_ERR_INTERNAL;
     }
 
     /* the import refuses a point that is not on the curve */
 
-    if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-        EVP_PKEY_CTX_free(ctx);
+    if (EVP_PKEY_set1_encoded_public_key(pkey, point, 1 + 2 * flen) != 1) {
+        EVP_PKEY_free(pkey);
         ERR_clear_error();
         wa_set_detail(detail, "COSE EC2 key is not a point on the curve");
         return WA_ERR_CREDENTIAL_MALFORMED;
     }
-
-    EVP_PKEY_CTX_free(ctx);
 
     /* and checked again explicitly: on the curve, not at infinity */
 

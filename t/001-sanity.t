@@ -80,6 +80,11 @@ Cache-Control: no-store
 
 
 === TEST 4: challenges are sealed as design.md says, and two differ
+--- http_config
+    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
+    webauthn_rp_id localhost;
+    webauthn_origin http://localhost;
 --- config
     location = /webauthn/challenge { webauthn_challenge; }
 --- init

@@ -142,7 +142,7 @@ WebAuthnTest::echo_body('es256')
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
     }
     location = /echo {
-        return 200 "$request_method $request_body\n";
+        return 200 "$request_method $http_content_length\n";
     }
 --- request
 POST /t
@@ -152,7 +152,7 @@ WebAuthnTest::authz(key => 'es384')
 --- response_headers eval
 "X-WebAuthn-User: user-es384\nX-WebAuthn-Roles: reader es384\nX-WebAuthn-Credential: " . WebAuthnTest::cred_id('es384') . "\nX-WebAuthn-Count: " . WebAuthnTest::key('es384')->{sign_count} . "\nX-WebAuthn-UV: 1\n"
 --- response_body
-POST hello
+POST 5
 --- no_error_log
 [alert]
 [crit]

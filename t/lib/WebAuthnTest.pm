@@ -152,7 +152,7 @@ sub start_redis {
     if ($pid == 0) {
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', '/dev/null';
-        exec @cmd;
+        { exec @cmd; }
         POSIX::_exit(127);
     }
     $r->{pid} = $pid;
@@ -336,6 +336,10 @@ sub sign_count_stored {
 
 # -- challenges and assertions ----------------------------------------------
 
+sub random_bytes {
+    return CORE::join q{}, map { chr int rand 256 } 1 .. shift;
+}
+
 sub b64url {
     my $s = MIME::Base64::encode_base64(shift, '');
     $s =~ tr{+/}{-_};
@@ -424,16 +428,52 @@ sub authz {
 }
 
 
+# "Authorization: WebAuthn TOKEN"
+sub wa {
+    return "Authorization: WebAuthn " . shift;
+}
+
+# a valid assertion changed by CODE (given the decoded JSON), re-encoded
+sub mangle {
+    my ($code, %o) = @_;
+    my $j = assertion(%o);
+    $code->($j);
+    return wa(encode_token($j));
+}
+
+# the same, with CODE changing the decoded clientDataJSON
+sub mangle_cd {
+    my ($code, %o) = @_;
+    return mangle(sub {
+        my $r = $_[0]{response};
+        my $cd = JSON::PP::decode_json(b64url_decode($r->{clientDataJSON}));
+        $code->($cd);
+        $r->{clientDataJSON} = b64url(JSON::PP->new->encode($cd));
+    }, %o);
+}
+
+
 # -- a small HTTP client for --- init code ----------------------------------
+
+# connects to the nginx under test; --- init code runs right after nginx
+# starts, which under valgrind may be seconds before it listens
+sub connect_nginx {
+    my $deadline = Time::HiRes::time() + 60;
+    for ( ;; ) {
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                         PeerPort => server_port(),
+                                         Timeout => 30);
+        return $sock if $sock;
+        die "connect to nginx: $!" if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.1);
+    }
+}
 
 # http_request(METHOD, URI, HEADERS (string "K: v\n..."), BODY)
 #   -> { status, headers => { lc name => value }, body }
 sub http_request {
     my ($method, $uri, $headers, $body) = @_;
-    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                     PeerPort => server_port(),
-                                     Timeout => 30)
-        or die "connect: $!";
+    my $sock = connect_nginx();
     my $req = "$method $uri HTTP/1.1\r\nHost: localhost\r\n"
               . "Connection: close\r\n";
     for my $h (split /\n/, $headers // '') {
@@ -465,6 +505,7 @@ sub http_request {
 sub race {
     my (%o) = @_;
     my $n = $o{n} || 8;
+    close connect_nginx();
     my ($go_r, $go_w);
     pipe($go_r, $go_w) or die "pipe: $!";
 

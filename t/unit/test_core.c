@@ -34,7 +34,8 @@ typedef struct {
 } buf_t;
 
 
-static const unsigned char  test_challenge[] = "test-challenge-bytes-0123456789";
+static const unsigned char  test_challenge[] =
+    "test-challenge-bytes-0123456789";
 static const char          *last_detail;
 
 static wa_origin_t  test_origins[] = {
@@ -417,6 +418,10 @@ run(const char *cdata, buf_t *ad, EVP_PKEY *sk, int alg, const buf_t *cose,
                              &last_detail);
 
 done:
+
+    if (rc != WA_OK && last_detail == NULL) {
+        UNIT_OK(0, "%s without a detail", wa_err_code(rc));
+    }
 
     if (tamper == TAMPER_AD) {
         ad->b[36] ^= 0x01;

@@ -279,7 +279,15 @@ sub fmt_str ($) {
 
 sub is_running ($) {
     my $pid = shift;
-    return $pid && kill(0, $pid);
+    return 0 unless $pid && kill(0, $pid);
+
+    # a daemon that exited stays a zombie until init reaps it
+    if (open my $in, "<", "/proc/$pid/stat") {
+        my $stat = <$in> // "";
+        close $in;
+        return 0 if $stat =~ /\) Z /;
+    }
+    return 1;
 }
 
 sub nginx_version () {
@@ -429,7 +437,8 @@ sub wait_for_exit ($$) {
     return 0;
 }
 
-# QUIT (graceful, and valgrind then writes its leak report), then TERM,
+# TERM (fast; TEST_NGINX_FAST_SHUTDOWN=0 for QUIT), nginx exits normally
+# and valgrind writes its leak report; then TERM again,
 # then KILL
 sub stop_nginx ($) {
     my $name = shift;
@@ -437,7 +446,7 @@ sub stop_nginx ($) {
     my $pid = pid_from_file() // $ChildPid;
     if (defined $pid && is_running($pid)) {
         my $grace = $UseValgrind ? 60 : ($Timeout > 10 ? $Timeout : 10);
-        kill SIGQUIT, $pid;
+        kill($ENV{TEST_NGINX_FAST_SHUTDOWN} // 1 ? SIGTERM : SIGQUIT, $pid);
         if (!wait_for_exit($pid, $grace)) {
             warn "$name - timeout when waiting for the process $pid to exit\n";
             kill SIGTERM, $pid;
@@ -480,7 +489,7 @@ sub start_nginx ($) {
         if ($pid == 0) {
             setpgrp(0, 0);
             open STDOUT, '>', '/dev/null';
-            exec @vg, $NginxBinary, @args;
+            { exec @vg, $NginxBinary, @args; }
             POSIX::_exit(127);
         }
         $ChildPid = $pid;
