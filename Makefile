@@ -31,8 +31,7 @@ GLUE_HDRS    := $(wildcard src/ngx_http_webauthn*.h)
 DEB_BUILD    := build-essential nginx nginx-dev libssl-dev libcbor-dev \
                 libjansson-dev libhiredis-dev
 DEB_RUN      := nginx redis-server redis-tools python3-cryptography curl
-DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl libtext-diff-perl \
-                liburi-perl libwww-perl libjson-pp-perl python3-fido2
+DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl
 DEB_BENCH    := $(DEB_RUN) wrk nodejs npm openssl
 
 .PHONY: all module deps-build deps-run deps-test deps-bench run stop test \
@@ -128,7 +127,11 @@ PROVE_ENV = TEST_NGINX_BINARY=$(NGINX) \
 test-nginx: module deps-test
 	$(PROVE_ENV) prove $(TEST_NGINX_INC) -r t/
 
-test-valgrind: module deps-test
+VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+            --error-exitcode=9
+
+test-valgrind: module deps-test $(UNIT_BIN)
+	$(VALGRIND) $(UNIT_BIN) > /dev/null
 	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(TEST_NGINX_INC) \
 	    t/002-assert.t t/004-store.t
 

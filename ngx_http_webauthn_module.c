@@ -27,6 +27,10 @@
 #define NGX_HTTP_WEBAUTHN_COMMIT_STALE_KEY  6
 
 
+#define ngx_http_webauthn_store_error(ctx, text)                            \
+    ngx_http_webauthn_store_fault(ctx, text, sizeof(text) - 1)
+
+
 typedef struct {
     ngx_http_request_t             *request;
     ngx_uint_t                      state;
@@ -69,6 +73,8 @@ static ngx_int_t ngx_http_webauthn_token(ngx_http_request_t *r,
     ngx_str_t *token);
 static wa_err_t ngx_http_webauthn_check_challenge(void *data,
     const unsigned char *challenge, size_t len, const char **detail);
+static ngx_int_t ngx_http_webauthn_key(ngx_http_request_t *r,
+    ngx_str_t *key, const char *kind, u_char *id, size_t len);
 static void ngx_http_webauthn_lookup(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx);
 static void ngx_http_webauthn_lookup_handler(
@@ -553,30 +559,47 @@ ngx_http_webauthn_check_challenge(void *data, const unsigned char *challenge,
 }
 
 
+/* "webauthn:" "cred:" id */
+
+static ngx_int_t
+ngx_http_webauthn_key(ngx_http_request_t *r, ngx_str_t *key,
+    const char *kind, u_char *id, size_t len)
+{
+    u_char                         *p;
+    ngx_http_webauthn_main_conf_t  *wmcf;
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
+
+    key->len = wmcf->prefix.len + ngx_strlen(kind) + len;
+    key->data = ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, wmcf->prefix.data, wmcf->prefix.len);
+    p = ngx_cpymem(p, kind, ngx_strlen(kind));
+    ngx_memcpy(p, id, len);
+
+    return NGX_OK;
+}
+
+
 /* a cache miss: HMGET the record, then verify and commit */
 
 static void
 ngx_http_webauthn_lookup(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 {
-    u_char                         *p;
-    size_t                          len[5];
-    ngx_str_t                       key;
-    const char                     *argv[5];
-    ngx_http_webauthn_main_conf_t  *wmcf;
+    size_t       len[5];
+    ngx_str_t    key;
+    const char  *argv[5];
 
-    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
-
-    key.len = wmcf->prefix.len + sizeof("cred:") - 1
-              + ctx->credential_id.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
-    if (key.data == NULL) {
+    if (ngx_http_webauthn_key(r, &key, "cred:", ctx->credential_id.data,
+                              ctx->credential_id.len)
+        != NGX_OK)
+    {
         ngx_http_webauthn_fail(ctx, WA_ERR_INTERNAL, NULL);
         return;
     }
-
-    p = ngx_cpymem(key.data, wmcf->prefix.data, wmcf->prefix.len);
-    p = ngx_cpymem(p, "cred:", sizeof("cred:") - 1);
-    ngx_memcpy(p, ctx->credential_id.data, ctx->credential_id.len);
 
     argv[0] = "HMGET";
     len[0] = sizeof("HMGET") - 1;
@@ -626,9 +649,7 @@ ngx_http_webauthn_lookup_handler(ngx_http_webauthn_redis_op_t *op)
     }
 
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
-        ngx_http_webauthn_store_fault(ctx, "unexpected reply to HMGET",
-                                      sizeof("unexpected reply to HMGET")
-                                      - 1);
+        ngx_http_webauthn_store_error(ctx, "unexpected reply to HMGET");
         goto done;
     }
 
@@ -654,9 +675,7 @@ ngx_http_webauthn_lookup_handler(ngx_http_webauthn_redis_op_t *op)
         || ngx_http_webauthn_reply_str(r->pool, f[1], &ctx->stored_handle)
            != NGX_OK)
     {
-        ngx_http_webauthn_store_fault(ctx, "unexpected reply to HMGET",
-                                      sizeof("unexpected reply to HMGET")
-                                      - 1);
+        ngx_http_webauthn_store_error(ctx, "unexpected reply to HMGET");
         goto done;
     }
 
@@ -712,10 +731,8 @@ ngx_http_webauthn_verify(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
                          ctx->stored_handle.len)
         != 0)
     {
-        ngx_http_webauthn_store_fault(ctx,
-                           "the credential record has an invalid user_handle",
-                           sizeof("the credential record has an invalid "
-                                  "user_handle") - 1);
+        ngx_http_webauthn_store_error(ctx, "the credential record has an "
+                                      "invalid user_handle");
         return;
     }
 
@@ -725,10 +742,8 @@ ngx_http_webauthn_verify(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
                                      r->connection->log);
 
     if (err == WA_ERR_CREDENTIAL_MALFORMED) {
-        ngx_http_webauthn_store_fault(ctx,
-                       "the credential record's public_key is not a COSE key",
-                       sizeof("the credential record's public_key is not a "
-                              "COSE key") - 1);
+        ngx_http_webauthn_store_error(ctx, "the credential record's "
+                                      "public_key is not a COSE key");
         return;
     }
 
@@ -755,37 +770,26 @@ ngx_http_webauthn_verify(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 static void
 ngx_http_webauthn_commit(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 {
-    u_char                         *p;
-    size_t                          len[9];
+    size_t                          len[8];
     uint64_t                        now, ttl;
     ngx_str_t                       cred, used;
-    const char                     *argv[9];
+    const char                     *argv[8];
     ngx_http_webauthn_main_conf_t  *wmcf;
     u_char                          count[NGX_INT32_LEN];
     u_char                          ms[NGX_INT64_LEN];
 
     wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
 
-    cred.len = wmcf->prefix.len + sizeof("cred:") - 1
-               + ctx->credential_id.len;
-    used.len = wmcf->prefix.len + sizeof("used:") - 1
-               + NGX_HTTP_WEBAUTHN_NONCE_B64;
-
-    p = ngx_pnalloc(r->pool, cred.len + used.len);
-    if (p == NULL) {
+    if (ngx_http_webauthn_key(r, &cred, "cred:", ctx->credential_id.data,
+                              ctx->credential_id.len)
+        != NGX_OK
+        || ngx_http_webauthn_key(r, &used, "used:", ctx->nonce,
+                                 NGX_HTTP_WEBAUTHN_NONCE_B64)
+           != NGX_OK)
+    {
         ngx_http_webauthn_fail(ctx, WA_ERR_INTERNAL, NULL);
         return;
     }
-
-    cred.data = p;
-    p = ngx_cpymem(p, wmcf->prefix.data, wmcf->prefix.len);
-    p = ngx_cpymem(p, "cred:", sizeof("cred:") - 1);
-    p = ngx_cpymem(p, ctx->credential_id.data, ctx->credential_id.len);
-
-    used.data = p;
-    p = ngx_cpymem(p, wmcf->prefix.data, wmcf->prefix.len);
-    p = ngx_cpymem(p, "used:", sizeof("used:") - 1);
-    ngx_memcpy(p, ctx->nonce, NGX_HTTP_WEBAUTHN_NONCE_B64);
 
     /* the nonce is kept a second beyond the challenge's expiry */
 
@@ -926,10 +930,8 @@ ngx_http_webauthn_commit_handler(ngx_http_webauthn_redis_op_t *op)
         break;
 
     case NGX_HTTP_WEBAUTHN_COMMIT_BAD_COUNT:
-        ngx_http_webauthn_store_fault(ctx,
-                           "the credential record has an invalid sign_count",
-                           sizeof("the credential record has an invalid "
-                                  "sign_count") - 1);
+        ngx_http_webauthn_store_error(ctx, "the credential record has an "
+                                      "invalid sign_count");
         break;
 
     case NGX_HTTP_WEBAUTHN_COMMIT_STALE_KEY:
@@ -942,10 +944,8 @@ ngx_http_webauthn_commit_handler(ngx_http_webauthn_redis_op_t *op)
         }
 
         if (ctx->retried) {
-            ngx_http_webauthn_store_fault(ctx,
-                           "the credential record changed during the check",
-                           sizeof("the credential record changed during "
-                                  "the check") - 1);
+            ngx_http_webauthn_store_error(ctx, "the credential record changed "
+                                          "during the check");
             break;
         }
 
@@ -971,9 +971,7 @@ ngx_http_webauthn_commit_handler(ngx_http_webauthn_redis_op_t *op)
 
 invalid:
 
-    ngx_http_webauthn_store_fault(ctx, "unexpected reply to the commit script",
-                                  sizeof("unexpected reply to the commit "
-                                         "script") - 1);
+    ngx_http_webauthn_store_error(ctx, "unexpected reply to the commit script");
 
 done:
 
@@ -1831,6 +1829,7 @@ ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_webauthn_pkey_cleanup();
+    wa_core_cleanup();
 }
 
 

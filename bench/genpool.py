@@ -22,7 +22,9 @@ thread count one credential is used by one wrk thread only, creds /
 threads requests apart.  With --counter zero every
 counter is 0 (synced passkeys: nothing to store).
 
-Signing is spread over --procs processes (fork).  Uses only
+--keys FILE keeps the credentials' private keys: read when it exists (the
+same credentials again), written otherwise.  Signing is spread over --procs
+processes (fork).  Uses only
 python3-cryptography; run with /usr/bin/python3.
 """
 
@@ -43,6 +45,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def unb64u(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
 # minimal canonical CBOR (RFC 8949) for COSE_Key maps
@@ -68,27 +74,34 @@ def cbor(v):
     raise TypeError(type(v))
 
 
+def cose_of(alg, k):
+    if alg == "es256":
+        n = k.public_key().public_numbers()
+        return cbor([(1, 2), (3, -7), (-1, 1),
+                     (-2, n.x.to_bytes(32, "big")),
+                     (-3, n.y.to_bytes(32, "big"))])
+    if alg == "rs256":
+        n = k.public_key().public_numbers()
+        return cbor([(1, 3), (3, -257),
+                     (-1, n.n.to_bytes(256, "big")),
+                     (-2, n.e.to_bytes(3, "big"))])
+    if alg == "eddsa":
+        raw = k.public_key().public_bytes(serialization.Encoding.Raw,
+                                          serialization.PublicFormat.Raw)
+        return cbor([(1, 1), (3, -8), (-1, 6), (-2, raw)])
+    raise ValueError(alg)
+
+
 def make_key(alg):
     if alg == "es256":
         k = ec.generate_private_key(ec.SECP256R1())
-        n = k.public_key().public_numbers()
-        cose = cbor([(1, 2), (3, -7), (-1, 1),
-                     (-2, n.x.to_bytes(32, "big")),
-                     (-3, n.y.to_bytes(32, "big"))])
     elif alg == "rs256":
         k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        n = k.public_key().public_numbers()
-        cose = cbor([(1, 3), (3, -257),
-                     (-1, n.n.to_bytes(256, "big")),
-                     (-2, n.e.to_bytes(3, "big"))])
     elif alg == "eddsa":
         k = ed25519.Ed25519PrivateKey.generate()
-        raw = k.public_key().public_bytes(serialization.Encoding.Raw,
-                                          serialization.PublicFormat.Raw)
-        cose = cbor([(1, 1), (3, -8), (-1, 6), (-2, raw)])
     else:
         raise ValueError(alg)
-    return k, cose
+    return k, cose_of(alg, k)
 
 
 def sign(alg, k, msg):
@@ -154,6 +167,8 @@ def main():
     p.add_argument("--ttl", type=int, default=3600,
                    help="challenge lifetime, seconds")
     p.add_argument("--uv", type=int, default=1)
+    p.add_argument("--keys", help="credential keys file: read when it "
+                   "exists, else written (the same credentials across runs)")
     p.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--threads", type=int, default=1,
                    help="wrk threads: one pool file each")
@@ -171,15 +186,34 @@ def main():
     G["args"] = a
     G["expiry_ms"] = int(time.time() * 1000) + a.ttl * 1000
     creds = []
+    saved = []
+    if a.keys and os.path.exists(a.keys):
+        with open(a.keys) as f:
+            for line in f:
+                cid, uh, der = line.split()
+                k = serialization.load_der_private_key(unb64u(der), None)
+                creds.append((unb64u(cid), unb64u(uh), k))
     with open(a.redis_out, "w") as r:
         for i in range(a.creds):
-            k, cose = make_key(a.alg)
-            cid, uh = os.urandom(16), os.urandom(16)
-            creds.append((cid, uh, k))
+            if i < len(creds):
+                cid, uh, k = creds[i]
+                cose = cose_of(a.alg, k)
+            else:
+                k, cose = make_key(a.alg)
+                cid, uh = os.urandom(16), os.urandom(16)
+                creds.append((cid, uh, k))
+                saved.append("%s %s %s\n" % (b64u(cid), b64u(uh), b64u(
+                    k.private_bytes(serialization.Encoding.DER,
+                                    serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))))
             r.write(resp("HSET", a.prefix + "cred:" + b64u(cid),
                          "public_key", b64u(cose), "user_handle", b64u(uh),
                          "user_name", "bench%d" % i, "sign_count", "0",
                          "roles", "bench"))
+    creds = creds[:a.creds]
+    if a.keys and saved:
+        with open(a.keys, "a") as f:
+            f.writelines(saved)
     G["creds"] = creds
     t1 = time.time()
 

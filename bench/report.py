@@ -82,6 +82,11 @@ def main():
     print("### Setup\n")
     print("- machine: %s, %s cores, %s; %s" % (
         cpu, os.cpu_count(), sh("uname -r"), sh("nginx -v 2>&1")))
+    mod = read_kv(os.path.join(run, "module.kv")).get("module")
+    if os.path.exists(os.path.join(run, "module.kv")):
+        with open(os.path.join(run, "module.kv")) as f:
+            mod = f.read().strip().partition("=")[2]
+    print("- module: commit %s (sha256 of the .so)" % (mod or "n/a"))
     anyrow = next((r for r in rows.values() if "workers" in r), {})
     print("- nginx under test: worker_processes %s; upstream: a second "
           "nginx (1 worker, `return 200`), keepalive 64; Redis 127.0.0.1 "

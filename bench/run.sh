@@ -60,6 +60,8 @@ RP_ID=bench.example
 ORIGIN=https://bench.example
 
 PIDS_STARTED=()     # processes this script started (stopped on exit)
+WRK_PID=""          # the wrk running now
+MON_PID=""          # the redis-cli MONITOR running now
 
 log() { echo "bench: $*" >&2; }
 
@@ -85,6 +87,8 @@ stop_nginx() {      # prefix dir
 
 cleanup() {
     local p
+    [ -n "$WRK_PID" ] && stop_pid "$WRK_PID"
+    [ -n "$MON_PID" ] && stop_pid "$MON_PID"
     stop_nginx "$RUN/ngx"
     stop_nginx "$RUN/up"
     for p in "${PIDS_STARTED[@]}"; do
@@ -151,6 +155,14 @@ head -c 32 /dev/urandom > "$RUN/secret"
 have_module=0
 if [ -f "$MODULE" ]; then
     have_module=1
+    # a copy: a rebuild during the run ("make module" copies over the .so
+    # in place) would crash the running workers
+    cp "$MODULE" "$RUN/ngx_http_webauthn_module.so" || exit 1
+    MODULE=$RUN/ngx_http_webauthn_module.so
+    echo "module=$(git -C "$TOP" log -1 --format=%h 2>/dev/null)$(git -C "$TOP" \
+        status --porcelain -- '*.c' '*.h' config 2>/dev/null | grep -q . \
+        && echo +changes) $(sha256sum "$MODULE" | cut -c1-12)" \
+        > "$RUN/module.kv"
 else
     log "no $MODULE: module rows print as n/a"
 fi
@@ -239,6 +251,8 @@ write_nginx_conf() {
     cat > "$RUN/ngx/nginx.conf" <<EOF
 $load
 worker_processes $WORKERS;
+worker_rlimit_core 1g;
+working_directory $RUN/ngx;
 pid $RUN/ngx/nginx.pid;
 error_log $RUN/ngx/error.log error;
 events { worker_connections 8192; }
@@ -292,10 +306,11 @@ ngx_requests() {    # stub_status "requests" (this query included)
 
 # -- the pools ----------------------------------------------------------------
 
-# make_pool name alg counter count creds
+# make_pool name alg counter count creds [keys file]
 make_pool() {
     local name=$1 alg=$2 counter=$3 count=$4 creds=$5
-    $PY "$BENCH/genpool.py" --alg "$alg" --counter "$counter" \
+    $PY "$BENCH/genpool.py" ${6:+--keys "$6"} --alg "$alg" \
+        --counter "$counter" \
         --count "$count" --creds "$creds" --threads "$THREADS" \
         --sample $SAMPLE --secret-file "$RUN/secret" --rp-id $RP_ID \
         --origin $ORIGIN --ttl 7200 --out "$RUN/pool/$name" \
@@ -324,6 +339,7 @@ wrk_run() {
             --timeout 5s -s "$BENCH/pool.lua" "http://127.0.0.1:$P_NGX/"
     ) >>"$RUN/logs/wrk.log" 2>&1 &
     wpid=$!
+    WRK_PID=$wpid
     # every thread out of assertions: end wrk now rather than after -d
     # (SIGINT: wrk stops and reports as at the end of -d)
     for i in $(seq $(((d + 180) * 5))); do
@@ -336,6 +352,7 @@ wrk_run() {
     done
     wait "$wpid"
     rc=$?
+    WRK_PID=""
     rm -rf "$sync"
     return $rc
 }
@@ -404,6 +421,7 @@ measure() {
         mon=$RUN/logs/$mode.monitor
         timeout 60 redis-cli -p $P_REDIS MONITOR > "$mon" 2>/dev/null &
         local mpid=$!
+        MON_PID=$mpid
         sleep 0.3
         local sio0 sio1
         sio0=$(redis_syscr)
@@ -412,6 +430,7 @@ measure() {
         sio1=$(redis_syscr)
         sleep 0.3
         kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+        MON_PID=""
         top=$(grep -c -E '^[0-9.]+ \[[0-9]+ [0-9]' "$mon")
         nested=$(grep -c -E '^[0-9.]+ \[[0-9]+ lua\]' "$mon")
         sreq=$(kv "$RUN/$mode.sample.res" requests)
@@ -506,9 +525,11 @@ soak() {
         "$(RSS_FIELD=RssAnon rss_kb $NGX_WORKERS)" - - | tee -a "$RUN/soak.txt"
     n=0
     for i in $(seq "$steps"); do
-        # a fresh pool and fresh credentials per step (Python signing is the
-        # slow part; steps keep the files small)
-        make_pool soak "$alg" zero "$per" "$creds" || return 1
+        # a fresh pool per step (steps keep the files small), the same
+        # credentials throughout: once their keys are cached, the workers'
+        # memory has no reason to grow
+        make_pool soak "$alg" zero "$per" "$creds" "$RUN/soak.keys" \
+            || return 1
         rcli --pipe < "$RUN/pool/soak.redis" >/dev/null 2>&1
         res=$RUN/soak.$i.res
         wrk_run "$res" "$RUN/pool/soak" "$THREADS" "$CONNS" 600 \

@@ -79,7 +79,7 @@ struct ngx_http_webauthn_redis_op_s {
     ngx_int_t                           rc;
     ngx_str_t                           reason;
     ngx_uint_t                          ncmds;
-    redisReply                         *replies[NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS];
+    redisReply                  *replies[NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS];
 
     /* private to ngx_http_webauthn_redis.c */
     void                               *priv;

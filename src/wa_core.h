@@ -308,4 +308,12 @@ wa_err_t wa_sign_count_check(uint32_t stored, uint32_t received,
 void wa_assertion_free(wa_assertion_t *a);
 
 
+/*
+ * Releases what the core keeps for the whole process (the EC curve
+ * templates wa_pkey_from_cose() copies); for process exit, after which
+ * no key may be built.
+ */
+void wa_core_cleanup(void);
+
+
 #endif /* _WA_CORE_H_INCLUDED_ */

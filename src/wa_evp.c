@@ -159,6 +159,20 @@ wa_evp_curves_init(void)
 }
 
 
+/* the process-wide curve templates; after this no key may be built */
+
+void
+wa_core_cleanup(void)
+{
+    int  crv;
+
+    for (crv = WA_COSE_CRV_P256; crv <= WA_COSE_CRV_P521; crv++) {
+        EVP_PKEY_free(wa_evp_curves[crv]);
+        wa_evp_curves[crv] = NULL;
+    }
+}
+
+
 /* RFC 9053, 2.1: ECDSA; WebAuthn L3, 5.8.5 */
 
 wa_err_t

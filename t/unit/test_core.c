@@ -1648,5 +1648,7 @@ main(void)
     test_cose();
     test_details();
 
+    wa_core_cleanup();
+
     return UNIT_DONE();
 }

@@ -300,5 +300,7 @@ main(int argc, char **argv)
     UNIT_OK(count >= VECTORS_MIN, "%d authentication vectors found, "
             "%d at least", count, VECTORS_MIN);
 
+    wa_core_cleanup();
+
     return UNIT_DONE();
 }
