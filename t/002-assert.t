@@ -561,3 +561,95 @@ WebAuthnTest::echo_body('counted', count => 6)
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 37: Authorization last of several headers: removed, the others reach the upstream
+--- config
+    location = /t {
+        auth_webauthn "test";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+    location = /echo {
+        return 200 "a=$http_x_a b=$http_x_b authorization=[$http_authorization]\n";
+    }
+--- more_headers eval
+"X-A: 1\nX-B: 2\n" . WebAuthnTest::authz(key => 'es256')
+--- request
+GET /t
+--- response_body
+a=1 b=2 authorization=[]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 38: Authorization between other headers: removed, the others reach the upstream
+--- config
+    location = /t {
+        auth_webauthn "test";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+    location = /echo {
+        return 200 "a=$http_x_a b=$http_x_b authorization=[$http_authorization]\n";
+    }
+--- more_headers eval
+"X-A: 1\n" . WebAuthnTest::authz(key => 'es256') . "\nX-B: 2"
+--- request
+GET /t
+--- response_body
+a=1 b=2 authorization=[]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 39: Authorization as the very first header line: removed, the others reach the upstream
+--- config
+    location = /t {
+        auth_webauthn "test";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+    location = /echo {
+        return 200 "a=$http_x_a host=$http_host authorization=[$http_authorization]\n";
+    }
+--- raw_request eval
+"GET /t HTTP/1.0\r\n" . WebAuthnTest::authz(key => 'es256')
+. "\r\nHost: localhost\r\nX-A: 1\r\n\r\n"
+--- response_body
+a=1 host=127.0.0.1:$TEST_NGINX_SERVER_PORT authorization=[]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 40: Authorization among 30 headers (a list of two parts): last of the first part, first and middle of the second
+--- config
+    location = /t {
+        auth_webauthn "test";
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+    location = /echo {
+        return 200 "h1=$http_x_h1 h19=$http_x_h19 h20=$http_x_h20 h29=$http_x_h29 authorization=[$http_authorization]\n";
+    }
+--- more_headers eval
+[
+    join("\n", (map { "X-H$_: $_" } 1 .. 17), WebAuthnTest::authz(key => 'es256'),
+         map { "X-H$_: $_" } 18 .. 29),
+    join("\n", (map { "X-H$_: $_" } 1 .. 18), WebAuthnTest::authz(key => 'es256'),
+         map { "X-H$_: $_" } 19 .. 29),
+    join("\n", (map { "X-H$_: $_" } 1 .. 22), WebAuthnTest::authz(key => 'es256'),
+         map { "X-H$_: $_" } 23 .. 29),
+]
+--- request eval
+["GET /t", "GET /t", "GET /t"]
+--- response_body eval
+["h1=1 h19=19 h20=20 h29=29 authorization=[]\n",
+ "h1=1 h19=19 h20=20 h29=29 authorization=[]\n",
+ "h1=1 h19=19 h20=20 h29=29 authorization=[]\n"]
+--- no_error_log
+[alert]
+[crit]
