@@ -83,7 +83,9 @@ $(BUILD)/nginx/objs/Makefile: config | deps-build
 $(MODULE): $(BUILD)/nginx/objs/Makefile $(CORE_SRCS) $(CORE_HDRS) \
            $(GLUE_SRCS) $(GLUE_HDRS)
 	$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
-	cp $(BUILD)/nginx/objs/ngx_http_webauthn_module.so $@
+	@# a new file, renamed over the old: a running nginx keeps its mapping
+	cp $(BUILD)/nginx/objs/ngx_http_webauthn_module.so $@.tmp
+	mv -f $@.tmp $@
 
 module: deps-build $(MODULE)
 

@@ -11,7 +11,7 @@
 #   BENCH_WORKERS=2       nginx worker_processes, and the peer's Node workers
 #   BENCH_THREADS=2       wrk threads
 #   BENCH_CONNECTIONS=32  wrk connections
-#   BENCH_RATE=8000       expected top rate (req/s) used to size the pools:
+#   BENCH_RATE=10000      expected top rate (req/s) used to size the pools:
 #                         pool = rate * duration * 1.2 (+ for the peer: its
 #                         own BENCH_PEER_RATE=1500); a run that uses up its
 #                         pool stops early and the table shows its shorter
@@ -43,7 +43,7 @@ D=${BENCH_DURATION:-10}
 WORKERS=${BENCH_WORKERS:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
-RATE=${BENCH_RATE:-8000}
+RATE=${BENCH_RATE:-10000}
 PEER_RATE=${BENCH_PEER_RATE:-1500}
 SPEED_S=${BENCH_SPEED_SECONDS:-2}
 MODES=${BENCH_MODES:-ceiling ceiling-static es256 es256-static es256-counter \
@@ -344,7 +344,8 @@ wrk_run() {
     # (SIGINT: wrk stops and reports as at the end of -d)
     for i in $(seq $(((d + 180) * 5))); do
         kill -0 "$wpid" 2>/dev/null || break
-        if [ "$(ls "$sync" | grep -c '^exhausted\.')" -ge "$t" ]; then
+        local done_files=("$sync"/exhausted.*)
+        if [ -e "${done_files[0]}" ] && [ "${#done_files[@]}" -ge "$t" ]; then
             kill -INT "$wpid" 2>/dev/null
             break
         fi
