@@ -29,6 +29,8 @@ static ngx_http_webauthn_cache_node_t *ngx_http_webauthn_cache_lookup(
     ngx_http_webauthn_cache_t *cache, ngx_str_t *id, uint32_t hash);
 static void ngx_http_webauthn_cache_expire(ngx_http_webauthn_cache_t *cache,
     ngx_uint_t n);
+static void ngx_http_webauthn_cache_remove(ngx_http_webauthn_cache_t *cache,
+    ngx_http_webauthn_cache_node_t *cn);
 
 
 ngx_int_t
@@ -107,14 +109,7 @@ ngx_http_webauthn_cache_get(ngx_http_webauthn_cache_t *cache, ngx_str_t *id,
     }
 
     if ((ngx_msec_int_t) (cn->expires - ngx_current_msec) <= 0) {
-        ngx_queue_remove(&cn->queue);
-        ngx_rbtree_delete(&cache->sh->rbtree,
-                          (ngx_rbtree_node_t *)
-                          ((u_char *) cn
-                           - offsetof(ngx_rbtree_node_t, color)));
-        ngx_slab_free_locked(cache->shpool,
-                             (u_char *) cn
-                             - offsetof(ngx_rbtree_node_t, color));
+        ngx_http_webauthn_cache_remove(cache, cn);
         rc = NGX_DECLINED;
         goto done;
     }
@@ -171,11 +166,7 @@ ngx_http_webauthn_cache_put(ngx_http_webauthn_cache_t *cache, ngx_str_t *id,
     cn = ngx_http_webauthn_cache_lookup(cache, id, hash);
 
     if (cn != NULL) {
-        node = (ngx_rbtree_node_t *)
-                   ((u_char *) cn - offsetof(ngx_rbtree_node_t, color));
-        ngx_queue_remove(&cn->queue);
-        ngx_rbtree_delete(&cache->sh->rbtree, node);
-        ngx_slab_free_locked(cache->shpool, node);
+        ngx_http_webauthn_cache_remove(cache, cn);
     }
 
     ngx_http_webauthn_cache_expire(cache, 1);
@@ -221,7 +212,6 @@ ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache,
     ngx_str_t *id)
 {
     uint32_t                         hash;
-    ngx_rbtree_node_t               *node;
     ngx_http_webauthn_cache_node_t  *cn;
 
     hash = ngx_crc32_short(id->data, id->len);
@@ -231,11 +221,7 @@ ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache,
     cn = ngx_http_webauthn_cache_lookup(cache, id, hash);
 
     if (cn != NULL) {
-        node = (ngx_rbtree_node_t *)
-                   ((u_char *) cn - offsetof(ngx_rbtree_node_t, color));
-        ngx_queue_remove(&cn->queue);
-        ngx_rbtree_delete(&cache->sh->rbtree, node);
-        ngx_slab_free_locked(cache->shpool, node);
+        ngx_http_webauthn_cache_remove(cache, cn);
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -334,7 +320,6 @@ ngx_http_webauthn_cache_expire(ngx_http_webauthn_cache_t *cache, ngx_uint_t n)
 {
     ngx_uint_t                       i;
     ngx_queue_t                     *q;
-    ngx_rbtree_node_t               *node;
     ngx_http_webauthn_cache_node_t  *cn;
 
     for (i = 0; i < 3; i++) {
@@ -350,17 +335,29 @@ ngx_http_webauthn_cache_expire(ngx_http_webauthn_cache_t *cache, ngx_uint_t n)
             return;
         }
 
-        node = (ngx_rbtree_node_t *)
-                   ((u_char *) cn - offsetof(ngx_rbtree_node_t, color));
-
-        ngx_queue_remove(q);
-        ngx_rbtree_delete(&cache->sh->rbtree, node);
-        ngx_slab_free_locked(cache->shpool, node);
+        ngx_http_webauthn_cache_remove(cache, cn);
 
         if (!n && i > 0) {
             return;
         }
     }
+}
+
+
+/* under the zone lock */
+
+static void
+ngx_http_webauthn_cache_remove(ngx_http_webauthn_cache_t *cache,
+    ngx_http_webauthn_cache_node_t *cn)
+{
+    ngx_rbtree_node_t  *node;
+
+    node = (ngx_rbtree_node_t *)
+               ((u_char *) cn - offsetof(ngx_rbtree_node_t, color));
+
+    ngx_queue_remove(&cn->queue);
+    ngx_rbtree_delete(&cache->sh->rbtree, node);
+    ngx_slab_free_locked(cache->shpool, node);
 }
 
 
