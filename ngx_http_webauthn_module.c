@@ -1733,7 +1733,17 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->realm, prev->realm, NULL);
     ngx_conf_merge_uint_value(conf->user_verification,
                               prev->user_verification, WA_UV_PREFERRED);
-    ngx_conf_merge_value(conf->challenge, prev->challenge, 0);
+    /* like the content handler it sets, not inherited */
+
+    if (conf->challenge == NGX_CONF_UNSET) {
+        conf->challenge = 0;
+    }
+
+    /* challenges are for clients that have no assertion yet */
+
+    if (conf->challenge) {
+        conf->realm = NULL;
+    }
 
     if (conf->realm == NULL && !conf->challenge) {
         return NGX_CONF_OK;

@@ -40,7 +40,29 @@ Cache-Control: no-store
 
 
 
-=== TEST 2: POST works too and carries the location's policy
+=== TEST 2: under an inherited auth_webauthn the challenge endpoint still answers, the rest is protected
+--- http_config
+    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
+    webauthn_rp_id localhost;
+    webauthn_origin http://localhost;
+    auth_webauthn "everything";
+--- config
+    location = /webauthn/challenge { webauthn_challenge; }
+    location = /other { empty_gif; }
+--- request eval
+["GET /webauthn/challenge", "GET /other"]
+--- error_code eval
+[200, 401]
+--- response_body_like eval
+['^\{"challenge":"[A-Za-z0-9_-]{76}"', '"code":"credential_missing"']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 3: POST works too and carries the location's policy
 --- http_config
     webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
@@ -66,7 +88,7 @@ Cache-Control: no-store
 
 
 
-=== TEST 3: other methods get 405
+=== TEST 4: other methods get 405
 --- config
     location = /webauthn/challenge { webauthn_challenge; }
 --- request eval
@@ -79,7 +101,7 @@ Cache-Control: no-store
 
 
 
-=== TEST 4: challenges are sealed as design.md says, and two differ
+=== TEST 5: challenges are sealed as design.md says, and two differ
 --- http_config
     webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
@@ -112,7 +134,7 @@ GET /webauthn/challenge
 
 
 
-=== TEST 5: auth_webauthn off in a location of a protected server
+=== TEST 6: auth_webauthn off in a location of a protected server
 --- config
     auth_webauthn "test";
     location = /t {
@@ -134,7 +156,7 @@ webauthn:
 
 
 
-=== TEST 6: no Authorization header: credential_missing
+=== TEST 7: no Authorization header: credential_missing
 --- request
 GET /t
 --- denied: credential_missing
@@ -144,7 +166,7 @@ GET /t
 
 
 
-=== TEST 7: another scheme is not a WebAuthn credential
+=== TEST 8: another scheme is not a WebAuthn credential
 --- more_headers
 Authorization: Basic dXNlcjpwYXNz
 --- request
@@ -156,7 +178,7 @@ GET /t
 
 
 
-=== TEST 8: the realm may hold variables
+=== TEST 9: the realm may hold variables
 --- config
     location = /t {
         set $zone "zone-$arg_z";
@@ -175,7 +197,7 @@ Content-Type: application/problem\+json
 
 
 
-=== TEST 9: configuration errors are refused (nginx -t)
+=== TEST 10: configuration errors are refused (nginx -t)
 --- init
 my @bad = (
     'short secret' => "webauthn_redis 127.0.0.1:1;\n"
