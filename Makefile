@@ -33,8 +33,9 @@ DEB_BUILD    := build-essential nginx nginx-dev libssl-dev libcbor-dev \
 DEB_RUN      := nginx redis-server redis-tools python3-cryptography curl
 DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl
 DEB_BENCH    := $(DEB_RUN) wrk nodejs npm openssl
+DEB_FUZZ     := clang libclang-rt-14-dev
 
-.PHONY: all module deps-build deps-run deps-test deps-bench run stop test \
+.PHONY: all module deps-build deps-run deps-test deps-bench deps-fuzz run stop test \
         test-unit test-vectors test-nginx test-valgrind bench fuzz clean
 
 all: module
@@ -66,6 +67,9 @@ deps-test:
 
 deps-bench:
 	$(call apt_install,$(DEB_BUILD) $(DEB_BENCH))
+
+deps-fuzz:
+	$(call apt_install,$(DEB_BUILD) $(DEB_FUZZ))
 
 # -- the module -------------------------------------------------------------
 
@@ -144,8 +148,9 @@ test: deps-test module test-unit test-vectors test-nginx test-valgrind
 bench: module deps-bench
 	bench/run.sh
 
-fuzz:
-	$(MAKE) -C fuzz
+# FUZZ_TIME seconds (default 120) from the shared vectors as seeds
+fuzz: deps-fuzz
+	$(MAKE) -C fuzz all corpus run
 
 clean:
 	rm -rf $(BUILD) t/servroot*
