@@ -5,6 +5,7 @@
 #   make stop      stop what "make run" started
 #   make test      every test suite (installs what it needs first)
 #   make bench     the benchmark (prints figures, sets no pass/fail)
+#   make fuzz      libFuzzer on the core for FUZZ_TIME seconds
 #
 # Every target installs its own Debian packages (apt-get, as root) when they
 # are missing, so a fresh Debian 12 machine needs nothing else.
