@@ -33,11 +33,16 @@ DEB_BUILD    := build-essential nginx nginx-dev libssl-dev libcbor-dev \
                 libjansson-dev libhiredis-dev
 DEB_RUN      := nginx redis-server redis-tools python3-cryptography curl
 DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl
-DEB_BENCH    := $(DEB_RUN) wrk nodejs npm openssl
 DEB_FUZZ     := clang libclang-rt-14-dev
+# npm only where no npm is there: a NodeSource-style nodejs ships its own
+# npm and conflicts with Debian's
+DEB_NPM      := nodejs $(if $(shell command -v npm 2>/dev/null),,npm)
+DEB_BENCH    := $(DEB_RUN) wrk openssl $(DEB_NPM)
+DEB_BROWSER  := chromium redis-server $(DEB_NPM)
 
 .PHONY: all module deps-build deps-run deps-test deps-bench deps-fuzz run stop test \
-        test-unit test-vectors test-nginx test-valgrind bench fuzz clean
+        test-unit test-vectors test-nginx test-valgrind bench fuzz clean \
+        deps-browser test-browser
 
 all: module
 
@@ -71,6 +76,9 @@ deps-bench:
 
 deps-fuzz:
 	$(call apt_install,$(DEB_BUILD) $(DEB_FUZZ))
+
+deps-browser:
+	$(call apt_install,$(DEB_BROWSER))
 
 # -- the module -------------------------------------------------------------
 
@@ -142,7 +150,13 @@ test-valgrind: module deps-test $(UNIT_BIN)
 	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(TEST_NGINX_INC) \
 	    t/002-assert.t t/004-store.t
 
-test: deps-test module test-unit test-vectors test-nginx test-valgrind
+# Debian's chromium and its virtual authenticator against the module (npm
+# installs playwright-core into build/browser; no browser is downloaded)
+test-browser: module deps-browser
+	t/browser/run.sh
+
+test: deps-test module test-unit test-vectors test-nginx test-valgrind \
+      test-browser
 
 # -- bench, fuzz ------------------------------------------------------------
 
