@@ -191,16 +191,23 @@ done
 profile=$(mktemp -d "$dir/profile-XXXXXX")
 log "nginx on http://localhost:$port (upstream $echo_port), redis on 127.0.0.1:$redis_port"
 start=$(date +%s%N)
+# the driver's summary line is held back and printed last, after the
+# timing, so that it closes the output
+summary='^[0-9]+ passed, [0-9]+ failed$'
 rc=0
 E2E_BASE_URL="http://localhost:$port" E2E_REDIS_PORT=$redis_port \
 E2E_BROWSER_DIR=$dir E2E_PROFILE=$profile E2E_CHROMIUM=$chromium_bin \
     timeout "${E2E_TIMEOUT:-300}" node "$src/e2e.mjs" | tee "$dir/e2e.out" \
+    | { grep --line-buffered -vE "$summary" || true; } \
     || rc=${PIPESTATUS[0]}
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 log "browser part: $((ms / 1000)).$((ms % 1000 / 100)) s; logs in $prefix/logs"
 [ "$rc" = 124 ] && log "timed out after ${E2E_TIMEOUT:-300} s"
-# the driver killed before its summary: one from its lines, plus the failure
-if ! tail -n 1 "$dir/e2e.out" | grep -qE '^[0-9]+ passed, [0-9]+ failed$'; then
+if tail -n 1 "$dir/e2e.out" | grep -qE "$summary"; then
+    tail -n 1 "$dir/e2e.out"
+else
+    # the driver killed before its summary: one from its lines, plus the
+    # failure
     [ "$rc" = 0 ] && rc=1
     echo "not ok - the driver ended without a summary (exit $rc)"
     echo "$(grep -c '^ok' "$dir/e2e.out") passed, $(( $(grep -c '^not ok' "$dir/e2e.out") + 1 )) failed"
