@@ -1894,7 +1894,6 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     rcf->addr = &u.addrs[0];
-    rcf->name = u.url;
     rcf->connect_timeout = 1000;
     rcf->timeout = 1000;
     rcf->keepalive = 32;

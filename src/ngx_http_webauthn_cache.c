@@ -10,23 +10,21 @@
 #include "ngx_http_webauthn_cache.h"
 
 
+/*
+ * shared memory is mapped at one address in every worker, so a node's
+ * ngx_str_t may point into the node itself
+ */
+
 typedef struct {
-    u_char                          color;
-    u_char                          dummy;
-    u_short                         id_len;
+    ngx_str_node_t                  sn;        /* crc32 and credential id */
     ngx_queue_t                     queue;
     ngx_msec_t                      expires;
-    u_short                         key_len;
-    u_short                         handle_len;
-    u_char                          data[1];    /* id, key, handle */
+    ngx_str_t                       key;
+    ngx_str_t                       handle;
+    u_char                          data[1];   /* id, key, handle */
 } ngx_http_webauthn_cache_node_t;
 
 
-static void ngx_http_webauthn_cache_rbtree_insert_value(
-    ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
-    ngx_rbtree_node_t *sentinel);
-static ngx_http_webauthn_cache_node_t *ngx_http_webauthn_cache_lookup(
-    ngx_http_webauthn_cache_t *cache, ngx_str_t *id, uint32_t hash);
 static void ngx_http_webauthn_cache_expire(ngx_http_webauthn_cache_t *cache,
     ngx_uint_t n);
 static void ngx_http_webauthn_cache_remove(ngx_http_webauthn_cache_t *cache,
@@ -67,7 +65,7 @@ ngx_http_webauthn_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     cache->shpool->data = cache->sh;
 
     ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
-                    ngx_http_webauthn_cache_rbtree_insert_value);
+                    ngx_str_rbtree_insert_value);
 
     ngx_queue_init(&cache->sh->queue);
 
@@ -93,15 +91,14 @@ ngx_http_webauthn_cache_get(ngx_http_webauthn_cache_t *cache, ngx_str_t *id,
     ngx_pool_t *pool, ngx_str_t *key, ngx_str_t *handle)
 {
     u_char                          *p;
-    uint32_t                         hash;
     ngx_int_t                        rc;
     ngx_http_webauthn_cache_node_t  *cn;
 
-    hash = ngx_crc32_short(id->data, id->len);
-
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    cn = ngx_http_webauthn_cache_lookup(cache, id, hash);
+    cn = (ngx_http_webauthn_cache_node_t *)
+             ngx_str_rbtree_lookup(&cache->sh->rbtree, id,
+                                   ngx_crc32_short(id->data, id->len));
 
     if (cn == NULL) {
         rc = NGX_DECLINED;
@@ -114,19 +111,19 @@ ngx_http_webauthn_cache_get(ngx_http_webauthn_cache_t *cache, ngx_str_t *id,
         goto done;
     }
 
-    p = ngx_pnalloc(pool, cn->key_len + cn->handle_len + 1);
+    p = ngx_pnalloc(pool, cn->key.len + cn->handle.len);
     if (p == NULL) {
         rc = NGX_ERROR;
         goto done;
     }
 
     key->data = p;
-    key->len = cn->key_len;
-    p = ngx_cpymem(p, cn->data + cn->id_len, cn->key_len);
+    key->len = cn->key.len;
+    p = ngx_cpymem(p, cn->key.data, cn->key.len);
 
     handle->data = p;
-    handle->len = cn->handle_len;
-    ngx_memcpy(p, cn->data + cn->id_len + cn->key_len, cn->handle_len);
+    handle->len = cn->handle.len;
+    ngx_memcpy(p, cn->handle.data, cn->handle.len);
 
     ngx_queue_remove(&cn->queue);
     ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
@@ -148,22 +145,16 @@ ngx_http_webauthn_cache_put(ngx_http_webauthn_cache_t *cache, ngx_str_t *id,
     u_char                          *p;
     size_t                           size;
     uint32_t                         hash;
-    ngx_rbtree_node_t               *node;
     ngx_http_webauthn_cache_node_t  *cn;
 
-    if (id->len > 0xffff || key->len > 0xffff || handle->len > 0xffff) {
-        return;
-    }
-
     hash = ngx_crc32_short(id->data, id->len);
-
-    size = offsetof(ngx_rbtree_node_t, color)
-           + offsetof(ngx_http_webauthn_cache_node_t, data)
+    size = offsetof(ngx_http_webauthn_cache_node_t, data)
            + id->len + key->len + handle->len;
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    cn = ngx_http_webauthn_cache_lookup(cache, id, hash);
+    cn = (ngx_http_webauthn_cache_node_t *)
+             ngx_str_rbtree_lookup(&cache->sh->rbtree, id, hash);
 
     if (cn != NULL) {
         ngx_http_webauthn_cache_remove(cache, cn);
@@ -171,13 +162,13 @@ ngx_http_webauthn_cache_put(ngx_http_webauthn_cache_t *cache, ngx_str_t *id,
 
     ngx_http_webauthn_cache_expire(cache, 1);
 
-    node = ngx_slab_alloc_locked(cache->shpool, size);
+    cn = ngx_slab_alloc_locked(cache->shpool, size);
 
-    if (node == NULL) {
+    if (cn == NULL) {
         ngx_http_webauthn_cache_expire(cache, 0);
 
-        node = ngx_slab_alloc_locked(cache->shpool, size);
-        if (node == NULL) {
+        cn = ngx_slab_alloc_locked(cache->shpool, size);
+        if (cn == NULL) {
             ngx_shmtx_unlock(&cache->shpool->mutex);
 
             ngx_log_error(NGX_LOG_WARN, log, 0,
@@ -187,20 +178,24 @@ ngx_http_webauthn_cache_put(ngx_http_webauthn_cache_t *cache, ngx_str_t *id,
         }
     }
 
-    node->key = hash;
+    p = cn->data;
 
-    cn = (ngx_http_webauthn_cache_node_t *) &node->color;
+    cn->sn.node.key = hash;
+    cn->sn.str.data = p;
+    cn->sn.str.len = id->len;
+    p = ngx_cpymem(p, id->data, id->len);
 
-    cn->id_len = (u_short) id->len;
-    cn->key_len = (u_short) key->len;
-    cn->handle_len = (u_short) handle->len;
-    cn->expires = ngx_current_msec + cache->valid;
-
-    p = ngx_cpymem(cn->data, id->data, id->len);
+    cn->key.data = p;
+    cn->key.len = key->len;
     p = ngx_cpymem(p, key->data, key->len);
+
+    cn->handle.data = p;
+    cn->handle.len = handle->len;
     ngx_memcpy(p, handle->data, handle->len);
 
-    ngx_rbtree_insert(&cache->sh->rbtree, node);
+    cn->expires = ngx_current_msec + cache->valid;
+
+    ngx_rbtree_insert(&cache->sh->rbtree, &cn->sn.node);
     ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -211,102 +206,19 @@ void
 ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache,
     ngx_str_t *id)
 {
-    uint32_t                         hash;
     ngx_http_webauthn_cache_node_t  *cn;
-
-    hash = ngx_crc32_short(id->data, id->len);
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    cn = ngx_http_webauthn_cache_lookup(cache, id, hash);
+    cn = (ngx_http_webauthn_cache_node_t *)
+             ngx_str_rbtree_lookup(&cache->sh->rbtree, id,
+                                   ngx_crc32_short(id->data, id->len));
 
     if (cn != NULL) {
         ngx_http_webauthn_cache_remove(cache, cn);
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
-}
-
-
-static ngx_http_webauthn_cache_node_t *
-ngx_http_webauthn_cache_lookup(ngx_http_webauthn_cache_t *cache,
-    ngx_str_t *id, uint32_t hash)
-{
-    ngx_int_t                        rc;
-    ngx_rbtree_node_t               *node, *sentinel;
-    ngx_http_webauthn_cache_node_t  *cn;
-
-    node = cache->sh->rbtree.root;
-    sentinel = cache->sh->rbtree.sentinel;
-
-    while (node != sentinel) {
-
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        /* hash == node->key */
-
-        cn = (ngx_http_webauthn_cache_node_t *) &node->color;
-
-        rc = ngx_memn2cmp(id->data, cn->data, id->len, (size_t) cn->id_len);
-
-        if (rc == 0) {
-            return cn;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
-    }
-
-    return NULL;
-}
-
-
-static void
-ngx_http_webauthn_cache_rbtree_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t               **p;
-    ngx_http_webauthn_cache_node_t   *cn, *cnt;
-
-    for ( ;; ) {
-
-        if (node->key < temp->key) {
-
-            p = &temp->left;
-
-        } else if (node->key > temp->key) {
-
-            p = &temp->right;
-
-        } else { /* node->key == temp->key */
-
-            cn = (ngx_http_webauthn_cache_node_t *) &node->color;
-            cnt = (ngx_http_webauthn_cache_node_t *) &temp->color;
-
-            p = (ngx_memn2cmp(cn->data, cnt->data, cn->id_len, cnt->id_len)
-                 < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
 }
 
 
@@ -350,31 +262,21 @@ static void
 ngx_http_webauthn_cache_remove(ngx_http_webauthn_cache_t *cache,
     ngx_http_webauthn_cache_node_t *cn)
 {
-    ngx_rbtree_node_t  *node;
-
-    node = (ngx_rbtree_node_t *)
-               ((u_char *) cn - offsetof(ngx_rbtree_node_t, color));
-
     ngx_queue_remove(&cn->queue);
-    ngx_rbtree_delete(&cache->sh->rbtree, node);
-    ngx_slab_free_locked(cache->shpool, node);
+    ngx_rbtree_delete(&cache->sh->rbtree, &cn->sn.node);
+    ngx_slab_free_locked(cache->shpool, cn);
 }
 
 
 /* the per-worker parsed key cache */
 
 typedef struct {
-    ngx_rbtree_node_t               node;
+    ngx_str_node_t                  sn;        /* the base64url COSE key */
     ngx_queue_t                     queue;
-    ngx_str_t                       cose;      /* base64url, as stored */
     wa_pkey_t                      *pkey;
 } ngx_http_webauthn_pkey_node_t;
 
 
-static ngx_http_webauthn_pkey_node_t *ngx_http_webauthn_pkey_lookup(
-    ngx_str_t *cose, uint32_t hash);
-static void ngx_http_webauthn_pkey_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static void ngx_http_webauthn_pkey_remove(ngx_http_webauthn_pkey_node_t *pn);
 
 
@@ -399,14 +301,15 @@ ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, wa_pkey_t **pkey,
     if (!ngx_http_webauthn_pkeys_init) {
         ngx_rbtree_init(&ngx_http_webauthn_pkeys,
                         &ngx_http_webauthn_pkeys_sentinel,
-                        ngx_http_webauthn_pkey_insert_value);
+                        ngx_str_rbtree_insert_value);
         ngx_queue_init(&ngx_http_webauthn_pkeys_lru);
         ngx_http_webauthn_pkeys_init = 1;
     }
 
     hash = ngx_crc32_short(cose_b64->data, cose_b64->len);
 
-    pn = ngx_http_webauthn_pkey_lookup(cose_b64, hash);
+    pn = (ngx_http_webauthn_pkey_node_t *)
+             ngx_str_rbtree_lookup(&ngx_http_webauthn_pkeys, cose_b64, hash);
 
     if (pn != NULL) {
         ngx_queue_remove(&pn->queue);
@@ -422,11 +325,12 @@ ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, wa_pkey_t **pkey,
         return WA_ERR_INTERNAL;
     }
 
-    pn->cose.data = (u_char *) &pn[1];
-    pn->cose.len = cose_b64->len;
-    ngx_memcpy(pn->cose.data, cose_b64->data, cose_b64->len);
+    pn->sn.node.key = hash;
+    pn->sn.str.data = (u_char *) &pn[1];
+    pn->sn.str.len = cose_b64->len;
+    ngx_memcpy(pn->sn.str.data, cose_b64->data, cose_b64->len);
 
-    cose = pn->cose.data + pn->cose.len;
+    cose = pn->sn.str.data + pn->sn.str.len;
 
     if (cose_b64->len == 0
         || wa_b64url_decode(cose, &len, cose_b64->data, cose_b64->len) != 0)
@@ -449,8 +353,7 @@ ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, wa_pkey_t **pkey,
             ngx_queue_data(q, ngx_http_webauthn_pkey_node_t, queue));
     }
 
-    pn->node.key = hash;
-    ngx_rbtree_insert(&ngx_http_webauthn_pkeys, &pn->node);
+    ngx_rbtree_insert(&ngx_http_webauthn_pkeys, &pn->sn.node);
     ngx_queue_insert_head(&ngx_http_webauthn_pkeys_lru, &pn->queue);
     ngx_http_webauthn_pkeys_n++;
 
@@ -477,80 +380,11 @@ ngx_http_webauthn_pkey_cleanup(void)
 }
 
 
-static ngx_http_webauthn_pkey_node_t *
-ngx_http_webauthn_pkey_lookup(ngx_str_t *cose, uint32_t hash)
-{
-    ngx_int_t                       rc;
-    ngx_rbtree_node_t              *node, *sentinel;
-    ngx_http_webauthn_pkey_node_t  *pn;
-
-    node = ngx_http_webauthn_pkeys.root;
-    sentinel = ngx_http_webauthn_pkeys.sentinel;
-
-    while (node != sentinel) {
-
-        if (hash != node->key) {
-            node = (hash < node->key) ? node->left : node->right;
-            continue;
-        }
-
-        pn = (ngx_http_webauthn_pkey_node_t *) node;
-
-        rc = ngx_memn2cmp(cose->data, pn->cose.data, cose->len, pn->cose.len);
-
-        if (rc == 0) {
-            return pn;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
-    }
-
-    return NULL;
-}
-
-
-static void
-ngx_http_webauthn_pkey_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t              **p;
-    ngx_http_webauthn_pkey_node_t   *pn, *pnt;
-
-    for ( ;; ) {
-
-        if (node->key != temp->key) {
-            p = (node->key < temp->key) ? &temp->left : &temp->right;
-
-        } else {
-            pn = (ngx_http_webauthn_pkey_node_t *) node;
-            pnt = (ngx_http_webauthn_pkey_node_t *) temp;
-
-            p = (ngx_memn2cmp(pn->cose.data, pnt->cose.data, pn->cose.len,
-                              pnt->cose.len)
-                 < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
 static void
 ngx_http_webauthn_pkey_remove(ngx_http_webauthn_pkey_node_t *pn)
 {
     ngx_queue_remove(&pn->queue);
-    ngx_rbtree_delete(&ngx_http_webauthn_pkeys, &pn->node);
+    ngx_rbtree_delete(&ngx_http_webauthn_pkeys, &pn->sn.node);
     ngx_http_webauthn_pkeys_n--;
 
     wa_pkey_free(pn->pkey);

@@ -44,7 +44,6 @@ typedef void (*ngx_http_webauthn_redis_handler_pt)(
 
 typedef struct {
     ngx_addr_t                     *addr;          /* resolved at config */
-    ngx_str_t                       name;          /* "127.0.0.1:6379" */
     ngx_str_t                       user;          /* ACL user, or empty */
     ngx_str_t                       password;      /* empty: no AUTH */
     ngx_int_t                       db;            /* 0: no SELECT */
