@@ -40,6 +40,7 @@ typedef struct {
     wa_policy_t                     policy;
     ngx_http_webauthn_redis_op_t   *op;
 
+    ngx_str_t                       cred_key;     /* "webauthn:cred:<id>" */
     ngx_str_t                       public_key;   /* base64url, stored */
     ngx_str_t                       stored_handle;  /* base64url, stored */
     u_char                          nonce[NGX_HTTP_WEBAUTHN_NONCE_B64];
@@ -459,6 +460,16 @@ ngx_http_webauthn_start(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
         return;
     }
 
+    /* the credential's key in Redis, for the lookup and the commit */
+
+    if (ngx_http_webauthn_key(r, &ctx->cred_key, "cred:",
+                              ctx->credential_id.data, ctx->credential_id.len)
+        != NGX_OK)
+    {
+        ngx_http_webauthn_fail(ctx, WA_ERR_INTERNAL, NULL);
+        return;
+    }
+
     if (wmcf->cache_zone) {
         rc = ngx_http_webauthn_cache_get(wmcf->cache_zone->data,
                                          &ctx->credential_id, r->pool,
@@ -590,21 +601,12 @@ static void
 ngx_http_webauthn_lookup(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 {
     size_t       len[5];
-    ngx_str_t    key;
     const char  *argv[5];
-
-    if (ngx_http_webauthn_key(r, &key, "cred:", ctx->credential_id.data,
-                              ctx->credential_id.len)
-        != NGX_OK)
-    {
-        ngx_http_webauthn_fail(ctx, WA_ERR_INTERNAL, NULL);
-        return;
-    }
 
     argv[0] = "HMGET";
     len[0] = sizeof("HMGET") - 1;
-    argv[1] = (char *) key.data;
-    len[1] = key.len;
+    argv[1] = (char *) ctx->cred_key.data;
+    len[1] = ctx->cred_key.len;
     argv[2] = "public_key";
     len[2] = sizeof("public_key") - 1;
     argv[3] = "user_handle";
@@ -772,7 +774,7 @@ ngx_http_webauthn_commit(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 {
     size_t                          len[8];
     uint64_t                        now, ttl;
-    ngx_str_t                       cred, used;
+    ngx_str_t                       used;
     const char                     *argv[8];
     ngx_http_webauthn_main_conf_t  *wmcf;
     u_char                          count[NGX_INT32_LEN];
@@ -780,12 +782,9 @@ ngx_http_webauthn_commit(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 
     wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
 
-    if (ngx_http_webauthn_key(r, &cred, "cred:", ctx->credential_id.data,
-                              ctx->credential_id.len)
-        != NGX_OK
-        || ngx_http_webauthn_key(r, &used, "used:", ctx->nonce,
-                                 NGX_HTTP_WEBAUTHN_NONCE_B64)
-           != NGX_OK)
+    if (ngx_http_webauthn_key(r, &used, "used:", ctx->nonce,
+                              NGX_HTTP_WEBAUTHN_NONCE_B64)
+        != NGX_OK)
     {
         ngx_http_webauthn_fail(ctx, WA_ERR_INTERNAL, NULL);
         return;
@@ -811,8 +810,8 @@ ngx_http_webauthn_commit(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 
     argv[2] = "2";
     len[2] = 1;
-    argv[3] = (char *) cred.data;
-    len[3] = cred.len;
+    argv[3] = (char *) ctx->cred_key.data;
+    len[3] = ctx->cred_key.len;
     argv[4] = (char *) used.data;
     len[4] = used.len;
     argv[5] = (char *) count;
