@@ -23,10 +23,10 @@ CORE_CFLAGS  := -std=c99 -D_POSIX_C_SOURCE=200809L -g -O2 -Wall -Wextra \
                 -Wpointer-arith -Wshadow -Wno-unused-parameter -Werror \
                 -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CORE_LIBS    := -lcbor -ljansson -lcrypto
-CORE_SRCS    := $(addprefix src/,wa_err.c wa_b64.c wa_json.c wa_cbor.c \
-                wa_evp.c wa_challenge.c wa_verify.c)
-CORE_HDRS    := src/wa_core.h src/wa_internal.h
-GLUE_SRCS    := ngx_http_webauthn_module.c $(wildcard src/ngx_http_webauthn*.c)
+# the core's one list of sources, also read by config and fuzz/Makefile
+CORE_SRCS    := $(addprefix src/core/,$(shell grep -v '^\#' src/core/SOURCES))
+CORE_HDRS    := $(wildcard src/core/*.h)
+GLUE_SRCS    := $(wildcard src/ngx_http_webauthn*.c)
 GLUE_HDRS    := $(wildcard src/ngx_http_webauthn*.h)
 
 DEB_BUILD    := build-essential nginx nginx-dev libssl-dev libcbor-dev \
@@ -93,7 +93,7 @@ $(BUILD)/nginx/objs/Makefile: config | deps-build
 	    --add-dynamic-module=$(TOP) > $(BUILD)/configure.log 2>&1 \
 	    || { tail -30 $(BUILD)/configure.log; exit 1; }
 
-$(MODULE): $(BUILD)/nginx/objs/Makefile $(CORE_SRCS) $(CORE_HDRS) \
+$(MODULE): $(BUILD)/nginx/objs/Makefile src/core/SOURCES $(CORE_SRCS) $(CORE_HDRS) \
            $(GLUE_SRCS) $(GLUE_HDRS)
 	$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
 	@# a new file, renamed over the old: a running nginx keeps its mapping
@@ -116,13 +116,13 @@ UNIT_BIN := $(BUILD)/unit/test_core
 
 $(UNIT_BIN): $(CORE_SRCS) $(CORE_HDRS) t/unit/test_core.c t/unit/unit.h
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(CORE_CFLAGS) -Isrc -It/unit -o $@ t/unit/test_core.c \
+	$(CC) $(CORE_CFLAGS) -Isrc/core -It/unit -o $@ t/unit/test_core.c \
 	    $(CORE_SRCS) $(CORE_LIBS)
 
 $(BUILD)/unit/test_vectors: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_vectors.c \
                             t/unit/unit.h
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(CORE_CFLAGS) -Isrc -It/unit -o $@ t/unit/test_vectors.c \
+	$(CC) $(CORE_CFLAGS) -Isrc/core -It/unit -o $@ t/unit/test_vectors.c \
 	    $(CORE_SRCS) $(CORE_LIBS)
 
 test-unit: deps-test $(UNIT_BIN)

@@ -490,11 +490,13 @@ speed() {
 micro() {           # pool name alg
     [ "${BENCH_MICRO:-1}" = 1 ] || return 0
     local bin=$TOP/build/bench-micro/microbench cose
-    if [ ! -x "$bin" ] || [ "$BENCH/microbench.c" -nt "$bin" ]; then
+    if [ ! -x "$bin" ] || [ "$BENCH/microbench.c" -nt "$bin" ] \
+       || [ -n "$(find "$TOP/src/core" -newer "$bin")" ]; then
         mkdir -p "$(dirname "$bin")"
-        cc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -g -Isrc \
-            -I"$TOP/src" -o "$bin" "$BENCH/microbench.c" \
-            "$TOP"/src/wa_{err,b64,json,cbor,evp,challenge,verify}.c \
+        cc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -g \
+            -I"$TOP/src/core" -o "$bin" "$BENCH/microbench.c" \
+            $(grep -v '^#' "$TOP/src/core/SOURCES" \
+              | sed "s|^|$TOP/src/core/|") \
             -lcbor -ljansson -lcrypto 2>"$RUN/logs/microbench-cc.log" \
             || { log "microbench does not build: $RUN/logs/microbench-cc.log";
                  return 0; }

@@ -393,7 +393,7 @@ sub assertion_json {
         rp_id => $o{challenge_rp_id}, secret => $o{secret});
 
     my @cmd = ($Python, $Softkey, 'assert', '--json', '--key', $k->{file},
-               '--challenge', $challenge, '--origin', $o{origin} // $Origin);
+               "--challenge=$challenge", '--origin', $o{origin} // $Origin);
     push @cmd, (!exists $o{uv} || $o{uv}) ? '--uv' : '--no-uv';
     push @cmd, (!exists $o{up} || $o{up}) ? '--up' : '--no-up';
     for my $f (sort keys %flag_opts) {
