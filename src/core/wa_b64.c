@@ -53,7 +53,7 @@ static const unsigned char  wa_b64_value[256] = {
 size_t
 wa_b64url_encoded_len(size_t n)
 {
-    return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+    return WA_B64URL_LEN(n);
 }
 
 

@@ -4,6 +4,25 @@
  */
 
 
+/*
+ * CBOR well-formedness (RFC 8949, Appendix C) on libcbor's streaming
+ * decoder.  cbor_stream_decode() reads one data item head (with the bytes
+ * of a definite string) per call and reports it through a callback; it
+ * refuses reserved additional information values, an indefinite length
+ * on integers, tags and simple values, and a head or string cut short,
+ * and allocates nothing.  What it leaves to its caller is done here with
+ * a fixed stack of open containers: exactly one item, nesting at most
+ * WA_CBOR_MAX_DEPTH deep, definite containers closing after their count,
+ * indefinite ones at a "break" (and a map then with an even item count),
+ * indefinite strings made of definite chunks of their own major type.
+ * Declared lengths are only counted down, never allocated for.
+ *
+ * libcbor 0.8 is stricter than RFC 8949 on one point: it refuses the
+ * unassigned simple values (0-19, and every two-byte simple value), which
+ * no authenticator sends.
+ */
+
+
 #include <string.h>
 
 #include <cbor.h>
@@ -11,513 +30,433 @@
 #include "wa_internal.h"
 
 
-/* COSE_Key labels, RFC 9052, 7.1 and RFC 9053, 7.1 and 7.2; RFC 8230, 4 */
-#define WA_COSE_LABEL_KTY     1
-#define WA_COSE_LABEL_ALG     3
-#define WA_COSE_LABEL_CRV     -1    /* EC2, OKP */
-#define WA_COSE_LABEL_X       -2    /* EC2, OKP */
-#define WA_COSE_LABEL_Y       -3    /* EC2 */
-#define WA_COSE_LABEL_N       -1    /* RSA */
-#define WA_COSE_LABEL_E       -2    /* RSA */
-
-#define WA_COSE_NLABELS       5
+#define WA_CBOR_ARRAY   4
+#define WA_CBOR_MAP     5
+#define WA_CBOR_TAG     6
 
 
 typedef struct {
-    cbor_item_t  *kty;
-    cbor_item_t  *alg;
-    cbor_item_t  *m1;               /* label -1: crv or n */
-    cbor_item_t  *m2;               /* label -2: x or e */
-    cbor_item_t  *m3;               /* label -3: y */
-} wa_cose_members_t;
+    uint64_t   left;            /* definite: items still to come */
+    uint64_t   count;           /* indefinite: items seen */
+    int        major;           /* 2, 3 (strings), 4, 5 or 6 */
+    int        indefinite;
+} wa_cbor_open_t;
 
 
-static int wa_cbor_walk(const unsigned char *p, size_t len, size_t *pos,
-    int depth, int *major);
-static int wa_cbor_head(const unsigned char *p, size_t len, size_t *pos,
-    int *major, int *ai, uint64_t *val);
-static int wa_cbor_int(cbor_item_t *item, int64_t *v);
-static int wa_cbor_bytes(cbor_item_t *item, const unsigned char **p,
-    size_t *len);
+typedef struct {
+    size_t           avail;     /* bytes from the current head on */
+    int              depth;     /* open containers */
+    int              done;      /* the outermost item is complete */
+    int              failed;
+    wa_cbor_open_t   open[WA_CBOR_MAX_DEPTH + 1];
+} wa_cbor_walk_t;
+
+
+static int wa_cbor_begin(wa_cbor_walk_t *w);
+static void wa_cbor_end(wa_cbor_walk_t *w);
+static void wa_cbor_push(wa_cbor_walk_t *w, int major, int indefinite,
+    uint64_t left);
+static void wa_cbor_scalar(void *ctx);
+static void wa_cbor_u8(void *ctx, uint8_t v);
+static void wa_cbor_u16(void *ctx, uint16_t v);
+static void wa_cbor_u32(void *ctx, uint32_t v);
+static void wa_cbor_u64(void *ctx, uint64_t v);
+static void wa_cbor_float(void *ctx, float v);
+static void wa_cbor_double(void *ctx, double v);
+static void wa_cbor_bool(void *ctx, bool v);
+static void wa_cbor_string(wa_cbor_walk_t *w, int major);
+static void wa_cbor_bstr(void *ctx, cbor_data data, size_t len);
+static void wa_cbor_tstr(void *ctx, cbor_data data, size_t len);
+static void wa_cbor_bstr_start(void *ctx);
+static void wa_cbor_tstr_start(void *ctx);
+static void wa_cbor_array(void *ctx, size_t n);
+static void wa_cbor_array_start(void *ctx);
+static void wa_cbor_map(void *ctx, size_t n);
+static void wa_cbor_map_start(void *ctx);
+static void wa_cbor_tag(void *ctx, uint64_t v);
+static void wa_cbor_break(void *ctx);
+
+
+static const struct cbor_callbacks  wa_cbor_callbacks = {
+    .uint8 = wa_cbor_u8,
+    .uint16 = wa_cbor_u16,
+    .uint32 = wa_cbor_u32,
+    .uint64 = wa_cbor_u64,
+    .negint8 = wa_cbor_u8,
+    .negint16 = wa_cbor_u16,
+    .negint32 = wa_cbor_u32,
+    .negint64 = wa_cbor_u64,
+    .byte_string = wa_cbor_bstr,
+    .byte_string_start = wa_cbor_bstr_start,
+    .string = wa_cbor_tstr,
+    .string_start = wa_cbor_tstr_start,
+    .array_start = wa_cbor_array,
+    .indef_array_start = wa_cbor_array_start,
+    .map_start = wa_cbor_map,
+    .indef_map_start = wa_cbor_map_start,
+    .tag = wa_cbor_tag,
+    .float2 = wa_cbor_float,
+    .float4 = wa_cbor_float,
+    .float8 = wa_cbor_double,
+    .undefined = wa_cbor_scalar,
+    .null = wa_cbor_scalar,
+    .boolean = wa_cbor_bool,
+    .indef_break = wa_cbor_break
+};
 
 
 int
 wa_cbor_item(const unsigned char *p, size_t len, size_t *used, int *major)
 {
-    size_t  pos;
+    size_t                       pos;
+    wa_cbor_walk_t               w;
+    struct cbor_decoder_result   res;
 
-    pos = 0;
-
-    if (wa_cbor_walk(p, len, &pos, 0, major) != 0) {
+    if (len == 0) {
         return -1;
+    }
+
+    memset(&w, 0, sizeof(wa_cbor_walk_t));
+
+    /* every call reads a byte at least: len calls at most */
+
+    for (pos = 0; !w.done; pos += res.read) {
+        if (pos >= len) {
+            return -1;
+        }
+
+#if (SIZE_MAX < UINT64_MAX)
+        /*
+         * libcbor passes an eight byte length to its callbacks as size_t:
+         * refused here before it could be truncated (no input is 4 GB)
+         */
+
+        if ((p[pos] & 0x1f) == 27 && (p[pos] >> 5) >= 2 && (p[pos] >> 5) <= 5
+            && (len - pos < 5 || (p[pos + 1] | p[pos + 2] | p[pos + 3]
+                                  | p[pos + 4]) != 0))
+        {
+            return -1;
+        }
+#endif
+
+        w.avail = len - pos;
+
+        res = cbor_stream_decode(p + pos, len - pos, &wa_cbor_callbacks, &w);
+
+        if (res.status != CBOR_DECODER_FINISHED || res.read == 0 || w.failed) {
+            return -1;
+        }
     }
 
     *used = pos;
 
-    return 0;
-}
-
-
-/*
- * reads the head of a data item (RFC 8949, 3): the major type, the
- * additional information and the argument; -1 when it is cut short or
- * uses a reserved additional information value (28-30)
- */
-
-static int
-wa_cbor_head(const unsigned char *p, size_t len, size_t *pos, int *major,
-    int *ai, uint64_t *val)
-{
-    size_t    i, n;
-    uint64_t  v;
-
-    if (*pos >= len) {
-        return -1;
-    }
-
-    *major = p[*pos] >> 5;
-    *ai = p[*pos] & 0x1f;
-    (*pos)++;
-
-    if (*ai < 24) {
-        *val = (uint64_t) *ai;
-        return 0;
-    }
-
-    if (*ai == 31) {
-        *val = 0;
-        return 0;
-    }
-
-    if (*ai > 27) {
-        return -1;
-    }
-
-    n = (size_t) 1 << (*ai - 24);
-
-    if (len - *pos < n) {
-        return -1;
-    }
-
-    v = 0;
-
-    for (i = 0; i < n; i++) {
-        v = (v << 8) | p[*pos + i];
-    }
-
-    *pos += n;
-    *val = v;
-
-    return 0;
-}
-
-
-/* one well-formed data item, RFC 8949, Appendix C */
-
-static int
-wa_cbor_walk(const unsigned char *p, size_t len, size_t *pos, int depth,
-    int *major)
-{
-    int       mt, ai, chunk_mt, chunk_ai;
-    uint64_t  val, i, chunk_val;
-
-    if (depth > WA_CBOR_MAX_DEPTH) {
-        return -1;
-    }
-
-    if (wa_cbor_head(p, len, pos, &mt, &ai, &val) != 0) {
-        return -1;
-    }
-
     if (major != NULL) {
-        *major = mt;
+        *major = p[0] >> 5;
     }
 
-    switch (mt) {
-
-    case 0: /* unsigned integer */
-    case 1: /* negative integer */
-        return (ai == 31) ? -1 : 0;
-
-    case 2: /* byte string */
-    case 3: /* text string */
-
-        if (ai != 31) {
-            if (val > len - *pos) {
-                return -1;
-            }
-
-            *pos += (size_t) val;
-            return 0;
-        }
-
-        /* indefinite length: definite chunks of the same major type */
-
-        for ( ;; ) {
-            if (*pos >= len) {
-                return -1;
-            }
-
-            if (p[*pos] == 0xff) {
-                (*pos)++;
-                return 0;
-            }
-
-            if (wa_cbor_head(p, len, pos, &chunk_mt, &chunk_ai, &chunk_val)
-                != 0)
-            {
-                return -1;
-            }
-
-            if (chunk_mt != mt || chunk_ai == 31
-                || chunk_val > len - *pos)
-            {
-                return -1;
-            }
-
-            *pos += (size_t) chunk_val;
-        }
-
-    case 4: /* array */
-    case 5: /* map */
-
-        if (ai != 31) {
-            /* every item takes a byte at least: bounds what is allocated */
-
-            if (val > len - *pos || (mt == 5 && val > (len - *pos) / 2)) {
-                return -1;
-            }
-
-            if (mt == 5) {
-                val *= 2;
-            }
-
-            for (i = 0; i < val; i++) {
-                if (wa_cbor_walk(p, len, pos, depth + 1, NULL) != 0) {
-                    return -1;
-                }
-            }
-
-            return 0;
-        }
-
-        for (i = 0; /* void */; i++) {
-            if (*pos >= len) {
-                return -1;
-            }
-
-            if (p[*pos] == 0xff) {
-                /* a map needs a value for every key */
-
-                if (mt == 5 && (i % 2) != 0) {
-                    return -1;
-                }
-
-                (*pos)++;
-                return 0;
-            }
-
-            if (wa_cbor_walk(p, len, pos, depth + 1, NULL) != 0) {
-                return -1;
-            }
-        }
-
-    case 6: /* tag */
-
-        if (ai == 31) {
-            return -1;
-        }
-
-        return wa_cbor_walk(p, len, pos, depth + 1, NULL);
-
-    default: /* 7: simple values and floats */
-
-        if (ai == 31) {
-            /* a "break" where no item may end */
-            return -1;
-        }
-
-        if (ai == 24 && val < 32) {
-            /* RFC 8949, 3.3: simple values below 32 take one byte */
-            return -1;
-        }
-
-        return 0;
-    }
+    return 0;
 }
 
 
-wa_err_t
-wa_pkey_from_cose(wa_pkey_t **key, const unsigned char *cose, size_t len,
-    const char **detail)
-{
-    int                  major, slot;
-    size_t               i, n, used, xlen, ylen;
-    int64_t              label, kty, alg, crv;
-    wa_err_t             rc;
-    cbor_item_t         *item;
-    struct cbor_pair    *pairs;
-    const unsigned char *x, *y;
-    wa_cose_members_t    m;
-    cbor_item_t        **slots[WA_COSE_NLABELS];
-    struct cbor_load_result  res;
-
-    *key = NULL;
-
-    if (len == 0) {
-        wa_set_detail(detail, "COSE key is empty");
-        return WA_ERR_CREDENTIAL_MALFORMED;
-    }
-
-    if (len > WA_COSE_KEY_MAX) {
-        wa_set_detail(detail, "COSE key is too long");
-        return WA_ERR_CREDENTIAL_MALFORMED;
-    }
-
-    /*
-     * the input is checked to be exactly one well-formed item first, so
-     * that libcbor never sees a length it could allocate much for
-     */
-
-    if (wa_cbor_item(cose, len, &used, &major) != 0 || used != len) {
-        wa_set_detail(detail, "COSE key is not one well-formed CBOR item");
-        return WA_ERR_CREDENTIAL_MALFORMED;
-    }
-
-    if (major != WA_CBOR_MAJOR_MAP) {
-        wa_set_detail(detail, "COSE key is not a CBOR map");
-        return WA_ERR_CREDENTIAL_MALFORMED;
-    }
-
-    item = cbor_load(cose, len, &res);
-    if (item == NULL) {
-        if (res.error.code == CBOR_ERR_MEMERROR) {
-            wa_set_detail(detail, "out of memory");
-            return WA_ERR_INTERNAL;
-        }
-
-        wa_set_detail(detail, "COSE key is not valid CBOR");
-        return WA_ERR_CREDENTIAL_MALFORMED;
-    }
-
-    if (!cbor_isa_map(item)) {
-        wa_set_detail(detail, "COSE key is not a CBOR map");
-        rc = WA_ERR_CREDENTIAL_MALFORMED;
-        goto done;
-    }
-
-    memset(&m, 0, sizeof(wa_cose_members_t));
-
-    slots[0] = &m.kty;
-    slots[1] = &m.alg;
-    slots[2] = &m.m1;
-    slots[3] = &m.m2;
-    slots[4] = &m.m3;
-
-    n = cbor_map_size(item);
-    pairs = cbor_map_handle(item);
-
-    for (i = 0; i < n; i++) {
-
-        /* text labels and other integers are not used here */
-
-        if (wa_cbor_int(pairs[i].key, &label) != 0) {
-            continue;
-        }
-
-        switch (label) {
-        case WA_COSE_LABEL_KTY:
-            slot = 0;
-            break;
-        case WA_COSE_LABEL_ALG:
-            slot = 1;
-            break;
-        case WA_COSE_LABEL_CRV:     /* or WA_COSE_LABEL_N */
-            slot = 2;
-            break;
-        case WA_COSE_LABEL_X:       /* or WA_COSE_LABEL_E */
-            slot = 3;
-            break;
-        case WA_COSE_LABEL_Y:
-            slot = 4;
-            break;
-        default:
-            continue;
-        }
-
-        if (*slots[slot] != NULL) {
-            wa_set_detail(detail, "COSE key has a duplicate label");
-            rc = WA_ERR_CREDENTIAL_MALFORMED;
-            goto done;
-        }
-
-        *slots[slot] = pairs[i].value;
-    }
-
-    /* RFC 9052, 7.1: kty is required; WebAuthn L3, 5.8.5: so is alg */
-
-    if (m.kty == NULL || wa_cbor_int(m.kty, &kty) != 0) {
-        wa_set_detail(detail, "COSE key has no integer \"kty\"");
-        rc = WA_ERR_CREDENTIAL_MALFORMED;
-        goto done;
-    }
-
-    if (m.alg == NULL || wa_cbor_int(m.alg, &alg) != 0) {
-        wa_set_detail(detail, "COSE key has no integer \"alg\"");
-        rc = WA_ERR_CREDENTIAL_MALFORMED;
-        goto done;
-    }
-
-    switch (kty) {
-
-    case WA_COSE_KTY_EC2:
-
-        if (alg != WA_COSE_ALG_ES256 && alg != WA_COSE_ALG_ESP256
-            && alg != WA_COSE_ALG_ES384 && alg != WA_COSE_ALG_ES512)
-        {
-            wa_set_detail(detail, "COSE EC2 key has an unsupported \"alg\"");
-            rc = WA_ERR_ALGORITHM_UNSUPPORTED;
-            goto done;
-        }
-
-        if (m.m1 == NULL || wa_cbor_int(m.m1, &crv) != 0) {
-            wa_set_detail(detail, "COSE EC2 key has no integer \"crv\"");
-            rc = WA_ERR_CREDENTIAL_MALFORMED;
-            goto done;
-        }
-
-        if (m.m2 == NULL || wa_cbor_bytes(m.m2, &x, &xlen) != 0) {
-            wa_set_detail(detail, "COSE EC2 key has no byte string \"x\"");
-            rc = WA_ERR_CREDENTIAL_MALFORMED;
-            goto done;
-        }
-
-        /* WebAuthn L3, 6.5.1.1: EC2 keys use the uncompressed form */
-
-        if (m.m3 == NULL || wa_cbor_bytes(m.m3, &y, &ylen) != 0) {
-            wa_set_detail(detail, "COSE EC2 key has no byte string \"y\"");
-            rc = WA_ERR_CREDENTIAL_MALFORMED;
-            goto done;
-        }
-
-        if (crv != WA_COSE_CRV_P256 && crv != WA_COSE_CRV_P384
-            && crv != WA_COSE_CRV_P521)
-        {
-            wa_set_detail(detail, "COSE EC2 key has an unsupported \"crv\"");
-            rc = WA_ERR_ALGORITHM_UNSUPPORTED;
-            goto done;
-        }
-
-        rc = wa_evp_ec2_key(key, (int) alg, (int) crv, x, xlen, y, ylen,
-                            detail);
-        goto done;
-
-    case WA_COSE_KTY_OKP:
-
-        if (alg != WA_COSE_ALG_EDDSA && alg != WA_COSE_ALG_ED25519
-            && alg != WA_COSE_ALG_ED448)
-        {
-            wa_set_detail(detail, "COSE OKP key has an unsupported \"alg\"");
-            rc = WA_ERR_ALGORITHM_UNSUPPORTED;
-            goto done;
-        }
-
-        if (m.m1 == NULL || wa_cbor_int(m.m1, &crv) != 0) {
-            wa_set_detail(detail, "COSE OKP key has no integer \"crv\"");
-            rc = WA_ERR_CREDENTIAL_MALFORMED;
-            goto done;
-        }
-
-        if (m.m2 == NULL || wa_cbor_bytes(m.m2, &x, &xlen) != 0) {
-            wa_set_detail(detail, "COSE OKP key has no byte string \"x\"");
-            rc = WA_ERR_CREDENTIAL_MALFORMED;
-            goto done;
-        }
-
-        if (crv != WA_COSE_CRV_ED25519 && crv != WA_COSE_CRV_ED448) {
-            wa_set_detail(detail, "COSE OKP key has an unsupported \"crv\"");
-            rc = WA_ERR_ALGORITHM_UNSUPPORTED;
-            goto done;
-        }
-
-        rc = wa_evp_okp_key(key, (int) alg, (int) crv, x, xlen, detail);
-        goto done;
-
-    case WA_COSE_KTY_RSA:
-
-        if (alg != WA_COSE_ALG_RS256 && alg != WA_COSE_ALG_PS256) {
-            wa_set_detail(detail, "COSE RSA key has an unsupported \"alg\"");
-            rc = WA_ERR_ALGORITHM_UNSUPPORTED;
-            goto done;
-        }
-
-        if (m.m1 == NULL || wa_cbor_bytes(m.m1, &x, &xlen) != 0) {
-            wa_set_detail(detail, "COSE RSA key has no byte string \"n\"");
-            rc = WA_ERR_CREDENTIAL_MALFORMED;
-            goto done;
-        }
-
-        if (m.m2 == NULL || wa_cbor_bytes(m.m2, &y, &ylen) != 0) {
-            wa_set_detail(detail, "COSE RSA key has no byte string \"e\"");
-            rc = WA_ERR_CREDENTIAL_MALFORMED;
-            goto done;
-        }
-
-        rc = wa_evp_rsa_key(key, (int) alg, x, xlen, y, ylen, detail);
-        goto done;
-
-    default:
-        wa_set_detail(detail, "COSE key has an unsupported \"kty\"");
-        rc = WA_ERR_ALGORITHM_UNSUPPORTED;
-        goto done;
-    }
-
-done:
-
-    cbor_decref(&item);
-
-    return rc;
-}
-
-
-/* an integer in the range of int64_t */
+/* a new item starts: 0, or -1 (and the walk fails) where none may */
 
 static int
-wa_cbor_int(cbor_item_t *item, int64_t *v)
+wa_cbor_begin(wa_cbor_walk_t *w)
 {
-    uint64_t  u;
+    wa_cbor_open_t  *o;
 
-    if (!cbor_isa_uint(item) && !cbor_isa_negint(item)) {
+    if (w->failed) {
         return -1;
     }
 
-    u = cbor_get_int(item);
+    if (w->depth > 0) {
+        o = &w->open[w->depth - 1];
 
-    if (u > (uint64_t) INT64_MAX) {
-        return -1;
+        if (o->major == 2 || o->major == 3) {
+            /* only chunks in an indefinite string, seen by the caller */
+            w->failed = 1;
+            return -1;
+        }
     }
 
-    /* RFC 8949, 3.1: a negative integer encodes -1 - u */
-
-    *v = cbor_isa_uint(item) ? (int64_t) u : -1 - (int64_t) u;
+    if (w->depth > WA_CBOR_MAX_DEPTH) {
+        w->failed = 1;
+        return -1;
+    }
 
     return 0;
 }
 
 
-static int
-wa_cbor_bytes(cbor_item_t *item, const unsigned char **p, size_t *len)
+/* an item is complete: it counts in the containers it closes */
+
+static void
+wa_cbor_end(wa_cbor_walk_t *w)
 {
-    if (!cbor_isa_bytestring(item) || !cbor_bytestring_is_definite(item)) {
-        return -1;
+    wa_cbor_open_t  *o;
+
+    while (w->depth > 0) {
+        o = &w->open[w->depth - 1];
+
+        if (o->indefinite) {
+            o->count++;
+            return;
+        }
+
+        if (--o->left > 0) {
+            return;
+        }
+
+        w->depth--;
     }
 
-    *p = cbor_bytestring_handle(item);
-    *len = cbor_bytestring_length(item);
+    w->done = 1;
+}
 
-    if (*p == NULL && *len != 0) {
-        return -1;
+
+static void
+wa_cbor_push(wa_cbor_walk_t *w, int major, int indefinite, uint64_t left)
+{
+    wa_cbor_open_t  *o;
+
+    if (!indefinite && left == 0) {
+        /* an empty definite array or map is complete at once */
+        wa_cbor_end(w);
+        return;
     }
 
-    return 0;
+    /* wa_cbor_begin() let depth be WA_CBOR_MAX_DEPTH at most */
+
+    o = &w->open[w->depth++];
+    o->major = major;
+    o->indefinite = indefinite;
+    o->left = left;
+    o->count = 0;
+}
+
+
+static void
+wa_cbor_scalar(void *ctx)
+{
+    if (wa_cbor_begin(ctx) == 0) {
+        wa_cbor_end(ctx);
+    }
+}
+
+
+static void
+wa_cbor_u8(void *ctx, uint8_t v)
+{
+    wa_cbor_scalar(ctx);
+}
+
+
+static void
+wa_cbor_u16(void *ctx, uint16_t v)
+{
+    wa_cbor_scalar(ctx);
+}
+
+
+static void
+wa_cbor_u32(void *ctx, uint32_t v)
+{
+    wa_cbor_scalar(ctx);
+}
+
+
+static void
+wa_cbor_u64(void *ctx, uint64_t v)
+{
+    wa_cbor_scalar(ctx);
+}
+
+
+static void
+wa_cbor_float(void *ctx, float v)
+{
+    wa_cbor_scalar(ctx);
+}
+
+
+static void
+wa_cbor_double(void *ctx, double v)
+{
+    wa_cbor_scalar(ctx);
+}
+
+
+static void
+wa_cbor_bool(void *ctx, bool v)
+{
+    wa_cbor_scalar(ctx);
+}
+
+
+/* a definite string: an item, or a chunk of an indefinite string */
+
+static void
+wa_cbor_string(wa_cbor_walk_t *w, int major)
+{
+    wa_cbor_open_t  *o;
+
+    if (w->failed) {
+        return;
+    }
+
+    if (w->depth > 0) {
+        o = &w->open[w->depth - 1];
+
+        if (o->major == 2 || o->major == 3) {
+            /* RFC 8949, 3.2.3: chunks of the string's own major type */
+
+            if (o->major != major) {
+                w->failed = 1;
+            }
+
+            return;
+        }
+    }
+
+    if (wa_cbor_begin(w) == 0) {
+        wa_cbor_end(w);
+    }
+}
+
+
+static void
+wa_cbor_bstr(void *ctx, cbor_data data, size_t len)
+{
+    wa_cbor_string(ctx, 2);
+}
+
+
+static void
+wa_cbor_tstr(void *ctx, cbor_data data, size_t len)
+{
+    wa_cbor_string(ctx, 3);
+}
+
+
+static void
+wa_cbor_bstr_start(void *ctx)
+{
+    if (wa_cbor_begin(ctx) == 0) {
+        wa_cbor_push(ctx, 2, 1, 0);
+    }
+}
+
+
+static void
+wa_cbor_tstr_start(void *ctx)
+{
+    if (wa_cbor_begin(ctx) == 0) {
+        wa_cbor_push(ctx, 3, 1, 0);
+    }
+}
+
+
+static void
+wa_cbor_array(void *ctx, size_t n)
+{
+    wa_cbor_walk_t  *w;
+
+    w = ctx;
+
+    if (wa_cbor_begin(w) != 0) {
+        return;
+    }
+
+    /* every item takes a byte at least */
+
+    if (n > w->avail) {
+        w->failed = 1;
+        return;
+    }
+
+    wa_cbor_push(w, WA_CBOR_ARRAY, 0, n);
+}
+
+
+static void
+wa_cbor_array_start(void *ctx)
+{
+    if (wa_cbor_begin(ctx) == 0) {
+        wa_cbor_push(ctx, WA_CBOR_ARRAY, 1, 0);
+    }
+}
+
+
+static void
+wa_cbor_map(void *ctx, size_t n)
+{
+    wa_cbor_walk_t  *w;
+
+    w = ctx;
+
+    if (wa_cbor_begin(w) != 0) {
+        return;
+    }
+
+    /* a key and a value of a byte at least: 2 * n cannot overflow then */
+
+    if (n > w->avail / 2) {
+        w->failed = 1;
+        return;
+    }
+
+    wa_cbor_push(w, WA_CBOR_MAP, 0, (uint64_t) n * 2);
+}
+
+
+static void
+wa_cbor_map_start(void *ctx)
+{
+    if (wa_cbor_begin(ctx) == 0) {
+        wa_cbor_push(ctx, WA_CBOR_MAP, 1, 0);
+    }
+}
+
+
+/* RFC 8949, 3.4: a tag is followed by exactly one item, its content */
+
+static void
+wa_cbor_tag(void *ctx, uint64_t v)
+{
+    if (wa_cbor_begin(ctx) == 0) {
+        wa_cbor_push(ctx, WA_CBOR_TAG, 0, 1);
+    }
+}
+
+
+static void
+wa_cbor_break(void *ctx)
+{
+    wa_cbor_walk_t  *w;
+    wa_cbor_open_t  *o;
+
+    w = ctx;
+
+    if (w->failed) {
+        return;
+    }
+
+    /* RFC 8949, 3.2.1: "break" closes an indefinite item, nothing else */
+
+    if (w->depth == 0 || !w->open[w->depth - 1].indefinite) {
+        w->failed = 1;
+        return;
+    }
+
+    o = &w->open[w->depth - 1];
+
+    /* a map needs a value for every key */
+
+    if (o->major == WA_CBOR_MAP && o->count % 2 != 0) {
+        w->failed = 1;
+        return;
+    }
+
+    w->depth--;
+    wa_cbor_end(w);
 }

@@ -4,39 +4,47 @@
  */
 
 
+/* sealed challenges: the layout is described in wa_core.h */
+
+
 #include <string.h>
 
 #include "wa_internal.h"
 
 
-#define WA_CHALLENGE_VERSION   0x01
-#define WA_CHALLENGE_BODY_LEN  (1 + 8 + WA_CHALLENGE_NONCE_LEN)
-#define WA_RP_ID_MAX           253      /* RFC 1035, 2.3.4 */
+#define WA_CHALLENGE_ISSUED     1
+#define WA_CHALLENGE_EXPIRES    9
+#define WA_CHALLENGE_NONCE      17
+#define WA_CHALLENGE_BODY_LEN   (WA_CHALLENGE_NONCE + WA_CHALLENGE_NONCE_LEN)
 
 
 static int wa_challenge_mac(unsigned char mac[WA_SHA256_LEN],
     const unsigned char *body, const unsigned char *key, size_t keylen,
     const char *rp_id, size_t rp_id_len);
+static void wa_challenge_put64(unsigned char *p, uint64_t v);
+static uint64_t wa_challenge_get64(const unsigned char *p);
 
 
 int
 wa_challenge_issue(unsigned char out[WA_CHALLENGE_LEN],
     const unsigned char *key, size_t keylen, const char *rp_id,
-    size_t rp_id_len, uint64_t expires_ms)
+    size_t rp_id_len, uint64_t now_ms, uint64_t ttl_ms)
 {
-    int  i;
+    uint64_t  expires;
 
-    if (keylen < WA_CHALLENGE_KEY_MIN) {
+    if (keylen < WA_CHALLENGE_KEY_MIN || keylen > WA_CHALLENGE_KEY_MAX
+        || rp_id_len > WA_RP_ID_MAX)
+    {
         return -1;
     }
 
+    expires = (ttl_ms > UINT64_MAX - now_ms) ? UINT64_MAX : now_ms + ttl_ms;
+
     out[0] = WA_CHALLENGE_VERSION;
+    wa_challenge_put64(&out[WA_CHALLENGE_ISSUED], now_ms);
+    wa_challenge_put64(&out[WA_CHALLENGE_EXPIRES], expires);
 
-    for (i = 0; i < 8; i++) {
-        out[1 + i] = (unsigned char) (expires_ms >> (56 - 8 * i));
-    }
-
-    if (wa_random(&out[9], WA_CHALLENGE_NONCE_LEN) != 0) {
+    if (wa_random(&out[WA_CHALLENGE_NONCE], WA_CHALLENGE_NONCE_LEN) != 0) {
         return -1;
     }
 
@@ -48,15 +56,20 @@ wa_challenge_issue(unsigned char out[WA_CHALLENGE_LEN],
 wa_err_t
 wa_challenge_check(const unsigned char *c, size_t len,
     const unsigned char *key, size_t keylen, const char *rp_id,
-    size_t rp_id_len, uint64_t now_ms, uint64_t *expires_ms,
-    const unsigned char **nonce, const char **detail)
+    size_t rp_id_len, uint64_t now_ms, uint64_t max_age_ms,
+    wa_challenge_info_t *info, const char **detail)
 {
-    int            i, eq;
-    uint64_t       expiry;
+    int            eq;
+    uint64_t       issued, expires, oldest;
     unsigned char  mac[WA_SHA256_LEN];
 
     if (keylen < WA_CHALLENGE_KEY_MIN) {
         wa_set_detail(detail, "challenge key is shorter than 32 bytes");
+        return WA_ERR_INTERNAL;
+    }
+
+    if (keylen > WA_CHALLENGE_KEY_MAX) {
+        wa_set_detail(detail, "challenge key is longer than 4096 bytes");
         return WA_ERR_INTERNAL;
     }
 
@@ -75,6 +88,8 @@ wa_challenge_check(const unsigned char *c, size_t len,
         return WA_ERR_CHALLENGE_INVALID;
     }
 
+    /* the MAC first: nothing else of the body is trusted before it */
+
     if (wa_challenge_mac(mac, c, key, keylen, rp_id, rp_id_len) != 0) {
         wa_set_detail(detail, "HMAC() failed");
         return WA_ERR_INTERNAL;
@@ -89,30 +104,43 @@ wa_challenge_check(const unsigned char *c, size_t len,
         return WA_ERR_CHALLENGE_INVALID;
     }
 
-    expiry = 0;
+    issued = wa_challenge_get64(&c[WA_CHALLENGE_ISSUED]);
+    expires = wa_challenge_get64(&c[WA_CHALLENGE_EXPIRES]);
 
-    for (i = 0; i < 8; i++) {
-        expiry = (expiry << 8) | c[1 + i];
+    /* wa_challenge_issue() never seals an expiry before the issue time */
+
+    if (issued > expires) {
+        wa_set_detail(detail, "challenge has an invalid lifetime");
+        return WA_ERR_CHALLENGE_INVALID;
     }
 
-    if (now_ms >= expiry) {
+    if (now_ms >= expires) {
         wa_set_detail(detail, "challenge has expired");
         return WA_ERR_CHALLENGE_INVALID;
     }
 
-    if (expires_ms != NULL) {
-        *expires_ms = expiry;
+    /* the verifying location's own bound, whatever the issuer granted */
+
+    oldest = (max_age_ms > UINT64_MAX - issued) ? UINT64_MAX
+                                                : issued + max_age_ms;
+
+    if (now_ms >= oldest) {
+        wa_set_detail(detail, "challenge is older than this location "
+                              "accepts");
+        return WA_ERR_CHALLENGE_INVALID;
     }
 
-    if (nonce != NULL) {
-        *nonce = &c[9];
+    if (info != NULL) {
+        info->issued_ms = issued;
+        info->expires_ms = (oldest < expires) ? oldest : expires;
+        info->nonce = &c[WA_CHALLENGE_NONCE];
     }
 
     return WA_OK;
 }
 
 
-/* HMAC-SHA-256(key, version || expiry || nonce || rp_id) */
+/* HMAC-SHA-256(key, version || issued || expires || nonce || rp_id) */
 
 static int
 wa_challenge_mac(unsigned char mac[WA_SHA256_LEN], const unsigned char *body,
@@ -120,7 +148,7 @@ wa_challenge_mac(unsigned char mac[WA_SHA256_LEN], const unsigned char *body,
     size_t rp_id_len)
 {
     int            rc;
-    unsigned char  buf[WA_CHALLENGE_BODY_LEN + 256], *p;
+    unsigned char  buf[WA_CHALLENGE_BODY_LEN + WA_RP_ID_MAX], *p;
 
     if (rp_id_len > WA_RP_ID_MAX) {
         return -1;
@@ -138,4 +166,31 @@ wa_challenge_mac(unsigned char mac[WA_SHA256_LEN], const unsigned char *body,
     rc = wa_hmac_sha256(mac, key, keylen, buf, p - buf);
 
     return rc;
+}
+
+
+static void
+wa_challenge_put64(unsigned char *p, uint64_t v)
+{
+    int  i;
+
+    for (i = 0; i < 8; i++) {
+        p[i] = (unsigned char) (v >> (56 - 8 * i));
+    }
+}
+
+
+static uint64_t
+wa_challenge_get64(const unsigned char *p)
+{
+    int       i;
+    uint64_t  v;
+
+    v = 0;
+
+    for (i = 0; i < 8; i++) {
+        v = (v << 8) | p[i];
+    }
+
+    return v;
 }

@@ -8,21 +8,45 @@
  * The verification core: plain C (libc, OpenSSL, libcbor, jansson), no
  * nginx headers, so it is unit-tested and fuzzed on its own.
  *
- * Files:
- *   wa_err.c        error codes, titles and HTTP statuses
- *   wa_b64.c        base64url
- *   wa_json.c       jansson: the assertion envelope and clientDataJSON
- *   wa_cbor.c       libcbor: COSE_Key and authenticator data extensions
- *   wa_evp.c        OpenSSL EVP: keys, signatures, digests, HMAC, random
- *   wa_challenge.c  sealed (HMAC) challenges
- *   wa_verify.c     WebAuthn L3, 7.2: the relying-party checks
+ * Files, one WebAuthn concept each:
+ *   wa_err.c         error codes
+ *   wa_b64.c         base64url, RFC 4648, 5
+ *   wa_crypto.c      primitives: SHA-256, HMAC, random, constant time
+ *                    comparison, wiping
+ *   wa_cbor.c        CBOR well-formedness (libcbor's streaming decoder)
+ *   wa_cose.c        COSE_Key (RFC 9052, 7) to a verification key
+ *   wa_pkey.c        verification keys and signatures (OpenSSL EVP)
+ *   wa_authdata.c    authenticator data, WebAuthn L3, 6.1
+ *   wa_clientdata.c  clientDataJSON, WebAuthn L3, 5.8.1
+ *   wa_challenge.c   sealed (HMAC) challenges
+ *   wa_assertion.c   the assertion envelope and the authentication
+ *                    ceremony, WebAuthn L3, 7.2
+ *   wa_record.c      rules for the fields of a stored credential record
+ * Later concepts get files of their own the same way: registration
+ * (wa_registration.c, WebAuthn L3, 7.1), one file per attestation
+ * statement format (wa_att_packed.c, wa_att_tpm.c, ...), X.509 chains
+ * (wa_x509.c), the FIDO Metadata Service (wa_mds.c), AWS SigV4 for a
+ * store (wa_sigv4.c) and session tokens (wa_token.c).  wa_internal.h is
+ * the private header shared by these files; the glue uses this one only.
  *
- * Conventions: functions return wa_err_t (WA_OK on success); on failure
- * "*detail" (when detail is not NULL) is set to a static, human readable
- * english phrase saying exactly what was wrong, never containing secret
- * or attacker-controlled bytes.  Objects the core allocates are released
- * by the matching wa_*_free() function, which accepts NULL and zeroed
- * structures.
+ * Conventions:
+ *   Functions return wa_err_t (WA_OK on success).  On failure "*detail"
+ *   (when detail is not NULL) is set to a static english phrase.  For
+ *   every code but WA_ERR_INTERNAL it says exactly what was wrong in
+ *   terms of the protocol, may be shown to the client, and never holds
+ *   secret or attacker-controlled bytes nor library function names.
+ *   For WA_ERR_INTERNAL it is text for the error log only (for example
+ *   "EVP_PKEY_dup() failed").
+ *
+ *   OpenSSL's error queue: on WA_ERR_INTERNAL (and on -1 from the int
+ *   returning wa_challenge_issue(), wa_hmac_sha256(), wa_random()) the
+ *   core leaves it as OpenSSL filled it, for the caller to log and drain
+ *   (ngx_ssl_error()).  On every other return the core leaves it empty:
+ *   it clears what OpenSSL queued when failing for a reason the input
+ *   explains (a bad signature, a bad key).
+ *
+ *   Objects the core allocates are released by the matching wa_*_free()
+ *   function, which accepts NULL and zeroed structures.
  */
 
 
@@ -34,41 +58,46 @@
 #include <stdint.h>
 
 
+/* the core's symbols are not exported from the module's shared object */
+#pragma GCC visibility push(hidden)
+
+
 typedef enum {
     WA_OK = 0,
-    WA_ERR_CREDENTIAL_MISSING,      /* 401 credential_missing */
-    WA_ERR_CREDENTIAL_MALFORMED,    /* 401 credential_malformed */
-    WA_ERR_CREDENTIAL_UNKNOWN,      /* 401 credential_unknown */
-    WA_ERR_CREDENTIAL_REVOKED,      /* 401 credential_revoked */
-    WA_ERR_CLIENT_DATA_INVALID,     /* 401 client_data_invalid */
-    WA_ERR_CHALLENGE_INVALID,       /* 401 challenge_invalid */
-    WA_ERR_ORIGIN_NOT_ALLOWED,      /* 401 origin_not_allowed */
-    WA_ERR_RP_ID_MISMATCH,          /* 401 rp_id_mismatch */
-    WA_ERR_USER_NOT_PRESENT,        /* 401 user_not_present */
-    WA_ERR_USER_NOT_VERIFIED,       /* 401 user_not_verified */
-    WA_ERR_USER_HANDLE_MISMATCH,    /* 401 user_handle_mismatch */
-    WA_ERR_ALGORITHM_UNSUPPORTED,   /* 401 algorithm_unsupported */
-    WA_ERR_SIGNATURE_INVALID,       /* 401 signature_invalid */
-    WA_ERR_SIGN_COUNT_REGRESSED,    /* 401 sign_count_regressed */
-    WA_ERR_STORE_UNAVAILABLE,       /* 503 store_unavailable */
-    WA_ERR_INTERNAL,                /* 500 internal_error */
+    WA_ERR_CREDENTIAL_MISSING,      /* credential_missing */
+    WA_ERR_CREDENTIAL_MALFORMED,    /* credential_malformed */
+    WA_ERR_CREDENTIAL_UNKNOWN,      /* credential_unknown */
+    WA_ERR_CREDENTIAL_REVOKED,      /* credential_revoked */
+    WA_ERR_CLIENT_DATA_INVALID,     /* client_data_invalid */
+    WA_ERR_CHALLENGE_INVALID,       /* challenge_invalid */
+    WA_ERR_ORIGIN_NOT_ALLOWED,      /* origin_not_allowed */
+    WA_ERR_RP_ID_MISMATCH,          /* rp_id_mismatch */
+    WA_ERR_USER_NOT_PRESENT,        /* user_not_present */
+    WA_ERR_USER_NOT_VERIFIED,       /* user_not_verified */
+    WA_ERR_USER_HANDLE_MISMATCH,    /* user_handle_mismatch */
+    WA_ERR_ALGORITHM_UNSUPPORTED,   /* algorithm_unsupported */
+    WA_ERR_SIGNATURE_INVALID,       /* signature_invalid */
+    WA_ERR_SIGN_COUNT_REGRESSED,    /* sign_count_regressed */
+    WA_ERR_STORE_UNAVAILABLE,       /* store_unavailable */
+    WA_ERR_INTERNAL,                /* internal_error */
     WA_ERR_LAST
 } wa_err_t;
 
 
-/* "credential_malformed", ...; "ok" for WA_OK */
+/*
+ * The stable snake_case code ("credential_malformed", ...; "ok" for WA_OK,
+ * "internal_error" out of range).  HTTP statuses and titles are the
+ * glue's: one code can mean 401 at one endpoint and 400 at another.
+ */
 const char *wa_err_code(wa_err_t err);
-/* "Malformed credential", ... (RFC 9457 "title") */
-const char *wa_err_title(wa_err_t err);
-/* 200, 401, 503, 500 */
-int wa_err_status(wa_err_t err);
-/* 1 for mistakes of the client (logged at "info"), 0 for server faults */
-int wa_err_is_client(wa_err_t err);
 
 
-/* base64url, RFC 4648, 5 */
+/* base64url, RFC 4648, 5 (wa_b64.c) */
 
-/* the unpadded encoded length of n bytes */
+/* the unpadded encoded length of n bytes, a constant expression */
+#define WA_B64URL_LEN(n)  ((n) / 3 * 4 + ((n) % 3 ? (n) % 3 + 1 : 0))
+
+/* the unpadded encoded length of n bytes, WA_B64URL_LEN(n) */
 size_t wa_b64url_encoded_len(size_t n);
 /* the largest decoded length of an n character input */
 size_t wa_b64url_decoded_max(size_t n);
@@ -86,10 +115,11 @@ int wa_b64url_decode(unsigned char *dst, size_t *dlen,
     const unsigned char *src, size_t n);
 
 
-/* OpenSSL EVP (wa_evp.c) */
+/* primitives (wa_crypto.c) */
 
 #define WA_SHA256_LEN  32
 
+/* on an OpenSSL failure (out of memory) out is all zeros */
 void wa_sha256(unsigned char out[WA_SHA256_LEN], const void *data,
     size_t len);
 /* returns 0, or -1 on failure */
@@ -103,7 +133,7 @@ int wa_memeq(const void *a, const void *b, size_t len);
 void wa_memzero(void *p, size_t len);
 
 
-/* COSE (RFC 9052, 9053, 8230; IANA COSE registries) */
+/* COSE (RFC 9052, 9053, 8230, 8812, 9864; IANA COSE registries) */
 
 #define WA_COSE_KTY_OKP      1
 #define WA_COSE_KTY_EC2      2
@@ -128,10 +158,10 @@ void wa_memzero(void *p, size_t len);
 typedef struct wa_pkey_s  wa_pkey_t;    /* an EVP_PKEY and its COSE alg */
 
 /*
- * Parses a COSE_Key (CBOR map) and builds a verification key from it.
- * Supported: EC2 ES256/ESP256 (P-256), ES384 (P-384), ES512 (P-521),
- * OKP EdDSA (Ed25519 or Ed448), Ed25519, Ed448, RSA RS256 and PS256
- * (modulus of 2048 bits or more).
+ * Parses a COSE_Key (CBOR map) and builds a verification key from it
+ * (wa_cose.c).  Supported: EC2 ES256/ESP256 (P-256), ES384 (P-384),
+ * ES512 (P-521), OKP EdDSA (Ed25519 or Ed448), Ed25519, Ed448, RSA RS256
+ * and PS256 (modulus of 2048 bits or more).
  *   WA_ERR_CREDENTIAL_MALFORMED   not a CBOR map, missing or mistyped
  *                                 members, point not on the curve
  *   WA_ERR_ALGORITHM_UNSUPPORTED  valid COSE_Key of an unsupported kty,
@@ -144,10 +174,11 @@ int wa_pkey_alg(const wa_pkey_t *key);
 void wa_pkey_free(wa_pkey_t *key);
 /*
  * Verifies sig over msg = authenticatorData || SHA-256(clientDataJSON),
- * given here in two parts so nothing is copied.  ECDSA signatures are
- * DER (WebAuthn L3, 6.5.5), EdDSA raw, RSA PKCS#1 v1.5 or PSS (MGF1 with
- * SHA-256).  WA_OK or WA_ERR_SIGNATURE_INVALID (WA_ERR_INTERNAL when
- * OpenSSL itself fails).
+ * given here in two parts so nothing is copied (wa_pkey.c).  ECDSA
+ * signatures are DER (WebAuthn L3, 6.5.5), EdDSA raw, RSA PKCS#1 v1.5
+ * (RFC 8812) or PSS with MGF1, SHA-256 and a 32 byte salt (RFC 8230).
+ * WA_OK or WA_ERR_SIGNATURE_INVALID (WA_ERR_INTERNAL when OpenSSL itself
+ * fails).
  */
 wa_err_t wa_pkey_verify(wa_pkey_t *key, const unsigned char *auth_data,
     size_t auth_data_len, const unsigned char cdata_hash[WA_SHA256_LEN],
@@ -157,35 +188,68 @@ wa_err_t wa_pkey_verify(wa_pkey_t *key, const unsigned char *auth_data,
 /* sealed challenges (wa_challenge.c) */
 
 /*
- * A challenge is 1 + 8 + 16 + 32 = 57 bytes:
- *   version (0x01) || expiry (ms since the epoch, big endian, 8 bytes)
- *   || nonce (16 random bytes) || HMAC-SHA-256(key, version || expiry
- *   || nonce || rp_id)
- * Issuing costs no store write; the nonce is recorded as used, with a
- * time to live until the expiry, only when an assertion over it passes.
+ * A challenge is sealed, not stored: issuing costs no store write; the
+ * nonce is recorded as used, until the challenge expires, only when an
+ * assertion over it passes.  The issue time is sealed too, so that the
+ * verifying location's own timeout bounds acceptance and the store can
+ * refuse challenges issued before it lost its data.
+ *
+ * layout: version (1) || issued (ms since the Unix epoch, 8, big endian)
+ *         || expires (ms, 8, big endian) || nonce (16 random bytes)
+ *         || HMAC-SHA-256(key, version || issued || expires || nonce
+ *                         || rp_id)
  */
 
-#define WA_CHALLENGE_LEN        57
-#define WA_CHALLENGE_NONCE_LEN  16
-#define WA_CHALLENGE_KEY_MIN    32
+#define WA_CHALLENGE_VERSION        0x02
+#define WA_CHALLENGE_NONCE_LEN      16
+#define WA_CHALLENGE_LEN                                                      \
+    (1 + 8 + 8 + WA_CHALLENGE_NONCE_LEN + WA_SHA256_LEN)            /* 65 */
+#define WA_CHALLENGE_B64_LEN        WA_B64URL_LEN(WA_CHALLENGE_LEN) /* 87 */
+#define WA_CHALLENGE_NONCE_B64_LEN                                            \
+    WA_B64URL_LEN(WA_CHALLENGE_NONCE_LEN)                           /* 22 */
+#define WA_CHALLENGE_KEY_MIN        32
+#define WA_CHALLENGE_KEY_MAX        4096
 
-/* returns 0, or -1 when the CSPRNG fails */
+/*
+ * Mints a challenge issued at now_ms, expiring ttl_ms later (saturated
+ * at UINT64_MAX).  Returns 0, or -1 when the CSPRNG or HMAC fails, the
+ * key is shorter than WA_CHALLENGE_KEY_MIN or longer than
+ * WA_CHALLENGE_KEY_MAX, or rp_id is longer than 253 bytes.
+ */
 int wa_challenge_issue(unsigned char out[WA_CHALLENGE_LEN],
     const unsigned char *key, size_t keylen, const char *rp_id,
-    size_t rp_id_len, uint64_t expires_ms);
+    size_t rp_id_len, uint64_t now_ms, uint64_t ttl_ms);
+
+typedef struct {
+    uint64_t              issued_ms;
+    uint64_t              expires_ms;   /* the earlier of the sealed expiry
+                                           and issued + max_age */
+    const unsigned char  *nonce;        /* WA_CHALLENGE_NONCE_LEN bytes,
+                                           points into the challenge */
+} wa_challenge_info_t;
+
 /*
- * WA_OK, setting *expires_ms and *nonce (pointing into c), or
- * WA_ERR_CHALLENGE_INVALID ("challenge was not issued by this relying
- * party", "challenge has expired", ...).  The MAC is compared in
- * constant time before the expiry is looked at.
+ * WA_OK, filling *info (when not NULL), or WA_ERR_CHALLENGE_INVALID:
+ *   "challenge has a wrong length"
+ *   "challenge has an unknown version"
+ *   "challenge was not issued by this relying party"  the MAC, compared
+ *                        in constant time before anything else of the
+ *                        body is trusted
+ *   "challenge has an invalid lifetime"  issued after it expires
+ *   "challenge has expired"              now_ms >= the sealed expiry
+ *   "challenge is older than this location accepts"
+ *                        now_ms >= issued + max_age_ms (saturated; 0
+ *                        accepts nothing, UINT64_MAX adds no bound)
+ * A short or long key, or an rp_id longer than 253 bytes, is
+ * WA_ERR_INTERNAL.
  */
 wa_err_t wa_challenge_check(const unsigned char *c, size_t len,
     const unsigned char *key, size_t keylen, const char *rp_id,
-    size_t rp_id_len, uint64_t now_ms, uint64_t *expires_ms,
-    const unsigned char **nonce, const char **detail);
+    size_t rp_id_len, uint64_t now_ms, uint64_t max_age_ms,
+    wa_challenge_info_t *info, const char **detail);
 
 
-/* the assertion (wa_verify.c, wa_json.c, wa_cbor.c) */
+/* the assertion (wa_assertion.c, wa_clientdata.c, wa_authdata.c) */
 
 #define WA_UV_REQUIRED     0
 #define WA_UV_PREFERRED    1
@@ -206,19 +270,21 @@ typedef struct {
 } wa_origin_t;
 
 /*
- * Called with the decoded clientDataJSON.challenge bytes (step 12); returns
- * WA_OK or WA_ERR_CHALLENGE_INVALID with *detail set.  The gateway checks
- * a sealed challenge here, the vector tests compare with a recorded one.
+ * Called with the decoded clientDataJSON.challenge bytes (step 11);
+ * returns WA_OK or WA_ERR_CHALLENGE_INVALID with *detail set.  The gateway
+ * checks a sealed challenge here, the vector tests compare with a
+ * recorded one.
  */
 typedef wa_err_t (*wa_challenge_check_pt)(void *data,
     const unsigned char *challenge, size_t len, const char **detail);
 
 typedef struct {
     unsigned char           rp_id_hash[WA_SHA256_LEN];  /* SHA-256(rp_id) */
-    const wa_origin_t      *origins;          /* exact match, step 13 */
+    const wa_origin_t      *origins;          /* exact match, step 12 */
     size_t                  norigins;
-    int                     allow_cross_origin;   /* step 14: topOrigin
-                                                     must be in origins */
+    int                     allow_cross_origin;   /* steps 13-14:
+                                                     topOrigin must be in
+                                                     origins */
     int                     user_verification;    /* WA_UV_* */
     wa_challenge_check_pt   check_challenge;
     void                   *check_challenge_data;
@@ -251,6 +317,17 @@ typedef struct {
     size_t          challenge_len;
     unsigned        flags;              /* authenticatorData flags */
     uint32_t        sign_count;         /* authenticatorData signCount */
+
+    /*
+     * copies of clientDataJSON members, NUL-terminated, set only when
+     * wa_assertion_check() returns WA_OK: what wa_assertion_recheck()
+     * checks again
+     */
+    char           *origin;
+    size_t          origin_len;
+    char           *top_origin;         /* NULL when absent */
+    size_t          top_origin_len;
+    int             cross_origin;       /* 1 when crossOrigin is true */
 } wa_assertion_t;
 
 /*
@@ -267,23 +344,37 @@ wa_err_t wa_assertion_parse(wa_assertion_t *a, const unsigned char *token,
 
 /*
  * Every check that needs no stored credential, WebAuthn L3, 7.2:
- *   steps 9-11  clientDataJSON parsed as JSON, type "webauthn.get"
+ *   steps 8-10  clientDataJSON parsed as JSON, type "webauthn.get"
  *               (WA_ERR_CLIENT_DATA_INVALID)
- *   step 12     challenge, through policy->check_challenge
- *   steps 13-14 origin exact match; crossOrigin true is refused unless
- *               allowed, and then topOrigin must be in origins
- *               (WA_ERR_ORIGIN_NOT_ALLOWED)
- *   authenticatorData parsed: at least 37 bytes, AT/ED flags consistent
- *               with its length, extensions a well-formed CBOR map,
- *               BS without BE (WA_ERR_CREDENTIAL_MALFORMED)
+ *   step 11     challenge, through policy->check_challenge
+ *   steps 12-14 origin exact match; crossOrigin true or a topOrigin is
+ *               refused unless allowed, and then topOrigin must be in
+ *               origins (WA_ERR_ORIGIN_NOT_ALLOWED)
+ *   authenticatorData parsed (6.1): at least 37 bytes, AT/ED flags
+ *               consistent with its length, extensions a well-formed
+ *               CBOR map, step 18: BS without BE
+ *               (WA_ERR_CREDENTIAL_MALFORMED)
  *   step 15     rpIdHash (WA_ERR_RP_ID_MISMATCH)
  *   step 16     UP (WA_ERR_USER_NOT_PRESENT)
  *   step 17     UV when required (WA_ERR_USER_NOT_VERIFIED)
  *   step 20     the client data hash
- * Fills challenge, flags, sign_count and cdata_hash.
+ * Fills challenge, flags, sign_count and cdata_hash, and on WA_OK origin,
+ * top_origin and cross_origin.
  */
 wa_err_t wa_assertion_check(wa_assertion_t *a, const wa_policy_t *policy,
     const char **detail);
+
+/*
+ * For a request that reaches another location after its assertion passed
+ * (an internal redirect, a subrequest): steps 12-14 (origin, crossOrigin,
+ * topOrigin), 15 (rpIdHash against policy->rp_id_hash), 16 (UP) and 17
+ * (UV when policy requires it) against that location's policy, with the
+ * same codes and details as wa_assertion_check(), which runs the very
+ * same checks.  No challenge check: it is spent.  Requires a prior
+ * successful wa_assertion_check() (else WA_ERR_INTERNAL).
+ */
+wa_err_t wa_assertion_recheck(const wa_assertion_t *a,
+    const wa_policy_t *policy, const char **detail);
 
 /*
  * The checks against the stored credential record, after
@@ -309,11 +400,50 @@ void wa_assertion_free(wa_assertion_t *a);
 
 
 /*
+ * Rules for the fields of a stored credential record (wa_record.c).  The
+ * glue and the store's commit script apply the same rules; the store
+ * writes nothing when they fail.
+ */
+
+#define WA_USER_NAME_MAX          256
+#define WA_ROLE_MAX               64
+#define WA_ROLES_NMAX             32
+#define WA_SIGN_COUNT_DIGITS_MAX  10
+
+/*
+ * user_name: 0 to 256 bytes, each printable ASCII 0x20-0x7e (so never CR,
+ * LF, NUL or any control); 1 or 0
+ */
+int wa_record_user_name_ok(const unsigned char *s, size_t len);
+/*
+ * roles: empty, or 1 to 32 roles separated by exactly one SP, no leading
+ * or trailing SP; a role is 1 to 64 characters of A-Z a-z 0-9 . _ : -;
+ * 1 or 0
+ */
+int wa_record_roles_ok(const unsigned char *s, size_t len);
+/*
+ * sign_count: 1 to 10 decimal digits and at most 4294967295; 0, setting
+ * *count, or -1 for anything else ("", "nan", "0x10", "1e3", "-1", "+1",
+ * " 1", "4294967296")
+ */
+int wa_record_sign_count(const unsigned char *s, size_t len,
+    uint32_t *count);
+/*
+ * revoked: absent (s == NULL), "" and "0" do not revoke; every other
+ * value revokes (fail closed); 1 revoked, 0 not
+ */
+int wa_record_revoked(const unsigned char *s, size_t len);
+
+
+/*
  * Releases what the core keeps for the whole process (the EC curve
  * templates wa_pkey_from_cose() copies); for process exit, after which
- * no key may be built.
+ * no EC2 key may be built.
  */
 void wa_core_cleanup(void);
+
+
+#pragma GCC visibility pop
 
 
 #endif /* _WA_CORE_H_INCLUDED_ */

@@ -7,68 +7,40 @@
 #include "wa_internal.h"
 
 
-typedef struct {
-    const char  *code;
-    const char  *title;
-    int          status;
-} wa_err_info_t;
+/* the stable codes; HTTP statuses and titles are the glue's */
 
-
-static const wa_err_info_t  wa_err_info[] = {
-    { "ok", "OK", 200 },
-    { "credential_missing", "Credential missing", 401 },
-    { "credential_malformed", "Malformed credential", 401 },
-    { "credential_unknown", "Unknown credential", 401 },
-    { "credential_revoked", "Revoked credential", 401 },
-    { "client_data_invalid", "Invalid client data", 401 },
-    { "challenge_invalid", "Invalid challenge", 401 },
-    { "origin_not_allowed", "Origin not allowed", 401 },
-    { "rp_id_mismatch", "Relying party ID mismatch", 401 },
-    { "user_not_present", "User not present", 401 },
-    { "user_not_verified", "User not verified", 401 },
-    { "user_handle_mismatch", "User handle mismatch", 401 },
-    { "algorithm_unsupported", "Unsupported algorithm", 401 },
-    { "signature_invalid", "Invalid signature", 401 },
-    { "sign_count_regressed", "Signature counter regressed", 401 },
-    { "store_unavailable", "Credential store unavailable", 503 },
-    { "internal_error", "Internal error", 500 }
+static const char  *wa_err_codes[] = {
+    [WA_OK] = "ok",
+    [WA_ERR_CREDENTIAL_MISSING] = "credential_missing",
+    [WA_ERR_CREDENTIAL_MALFORMED] = "credential_malformed",
+    [WA_ERR_CREDENTIAL_UNKNOWN] = "credential_unknown",
+    [WA_ERR_CREDENTIAL_REVOKED] = "credential_revoked",
+    [WA_ERR_CLIENT_DATA_INVALID] = "client_data_invalid",
+    [WA_ERR_CHALLENGE_INVALID] = "challenge_invalid",
+    [WA_ERR_ORIGIN_NOT_ALLOWED] = "origin_not_allowed",
+    [WA_ERR_RP_ID_MISMATCH] = "rp_id_mismatch",
+    [WA_ERR_USER_NOT_PRESENT] = "user_not_present",
+    [WA_ERR_USER_NOT_VERIFIED] = "user_not_verified",
+    [WA_ERR_USER_HANDLE_MISMATCH] = "user_handle_mismatch",
+    [WA_ERR_ALGORITHM_UNSUPPORTED] = "algorithm_unsupported",
+    [WA_ERR_SIGNATURE_INVALID] = "signature_invalid",
+    [WA_ERR_SIGN_COUNT_REGRESSED] = "sign_count_regressed",
+    [WA_ERR_STORE_UNAVAILABLE] = "store_unavailable",
+    [WA_ERR_INTERNAL] = "internal_error"
 };
 
-
-static const wa_err_info_t *
-wa_err_lookup(wa_err_t err)
-{
-    if ((unsigned) err >= WA_ERR_LAST) {
-        return &wa_err_info[WA_ERR_INTERNAL];
-    }
-
-    return &wa_err_info[err];
-}
+/* a code for every wa_err_t: the build fails when the table falls short */
+typedef char wa_err_codes_check[(sizeof(wa_err_codes)
+                                 / sizeof(wa_err_codes[0]) == WA_ERR_LAST)
+                                ? 1 : -1];
 
 
 const char *
 wa_err_code(wa_err_t err)
 {
-    return wa_err_lookup(err)->code;
-}
+    if ((unsigned) err >= WA_ERR_LAST || wa_err_codes[err] == NULL) {
+        return wa_err_codes[WA_ERR_INTERNAL];
+    }
 
-
-const char *
-wa_err_title(wa_err_t err)
-{
-    return wa_err_lookup(err)->title;
-}
-
-
-int
-wa_err_status(wa_err_t err)
-{
-    return wa_err_lookup(err)->status;
-}
-
-
-int
-wa_err_is_client(wa_err_t err)
-{
-    return wa_err_lookup(err)->status == 401;
+    return wa_err_codes[err];
 }

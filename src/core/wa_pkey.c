@@ -4,15 +4,19 @@
  */
 
 
+/*
+ * Verification keys (OpenSSL EVP_PKEY) built from COSE_Key members, and
+ * the assertion signature, WebAuthn L3, 7.2, step 21.  Every EVP call of
+ * the core but the primitives of wa_crypto.c is here.
+ */
+
+
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
 
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <openssl/crypto.h>
 #include <openssl/rsa.h>
 #include <openssl/bn.h>
@@ -28,6 +32,10 @@
 #define WA_EC_POINT_MAX   (1 + 2 * 66)
 #define WA_EDDSA_MSG_MAX  1024      /* on the stack, larger on the heap */
 
+#define WA_PAD_NONE       0         /* ECDSA, EdDSA */
+#define WA_PAD_PKCS1      1
+#define WA_PAD_PSS        2
+
 
 struct wa_pkey_s {
     EVP_PKEY  *pkey;
@@ -35,78 +43,65 @@ struct wa_pkey_s {
 };
 
 
-static wa_err_t wa_evp_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg,
+/* an EC2 curve (RFC 9053, 7.1) and the algorithms that use it */
+
+typedef struct {
+    int           crv;              /* COSE crv */
+    const char   *group;            /* OpenSSL group name */
+    size_t        flen;             /* bytes of a coordinate */
+    int           algs[2];          /* COSE algs, 0 where none */
+    EVP_PKEY     *tmpl;             /* a key holding the curve only, made
+                                       once, freed by wa_core_cleanup() */
+} wa_pkey_curve_t;
+
+
+/* how a COSE alg verifies */
+
+typedef struct {
+    int             alg;
+    const EVP_MD  *(*md)(void);     /* NULL: EdDSA hashes by itself */
+    int             pad;            /* WA_PAD_* */
+} wa_pkey_alg_t;
+
+
+static wa_err_t wa_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg,
     const char **detail);
-static void wa_evp_curves_init(void);
+static const wa_pkey_alg_t *wa_pkey_alg_lookup(int alg);
+static void wa_pkey_curves_init(void);
 
 
-/* by COSE crv: keys with the curve parameters only, never freed */
-static EVP_PKEY        *wa_evp_curves[WA_COSE_CRV_P521 + 1];
-static CRYPTO_ONCE      wa_evp_curves_once = CRYPTO_ONCE_STATIC_INIT;
+static wa_pkey_curve_t  wa_pkey_curves[] = {
+    /* RFC 9053, 2.1; RFC 9864: ESP256 */
+    { WA_COSE_CRV_P256, "P-256", 32,
+      { WA_COSE_ALG_ES256, WA_COSE_ALG_ESP256 }, NULL },
+    { WA_COSE_CRV_P384, "P-384", 48, { WA_COSE_ALG_ES384, 0 }, NULL },
+    { WA_COSE_CRV_P521, "P-521", 66, { WA_COSE_ALG_ES512, 0 }, NULL }
+};
+
+#define WA_PKEY_NCURVES  (sizeof(wa_pkey_curves) / sizeof(wa_pkey_curves[0]))
+
+static CRYPTO_ONCE  wa_pkey_curves_once = CRYPTO_ONCE_STATIC_INIT;
 
 
-void
-wa_sha256(unsigned char out[WA_SHA256_LEN], const void *data, size_t len)
-{
-    if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1) {
-        /* only when out of memory; a hash of zeros matches nothing */
-        memset(out, 0, WA_SHA256_LEN);
-        ERR_clear_error();
-    }
-}
-
-
-int
-wa_hmac_sha256(unsigned char out[WA_SHA256_LEN], const void *key,
-    size_t keylen, const void *data, size_t len)
-{
-    unsigned int  outlen;
-
-    if (keylen > INT_MAX) {
-        return -1;
-    }
-
-    if (HMAC(EVP_sha256(), key, (int) keylen, data, len, out, &outlen)
-        == NULL
-        || outlen != WA_SHA256_LEN)
-    {
-        ERR_clear_error();
-        return -1;
-    }
-
-    return 0;
-}
-
-
-int
-wa_random(void *buf, size_t len)
-{
-    if (len > INT_MAX || RAND_bytes(buf, (int) len) != 1) {
-        ERR_clear_error();
-        return -1;
-    }
-
-    return 0;
-}
-
-
-int
-wa_memeq(const void *a, const void *b, size_t len)
-{
-    return CRYPTO_memcmp(a, b, len) == 0;
-}
-
-
-void
-wa_memzero(void *p, size_t len)
-{
-    OPENSSL_cleanse(p, len);
-}
+static const wa_pkey_alg_t  wa_pkey_algs[] = {
+    /* RFC 9053, 2.1: ECDSA, the hash named by the algorithm */
+    { WA_COSE_ALG_ES256, EVP_sha256, WA_PAD_NONE },
+    { WA_COSE_ALG_ESP256, EVP_sha256, WA_PAD_NONE },
+    { WA_COSE_ALG_ES384, EVP_sha384, WA_PAD_NONE },
+    { WA_COSE_ALG_ES512, EVP_sha512, WA_PAD_NONE },
+    /* RFC 9053, 2.2; RFC 9864: pure EdDSA */
+    { WA_COSE_ALG_EDDSA, NULL, WA_PAD_NONE },
+    { WA_COSE_ALG_ED25519, NULL, WA_PAD_NONE },
+    { WA_COSE_ALG_ED448, NULL, WA_PAD_NONE },
+    /* RFC 8230, 2: RSASSA-PSS, SHA-256, MGF1 with SHA-256, salt 32 */
+    { WA_COSE_ALG_PS256, EVP_sha256, WA_PAD_PSS },
+    /* RFC 8812, 2: RSASSA-PKCS1-v1_5 with SHA-256 */
+    { WA_COSE_ALG_RS256, EVP_sha256, WA_PAD_PKCS1 }
+};
 
 
 static wa_err_t
-wa_evp_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg,
-    const char **detail)
+wa_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg, const char **detail)
 {
     wa_pkey_t  *k;
 
@@ -126,87 +121,103 @@ wa_evp_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg,
 }
 
 
-static void
-wa_evp_curves_init(void)
+static const wa_pkey_alg_t *
+wa_pkey_alg_lookup(int alg)
 {
-    int            crv;
+    size_t  i;
+
+    for (i = 0; i < sizeof(wa_pkey_algs) / sizeof(wa_pkey_algs[0]); i++) {
+        if (wa_pkey_algs[i].alg == alg) {
+            return &wa_pkey_algs[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+wa_pkey_curves_init(void)
+{
+    size_t         i;
     OSSL_PARAM     params[2];
     EVP_PKEY_CTX  *ctx;
 
-    static const char  *names[] = { NULL, "P-256", "P-384", "P-521" };
-
     ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (ctx == NULL) {
-        return;
-    }
 
-    for (crv = WA_COSE_CRV_P256; crv <= WA_COSE_CRV_P521; crv++) {
+    for (i = 0; ctx != NULL && i < WA_PKEY_NCURVES; i++) {
         params[0] = OSSL_PARAM_construct_utf8_string(
-                                                 OSSL_PKEY_PARAM_GROUP_NAME,
-                                                 (char *) names[crv], 0);
+                                          OSSL_PKEY_PARAM_GROUP_NAME,
+                                          (char *) wa_pkey_curves[i].group, 0);
         params[1] = OSSL_PARAM_construct_end();
 
         if (EVP_PKEY_fromdata_init(ctx) != 1
-            || EVP_PKEY_fromdata(ctx, &wa_evp_curves[crv],
+            || EVP_PKEY_fromdata(ctx, &wa_pkey_curves[i].tmpl,
                                  EVP_PKEY_KEY_PARAMETERS, params) != 1)
         {
-            wa_evp_curves[crv] = NULL;
+            wa_pkey_curves[i].tmpl = NULL;
         }
     }
 
     EVP_PKEY_CTX_free(ctx);
+
+    /*
+     * this runs once, inside whichever call builds the first EC2 key: a
+     * failure is reported as WA_ERR_INTERNAL by every call for that curve
+     * later, and its queue entries are not left to an unrelated success
+     */
+
     ERR_clear_error();
 }
 
 
-/* the process-wide curve templates; after this no key may be built */
+/* the process-wide curve templates; after this no EC2 key may be built */
 
 void
 wa_core_cleanup(void)
 {
-    int  crv;
+    size_t  i;
 
-    for (crv = WA_COSE_CRV_P256; crv <= WA_COSE_CRV_P521; crv++) {
-        EVP_PKEY_free(wa_evp_curves[crv]);
-        wa_evp_curves[crv] = NULL;
+    for (i = 0; i < WA_PKEY_NCURVES; i++) {
+        EVP_PKEY_free(wa_pkey_curves[i].tmpl);
+        wa_pkey_curves[i].tmpl = NULL;
     }
 }
 
 
-/* RFC 9053, 2.1: ECDSA; WebAuthn L3, 5.8.5 */
+/* RFC 9053, 2.1 and 7.1.1: ECDSA, EC2 keys; WebAuthn L3, 5.8.5 */
 
 wa_err_t
-wa_evp_ec2_key(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
+wa_pkey_ec2(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
     size_t xlen, const unsigned char *y, size_t ylen, const char **detail)
 {
-    int             ok;
-    size_t          flen;
-    EVP_PKEY       *pkey;
-    EVP_PKEY_CTX   *cctx;
-    unsigned char   point[WA_EC_POINT_MAX];
+    int                ok;
+    size_t             i, flen;
+    EVP_PKEY          *pkey;
+    EVP_PKEY_CTX      *cctx;
+    unsigned char      point[WA_EC_POINT_MAX];
+    wa_pkey_curve_t   *c;
 
-    switch (crv) {
-    case WA_COSE_CRV_P256:
-        ok = (alg == WA_COSE_ALG_ES256 || alg == WA_COSE_ALG_ESP256);
-        flen = 32;
-        break;
-    case WA_COSE_CRV_P384:
-        ok = (alg == WA_COSE_ALG_ES384);
-        flen = 48;
-        break;
-    case WA_COSE_CRV_P521:
-        ok = (alg == WA_COSE_ALG_ES512);
-        flen = 66;
-        break;
-    default:
+    c = NULL;
+
+    for (i = 0; i < WA_PKEY_NCURVES; i++) {
+        if (wa_pkey_curves[i].crv == crv) {
+            c = &wa_pkey_curves[i];
+            break;
+        }
+    }
+
+    if (c == NULL) {
         wa_set_detail(detail, "COSE EC2 key has an unsupported \"crv\"");
         return WA_ERR_ALGORITHM_UNSUPPORTED;
     }
 
-    if (!ok) {
+    if (alg == 0 || (alg != c->algs[0] && alg != c->algs[1])) {
         wa_set_detail(detail, "COSE key \"alg\" does not match its \"crv\"");
         return WA_ERR_ALGORITHM_UNSUPPORTED;
     }
+
+    flen = c->flen;
 
     if (xlen != flen || ylen != flen) {
         wa_set_detail(detail, "COSE EC2 key coordinates have a wrong length");
@@ -224,17 +235,18 @@ wa_evp_ec2_key(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
      * curve by its name for every key costs several times more
      */
 
-    if (!CRYPTO_THREAD_run_once(&wa_evp_curves_once, wa_evp_curves_init)
-        || wa_evp_curves[crv] == NULL)
-    {
-        ERR_clear_error();
+    if (!CRYPTO_THREAD_run_once(&wa_pkey_curves_once, wa_pkey_curves_init)) {
+        wa_set_detail(detail, "CRYPTO_THREAD_run_once() failed");
+        return WA_ERR_INTERNAL;
+    }
+
+    if (c->tmpl == NULL) {
         wa_set_detail(detail, "EVP_PKEY_fromdata() failed for a curve");
         return WA_ERR_INTERNAL;
     }
 
-    pkey = EVP_PKEY_dup(wa_evp_curves[crv]);
+    pkey = EVP_PKEY_dup(c->tmpl);
     if (pkey == NULL) {
-        ERR_clear_error();
         wa_set_detail(detail, "EVP_PKEY_dup() failed");
         return WA_ERR_INTERNAL;
     }
@@ -253,7 +265,6 @@ wa_evp_ec2_key(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
     cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
     if (cctx == NULL) {
         EVP_PKEY_free(pkey);
-        ERR_clear_error();
         wa_set_detail(detail, "EVP_PKEY_CTX_new_from_pkey() failed");
         return WA_ERR_INTERNAL;
     }
@@ -269,14 +280,14 @@ wa_evp_ec2_key(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
         return WA_ERR_CREDENTIAL_MALFORMED;
     }
 
-    return wa_evp_pkey_new(key, pkey, alg, detail);
+    return wa_pkey_new(key, pkey, alg, detail);
 }
 
 
-/* RFC 9053, 2.2 and 7.2: EdDSA; RFC 9864 (fully specified Ed25519, Ed448) */
+/* RFC 9053, 2.2 and 7.2: EdDSA, OKP keys; RFC 9864: Ed25519, Ed448 */
 
 wa_err_t
-wa_evp_okp_key(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
+wa_pkey_okp(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
     size_t xlen, const char **detail)
 {
     int        type, ok;
@@ -316,15 +327,15 @@ wa_evp_okp_key(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
         return WA_ERR_CREDENTIAL_MALFORMED;
     }
 
-    return wa_evp_pkey_new(key, pkey, alg, detail);
+    return wa_pkey_new(key, pkey, alg, detail);
 }
 
 
 /* RFC 8230, 4: RSA keys; RFC 8812, 2: RS256 */
 
 wa_err_t
-wa_evp_rsa_key(wa_pkey_t **key, int alg, const unsigned char *n,
-    size_t nlen, const unsigned char *e, size_t elen, const char **detail)
+wa_pkey_rsa(wa_pkey_t **key, int alg, const unsigned char *n, size_t nlen,
+    const unsigned char *e, size_t elen, const char **detail)
 {
     int              bits;
     BIGNUM          *bn, *be;
@@ -413,19 +424,16 @@ wa_evp_rsa_key(wa_pkey_t **key, int alg, const unsigned char *n,
     }
 
     if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+        ERR_clear_error();
         wa_set_detail(detail, "COSE RSA key is not a valid public key");
         rc = WA_ERR_CREDENTIAL_MALFORMED;
         goto done;
     }
 
-    rc = wa_evp_pkey_new(key, pkey, alg, detail);
+    rc = wa_pkey_new(key, pkey, alg, detail);
     pkey = NULL;
 
 done:
-
-    if (rc != WA_OK) {
-        ERR_clear_error();
-    }
 
     EVP_PKEY_free(pkey);
     EVP_PKEY_CTX_free(ctx);
@@ -442,6 +450,13 @@ int
 wa_pkey_alg(const wa_pkey_t *key)
 {
     return key->alg;
+}
+
+
+void *
+wa_pkey_evp(const wa_pkey_t *key)
+{
+    return key->pkey;
 }
 
 
@@ -464,38 +479,30 @@ wa_pkey_verify(wa_pkey_t *key, const unsigned char *auth_data,
     size_t auth_data_len, const unsigned char cdata_hash[WA_SHA256_LEN],
     const unsigned char *sig, size_t sig_len, const char **detail)
 {
-    int             rc;
-    size_t          mlen;
-    wa_err_t        err;
-    EVP_MD_CTX     *mctx;
-    const EVP_MD   *md;
-    EVP_PKEY_CTX   *pctx;
-    unsigned char  *msg, buf[WA_EDDSA_MSG_MAX];
+    int                   rc;
+    size_t                mlen;
+    wa_err_t              err;
+    EVP_MD_CTX           *mctx;
+    const EVP_MD         *md;
+    EVP_PKEY_CTX         *pctx;
+    unsigned char        *msg, buf[WA_EDDSA_MSG_MAX];
+    const wa_pkey_alg_t  *a;
 
     if (key == NULL || key->pkey == NULL) {
         wa_set_detail(detail, "no public key");
         return WA_ERR_INTERNAL;
     }
 
-    switch (key->alg) {
-    case WA_COSE_ALG_ES384:
-        md = EVP_sha384();
-        break;
-    case WA_COSE_ALG_ES512:
-        md = EVP_sha512();
-        break;
-    case WA_COSE_ALG_EDDSA:
-    case WA_COSE_ALG_ED25519:
-    case WA_COSE_ALG_ED448:
-        md = NULL;
-        break;
-    default:
-        md = EVP_sha256();
+    a = wa_pkey_alg_lookup(key->alg);
+    if (a == NULL) {
+        wa_set_detail(detail, "key of an algorithm without verification");
+        return WA_ERR_INTERNAL;
     }
+
+    md = (a->md != NULL) ? a->md() : NULL;
 
     mctx = EVP_MD_CTX_new();
     if (mctx == NULL) {
-        ERR_clear_error();
         wa_set_detail(detail, "EVP_MD_CTX_new() failed");
         return WA_ERR_INTERNAL;
     }
@@ -509,14 +516,24 @@ wa_pkey_verify(wa_pkey_t *key, const unsigned char *auth_data,
         goto done;
     }
 
-    if (key->alg == WA_COSE_ALG_PS256) {
-        /* RFC 8230, 2: PSS with MGF1 and SHA-256 */
+    if (a->pad == WA_PAD_PSS) {
+        /*
+         * RFC 8230, 2: MGF1 with the message hash, and a salt as long as
+         * the hash; any other salt length is refused
+         */
 
         if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
-            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1
-            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO)
+            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
                != 1)
         {
+            wa_set_detail(detail, "EVP_PKEY_CTX_set_rsa_padding() failed");
+            err = WA_ERR_INTERNAL;
+            goto done;
+        }
+
+    } else if (a->pad == WA_PAD_PKCS1) {
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
             wa_set_detail(detail, "EVP_PKEY_CTX_set_rsa_padding() failed");
             err = WA_ERR_INTERNAL;
             goto done;
@@ -558,6 +575,8 @@ wa_pkey_verify(wa_pkey_t *key, const unsigned char *auth_data,
     }
 
     if (rc != 1) {
+        /* a bad signature, or one that is not even DER: the input's fault */
+        ERR_clear_error();
         wa_set_detail(detail, "signature does not verify with the "
                               "credential public key");
         err = WA_ERR_SIGNATURE_INVALID;
@@ -567,10 +586,6 @@ wa_pkey_verify(wa_pkey_t *key, const unsigned char *auth_data,
     err = WA_OK;
 
 done:
-
-    if (err != WA_OK) {
-        ERR_clear_error();
-    }
 
     if (msg != NULL && msg != buf) {
         free(msg);

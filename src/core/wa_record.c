@@ -1,0 +1,137 @@
+
+/*
+ * Copyright (C) ngx_http_webauthn_module authors
+ */
+
+
+/*
+ * Rules for the fields of a stored credential record.  The glue and the
+ * store's commit script apply the same rules, so that nothing written
+ * can later be read differently (a CR or LF in a logged or forwarded
+ * user name, a role list split two ways, a counter that wraps).
+ */
+
+
+#include "wa_internal.h"
+
+
+static int wa_record_role_char(unsigned char c);
+
+
+int
+wa_record_user_name_ok(const unsigned char *s, size_t len)
+{
+    size_t  i;
+
+    if (len > WA_USER_NAME_MAX || (s == NULL && len != 0)) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+wa_record_roles_ok(const unsigned char *s, size_t len)
+{
+    size_t  i, start, n;
+
+    if (len == 0) {
+        return 1;
+    }
+
+    if (s == NULL) {
+        return 0;
+    }
+
+    i = 0;
+
+    for (n = 1; n <= WA_ROLES_NMAX; n++) {
+        start = i;
+
+        while (i < len && wa_record_role_char(s[i])) {
+            i++;
+        }
+
+        /* empty: a leading, trailing or doubled SP */
+
+        if (i == start || i - start > WA_ROLE_MAX) {
+            return 0;
+        }
+
+        if (i == len) {
+            return 1;
+        }
+
+        if (s[i] != ' ') {
+            return 0;
+        }
+
+        i++;
+    }
+
+    return 0;
+}
+
+
+static int
+wa_record_role_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9')
+           || c == '.' || c == '_' || c == ':' || c == '-';
+}
+
+
+int
+wa_record_sign_count(const unsigned char *s, size_t len, uint32_t *count)
+{
+    size_t    i;
+    uint64_t  v;
+
+    if (s == NULL || len == 0 || len > WA_SIGN_COUNT_DIGITS_MAX) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+
+        /* ten digits at most: no overflow of 64 bits */
+        v = v * 10 + (s[i] - '0');
+    }
+
+    if (v > UINT32_MAX) {
+        return -1;
+    }
+
+    *count = (uint32_t) v;
+
+    return 0;
+}
+
+
+/* fail closed: only an absent, empty or "0" field leaves it usable */
+
+int
+wa_record_revoked(const unsigned char *s, size_t len)
+{
+    if (s == NULL || len == 0) {
+        return 0;
+    }
+
+    if (len == 1 && s[0] == '0') {
+        return 0;
+    }
+
+    return 1;
+}
