@@ -4,7 +4,26 @@
  */
 
 
-/* the private umbrella header of the nginx glue */
+/*
+ * The private umbrella header of the nginx glue.  The module's files, by
+ * job (design.md, "Layout"):
+ *
+ *   ngx_http_webauthn_module.c     directives, configuration, phases
+ *   ngx_http_webauthn_access.c     the access handler and its request
+ *                                  driver: the check as a list of steps
+ *   ngx_http_webauthn_challenge.c  the challenge endpoint
+ *   ngx_http_webauthn_response.c   refusals: problem+json, WWW-Authenticate,
+ *                                  Retry-After, the error log line
+ *   ngx_http_webauthn_variables.c  $webauthn_*
+ *   ngx_http_webauthn_headers.c    the Authorization header: parsed, removed
+ *   ngx_http_webauthn_store.c      the Redis schema (the only code that
+ *                                  knows it)
+ *   ngx_http_webauthn_redis.c      RESP, "webauthn_redis"
+ *   ngx_http_webauthn_event.c      the event-client base
+ *   ngx_http_webauthn_cache.c      the key caches, "webauthn_key_cache"
+ *
+ * The verification core (src/core, wa_core.h) has no nginx headers.
+ */
 
 
 #ifndef _NGX_HTTP_WEBAUTHN_H_INCLUDED_
@@ -16,26 +35,24 @@
 #include <ngx_http.h>
 
 #include <wa_core.h>
-#include "ngx_http_webauthn_redis.h"
-#include "ngx_http_webauthn_cache.h"
+#include <ngx_http_webauthn_event.h>
+#include <ngx_http_webauthn_redis.h>
+#include <ngx_http_webauthn_store.h>
+#include <ngx_http_webauthn_cache.h>
 
 
 #define NGX_HTTP_WEBAUTHN_SCHEME       "WebAuthn"
-#define NGX_HTTP_WEBAUTHN_PREFIX       "webauthn:"
-#define NGX_HTTP_WEBAUTHN_CHALLENGE_B64  76   /* base64url of 57 bytes */
-#define NGX_HTTP_WEBAUTHN_NONCE_B64      22   /* base64url of 16 bytes */
+#define NGX_HTTP_WEBAUTHN_RP_ID_MAX    253      /* RFC 1035, 2.3.4 */
 
 
 typedef struct {
     ngx_http_webauthn_redis_conf_t  *redis;
-    ngx_str_t                        prefix;
+    ngx_http_webauthn_store_t        store;
 
     ngx_str_t                        secret;        /* challenge MAC key */
     ngx_str_t                        secret_file;
 
     ngx_shm_zone_t                  *cache_zone;    /* NULL: no key cache */
-
-    u_char                           script_sha[40];   /* EVALSHA */
 } ngx_http_webauthn_main_conf_t;
 
 
@@ -50,6 +67,80 @@ typedef struct {
 
     wa_policy_t                      policy;        /* built at merge */
 } ngx_http_webauthn_loc_conf_t;
+
+
+/*
+ * The state of one request's check.  It outlives an internal redirect
+ * (found again through its pool cleanup) and is shared with the request's
+ * subrequests: an assertion is verified and its challenge spent once, and
+ * every location the request then reaches checks its own policy against
+ * it (design.md, "Request driver").
+ */
+
+typedef struct {
+    ngx_http_request_t              *request;
+    ngx_http_webauthn_loc_conf_t    *wlcf;          /* the deciding one */
+    ngx_str_t                        realm;
+    ngx_uint_t                       step;
+
+    wa_assertion_t                   assertion;
+    wa_policy_t                      policy;
+    wa_challenge_info_t              challenge;
+    ngx_http_webauthn_cred_t         cred;
+    ngx_http_webauthn_use_t          use;
+    ngx_http_webauthn_store_req_t    store;
+    uint64_t                         verified_at;   /* ms */
+
+    wa_err_t                         err;           /* this location's */
+    const char                      *detail;        /* public */
+    ngx_str_t                        reason;        /* log only */
+    wa_err_t                         logged;
+
+    /* variables */
+    ngx_str_t                        sign_count;
+    ngx_str_t                        user_verified;
+    ngx_str_t                        error;
+
+    unsigned                         waiting:1;     /* store I/O */
+    unsigned                         done:1;        /* decided */
+    unsigned                         verified:1;    /* the assertion
+                                                       passed, spent */
+    unsigned                         cached:1;      /* key from cache */
+    unsigned                         retried:1;     /* key looked up again */
+    unsigned                         was_logged:1;
+} ngx_http_webauthn_ctx_t;
+
+
+/* ngx_http_webauthn_access.c */
+ngx_int_t ngx_http_webauthn_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_webauthn_subrequest_handler(ngx_http_request_t *r);
+ngx_http_webauthn_ctx_t *ngx_http_webauthn_get_ctx(ngx_http_request_t *r);
+uint64_t ngx_http_webauthn_now(void);
+
+/* ngx_http_webauthn_challenge.c */
+ngx_int_t ngx_http_webauthn_challenge_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_webauthn_issue(ngx_http_request_t *r,
+    ngx_http_webauthn_loc_conf_t *wlcf, ngx_str_t *challenge);
+const char *ngx_http_webauthn_uv_name(ngx_uint_t uv);
+
+/* ngx_http_webauthn_response.c */
+ngx_int_t ngx_http_webauthn_deny(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+ngx_int_t ngx_http_webauthn_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *type, void *json);
+void ngx_http_webauthn_log_internal(ngx_http_request_t *r,
+    const char *detail);
+
+/* ngx_http_webauthn_variables.c */
+ngx_int_t ngx_http_webauthn_add_variables(ngx_conf_t *cf);
+
+/* ngx_http_webauthn_headers.c */
+ngx_int_t ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token);
+ngx_int_t ngx_http_webauthn_remove_header(ngx_http_request_t *r,
+    ngx_list_t *list, ngx_table_elt_t *h);
+
+
+extern ngx_module_t  ngx_http_webauthn_module;
 
 
 #endif /* _NGX_HTTP_WEBAUTHN_H_INCLUDED_ */

@@ -7,7 +7,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_webauthn_cache.h"
+#include <ngx_http_webauthn_cache.h>
+#include <ngx_http_webauthn_store.h>
 
 
 /*
@@ -223,18 +224,18 @@ ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache,
 
 
 /*
- * n == 1 removes at most two expired entries from the tail of the LRU
- * queue; n == 0 removes the oldest entry whatever its age, to make room
+ * as in the limit_req module: n == 1 removes one or two expired entries
+ * from the tail of the LRU queue; n == 0 removes the oldest entry
+ * whatever its age, to make room, and then one or two expired ones
  */
 
 static void
 ngx_http_webauthn_cache_expire(ngx_http_webauthn_cache_t *cache, ngx_uint_t n)
 {
-    ngx_uint_t                       i;
     ngx_queue_t                     *q;
     ngx_http_webauthn_cache_node_t  *cn;
 
-    for (i = 0; i < 3; i++) {
+    while (n < 3) {
 
         if (ngx_queue_empty(&cache->sh->queue)) {
             return;
@@ -243,15 +244,13 @@ ngx_http_webauthn_cache_expire(ngx_http_webauthn_cache_t *cache, ngx_uint_t n)
         q = ngx_queue_last(&cache->sh->queue);
         cn = ngx_queue_data(q, ngx_http_webauthn_cache_node_t, queue);
 
-        if (n && (ngx_msec_int_t) (cn->expires - ngx_current_msec) > 0) {
+        if (n++ != 0
+            && (ngx_msec_int_t) (cn->expires - ngx_current_msec) > 0)
+        {
             return;
         }
 
         ngx_http_webauthn_cache_remove(cache, cn);
-
-        if (!n && i > 0) {
-            return;
-        }
     }
 }
 
@@ -288,13 +287,12 @@ static ngx_uint_t         ngx_http_webauthn_pkeys_init;
 
 
 wa_err_t
-ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, wa_pkey_t **pkey,
-    const char **detail, ngx_log_t *log)
+ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, ngx_pool_t *pool,
+    wa_pkey_t **pkey, const char **detail, ngx_log_t *log)
 {
-    u_char                         *cose;
-    size_t                          len;
     uint32_t                        hash;
     wa_err_t                        err;
+    ngx_str_t                       cose;
     ngx_queue_t                    *q;
     ngx_http_webauthn_pkey_node_t  *pn;
 
@@ -319,9 +317,17 @@ ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, wa_pkey_t **pkey,
         return WA_OK;
     }
 
-    pn = ngx_alloc(sizeof(ngx_http_webauthn_pkey_node_t) + cose_b64->len
-                   + wa_b64url_decoded_max(cose_b64->len), log);
+    if (cose_b64->len == 0
+        || ngx_http_webauthn_store_decode(pool, cose_b64, &cose) != NGX_OK)
+    {
+        *detail = "the public_key is not base64url";
+        return WA_ERR_CREDENTIAL_MALFORMED;
+    }
+
+    pn = ngx_alloc(sizeof(ngx_http_webauthn_pkey_node_t) + cose_b64->len,
+                   log);
     if (pn == NULL) {
+        *detail = "ngx_alloc() failed";
         return WA_ERR_INTERNAL;
     }
 
@@ -330,17 +336,7 @@ ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, wa_pkey_t **pkey,
     pn->sn.str.len = cose_b64->len;
     ngx_memcpy(pn->sn.str.data, cose_b64->data, cose_b64->len);
 
-    cose = pn->sn.str.data + pn->sn.str.len;
-
-    if (cose_b64->len == 0
-        || wa_b64url_decode(cose, &len, cose_b64->data, cose_b64->len) != 0)
-    {
-        ngx_free(pn);
-        *detail = "the public_key is not base64url";
-        return WA_ERR_CREDENTIAL_MALFORMED;
-    }
-
-    err = wa_pkey_from_cose(&pn->pkey, cose, len, detail);
+    err = wa_pkey_from_cose(&pn->pkey, cose.data, cose.len, detail);
 
     if (err != WA_OK) {
         ngx_free(pn);
@@ -389,4 +385,125 @@ ngx_http_webauthn_pkey_remove(ngx_http_webauthn_pkey_node_t *pn)
 
     wa_pkey_free(pn->pkey);
     ngx_free(pn);
+}
+
+
+/* webauthn_key_cache zone=name:size [valid=time] | off; */
+
+char *
+ngx_http_webauthn_key_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *c = conf;
+
+    u_char                     *p;
+    ssize_t                     size;
+    ngx_str_t                  *value, name, s;
+    ngx_uint_t                  i;
+    ngx_msec_t                  valid;
+    ngx_shm_zone_t             *shm_zone, **zp;
+    ngx_http_webauthn_cache_t  *cache;
+
+    zp = (ngx_shm_zone_t **) (c + cmd->offset);
+
+    if (*zp) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0 && cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    ngx_str_null(&name);
+    size = 0;
+    valid = NGX_HTTP_WEBAUTHN_CACHE_VALID;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+
+            name.data = value[i].data + 5;
+
+            p = (u_char *) ngx_strchr(name.data, ':');
+
+            if (p == NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid zone size \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            name.len = p - name.data;
+
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+
+            size = ngx_parse_size(&s);
+
+            if (size == NGX_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid zone size \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            if (size < (ssize_t) (8 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "zone \"%V\" is too small", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "valid=", 6) == 0) {
+
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            valid = ngx_parse_time(&s, 0);
+            if (valid == (ngx_msec_t) NGX_ERROR || valid == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid valid time \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must have \"zone\" parameter",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone = ngx_shared_memory_add(cf, &name, size, cmd->post);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate zone \"%V\"", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_webauthn_cache_t));
+    if (cache == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cache->valid = valid;
+
+    shm_zone->init = ngx_http_webauthn_cache_init_zone;
+    shm_zone->data = cache;
+
+    *zp = shm_zone;
+
+    return NGX_CONF_OK;
 }

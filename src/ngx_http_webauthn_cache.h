@@ -37,6 +37,16 @@ typedef struct {
 } ngx_http_webauthn_cache_t;
 
 
+#define NGX_HTTP_WEBAUTHN_CACHE_VALID  600000     /* ms */
+
+
+/*
+ * "webauthn_key_cache": the zone into the pointer at cmd->offset;
+ * cmd->post is the module
+ */
+char *ngx_http_webauthn_key_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 ngx_int_t ngx_http_webauthn_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 
@@ -64,8 +74,8 @@ void ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache,
 
 #define NGX_HTTP_WEBAUTHN_PKEYS  1024
 
-wa_err_t ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, wa_pkey_t **pkey,
-    const char **detail, ngx_log_t *log);
+wa_err_t ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, ngx_pool_t *pool,
+    wa_pkey_t **pkey, const char **detail, ngx_log_t *log);
 void ngx_http_webauthn_pkey_cleanup(void);
 
 

@@ -1,0 +1,948 @@
+
+/*
+ * Copyright (C) ngx_http_webauthn_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_event_connect.h>
+
+#include <ngx_http_webauthn_event.h>
+
+
+typedef struct {
+    ngx_http_webauthn_peer_t     *server;
+    ngx_queue_t                   queue;
+    ngx_connection_t             *connection;
+} ngx_http_webauthn_event_cache_t;
+
+
+static void ngx_http_webauthn_event_cleanup(void *data);
+static ngx_int_t ngx_http_webauthn_event_init(
+    ngx_http_webauthn_peer_t *server);
+static ngx_int_t ngx_http_webauthn_event_connect(
+    ngx_http_webauthn_event_t *ev);
+static ngx_connection_t *ngx_http_webauthn_event_get_cached(
+    ngx_http_webauthn_event_t *ev);
+static ngx_int_t ngx_http_webauthn_event_test_connect(
+    ngx_http_webauthn_event_t *ev, ngx_connection_t *c);
+static ngx_int_t ngx_http_webauthn_event_retry(ngx_http_webauthn_event_t *ev);
+static void ngx_http_webauthn_event_write_handler(ngx_event_t *wev);
+static void ngx_http_webauthn_event_read_handler(ngx_event_t *rev);
+static void ngx_http_webauthn_event_finalize(ngx_http_webauthn_event_t *ev,
+    ngx_int_t rc);
+static void ngx_http_webauthn_event_keepalive(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c);
+static void ngx_http_webauthn_event_idle_handler(ngx_event_t *ev);
+static void ngx_http_webauthn_event_dummy_handler(ngx_event_t *ev);
+static void ngx_http_webauthn_event_wipe(ngx_http_webauthn_event_t *ev);
+static u_char *ngx_http_webauthn_event_log_error(ngx_log_t *log, u_char *buf,
+    size_t len);
+
+
+void
+ngx_http_webauthn_peer_init(ngx_http_webauthn_peer_t *server,
+    const char *name)
+{
+    server->name = name;
+    server->connect_timeout = 1000;
+    server->timeout = 1000;
+    server->keepalive = 32;
+    server->keepalive_timeout = 60000;
+}
+
+
+ngx_int_t
+ngx_http_webauthn_peer_param(ngx_http_webauthn_peer_t *server,
+    ngx_str_t *value)
+{
+    ngx_int_t    n;
+    ngx_str_t    s;
+    ngx_msec_t   t;
+
+    if (ngx_strncmp(value->data, "keepalive=", 10) == 0) {
+        n = ngx_atoi(value->data + 10, value->len - 10);
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        server->keepalive = n;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "connect_timeout=", 16) == 0) {
+        s.data = value->data + 16;
+        s.len = value->len - 16;
+
+    } else if (ngx_strncmp(value->data, "timeout=", 8) == 0) {
+        s.data = value->data + 8;
+        s.len = value->len - 8;
+
+    } else if (ngx_strncmp(value->data, "keepalive_timeout=", 18) == 0) {
+        s.data = value->data + 18;
+        s.len = value->len - 18;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    t = ngx_parse_time(&s, 0);
+
+    if (t == (ngx_msec_t) NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    switch (value->data[0]) {
+
+    case 'c':
+        if (t == 0) {
+            return NGX_ERROR;
+        }
+
+        server->connect_timeout = t;
+        break;
+
+    case 't':
+        if (t == 0) {
+            return NGX_ERROR;
+        }
+
+        server->timeout = t;
+        break;
+
+    default: /* keepalive_timeout */
+        server->keepalive_timeout = t;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_webauthn_peer_cleanup(ngx_http_webauthn_peer_t *server)
+{
+    ngx_queue_t                      *q;
+    ngx_http_webauthn_event_cache_t  *item;
+
+    if (!server->initialized) {
+        return;
+    }
+
+    while (!ngx_queue_empty(&server->cache)) {
+        q = ngx_queue_head(&server->cache);
+        ngx_queue_remove(q);
+
+        item = ngx_queue_data(q, ngx_http_webauthn_event_cache_t, queue);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "%s close idle connection %p",
+                       server->name, item->connection);
+
+        ngx_close_connection(item->connection);
+        item->connection = NULL;
+
+        ngx_queue_insert_head(&server->free, q);
+    }
+}
+
+
+ngx_http_webauthn_event_t *
+ngx_http_webauthn_event_create(ngx_http_webauthn_peer_t *server,
+    ngx_log_t *log)
+{
+    ngx_pool_t                 *pool;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_webauthn_event_t  *ev;
+
+    pool = ngx_create_pool(1024, log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    ev = ngx_pcalloc(pool, sizeof(ngx_http_webauthn_event_t));
+    if (ev == NULL) {
+        goto failed;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        goto failed;
+    }
+
+    cln->handler = ngx_http_webauthn_event_cleanup;
+    cln->data = ev;
+
+    ev->server = server;
+    ev->pool = pool;
+    ev->rc = NGX_ERROR;
+
+    ev->log = *log;
+    ev->log_handler = log->handler;
+    ev->log_data = log->data;
+    ev->log.handler = ngx_http_webauthn_event_log_error;
+    ev->log.data = ev;
+    ev->log.action = NULL;
+
+    pool->log = &ev->log;
+
+    return ev;
+
+failed:
+
+    ngx_destroy_pool(pool);
+
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_http_webauthn_event_start(ngx_http_webauthn_event_t *ev)
+{
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s start: %V", ev->server->name, &ev->server->addr->name);
+
+    if (ev->running) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s exchange already running",
+                                       ev->server->name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webauthn_event_init(ev->server) != NGX_OK) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s keepalive pool "
+                                       "allocation failed", ev->server->name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webauthn_event_connect(ev) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ev->running = 1;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_webauthn_event_free(ngx_http_webauthn_event_t *ev)
+{
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &ev->log, 0, "%s free",
+                   ev->server->name);
+
+    /* the cleanup closes a connection still in use */
+
+    ngx_destroy_pool(ev->pool);
+}
+
+
+ngx_buf_t *
+ngx_http_webauthn_event_buffer(ngx_http_webauthn_event_t *ev, size_t len)
+{
+    ngx_http_webauthn_event_wipe(ev);
+
+    ev->request = ngx_create_temp_buf(ev->pool, len);
+
+    return ev->request;
+}
+
+
+static void
+ngx_http_webauthn_event_cleanup(void *data)
+{
+    ngx_http_webauthn_event_t  *ev = data;
+
+    if (ev->peer.connection) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                       "%s close connection %p of a cancelled exchange",
+                       ev->server->name, ev->peer.connection);
+
+        ngx_close_connection(ev->peer.connection);
+        ev->peer.connection = NULL;
+    }
+
+    ev->running = 0;
+
+    ngx_http_webauthn_event_wipe(ev);
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_event_init(ngx_http_webauthn_peer_t *server)
+{
+    ngx_uint_t                        i;
+    ngx_http_webauthn_event_cache_t  *cached;
+
+    if (server->initialized) {
+        return NGX_OK;
+    }
+
+    ngx_queue_init(&server->cache);
+    ngx_queue_init(&server->free);
+
+    if (server->keepalive) {
+        cached = ngx_pcalloc(ngx_cycle->pool,
+                     sizeof(ngx_http_webauthn_event_cache_t)
+                     * server->keepalive);
+        if (cached == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < server->keepalive; i++) {
+            cached[i].server = server;
+            ngx_queue_insert_head(&server->free, &cached[i].queue);
+        }
+    }
+
+    server->initialized = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
+{
+    ngx_int_t                  rc;
+    ngx_err_t                  err;
+    ngx_connection_t          *c;
+    ngx_http_webauthn_peer_t  *server;
+
+    server = ev->server;
+
+    ev->connected = 0;
+    ev->cached = 0;
+    ev->received = 0;
+    ev->reusable = 0;
+
+    ngx_memzero(&ev->peer, sizeof(ngx_peer_connection_t));
+
+    ev->peer.sockaddr = server->addr->sockaddr;
+    ev->peer.socklen = server->addr->socklen;
+    ev->peer.name = &server->addr->name;
+    ev->peer.get = ngx_event_get_peer;
+    ev->peer.log = &ev->log;
+    ev->peer.log_error = NGX_ERROR_INFO;
+
+    /* a retry is on a fresh connection: the other idle ones may be stale */
+
+    c = ev->retried ? NULL : ngx_http_webauthn_event_get_cached(ev);
+
+    if (c != NULL) {
+        rc = NGX_OK;
+
+        if (ev->create_request(ev, 0) != NGX_OK) {
+            goto failed;
+        }
+
+    } else {
+        if (ev->create_request(ev, 1) != NGX_OK) {
+            goto failed;
+        }
+
+        ev->log.action = "connecting";
+
+        rc = ngx_event_connect_peer(&ev->peer);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                       "%s connect: %i", server->name, rc);
+
+        if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+            err = (rc == NGX_DECLINED) ? ngx_socket_errno : 0;
+
+            ngx_http_webauthn_event_reason(ev, err, "%s connect() to %V "
+                                           "failed", server->name,
+                                           &server->addr->name);
+            ev->peer.connection = NULL;
+
+            ngx_http_webauthn_event_wipe(ev);
+
+            return NGX_ERROR;
+        }
+
+        c = ev->peer.connection;
+
+        /* a request goes in one write; do not let Nagle hold it */
+
+        if (c->type == SOCK_STREAM
+            && server->addr->sockaddr->sa_family != AF_UNIX
+            && ngx_tcp_nodelay(c) != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    c->data = ev;
+    c->read->handler = ngx_http_webauthn_event_read_handler;
+    c->write->handler = ngx_http_webauthn_event_write_handler;
+
+    if (rc == NGX_AGAIN) {
+        ngx_add_timer(c->write, server->connect_timeout);
+        return NGX_OK;
+    }
+
+    /* a reused connection, or a unix socket connected at once */
+
+    ev->connected = 1;
+
+    ngx_add_timer(c->read, server->timeout);
+
+    /* the write happens from the event loop, never from within start() */
+
+    ngx_post_event(c->write, &ngx_posted_events);
+
+    return NGX_OK;
+
+failed:
+
+    if (ev->peer.connection) {
+        ngx_close_connection(ev->peer.connection);
+        ev->peer.connection = NULL;
+    }
+
+    ngx_http_webauthn_event_wipe(ev);
+
+    ngx_http_webauthn_event_reason(ev, 0, "%s connection to %V failed",
+                                   server->name, &server->addr->name);
+
+    return NGX_ERROR;
+}
+
+
+static ngx_connection_t *
+ngx_http_webauthn_event_get_cached(ngx_http_webauthn_event_t *ev)
+{
+    ngx_queue_t                      *q;
+    ngx_connection_t                 *c;
+    ngx_http_webauthn_peer_t         *server;
+    ngx_http_webauthn_event_cache_t  *item;
+
+    server = ev->server;
+
+    if (server->keepalive == 0 || ngx_queue_empty(&server->cache)) {
+        return NULL;
+    }
+
+    q = ngx_queue_head(&server->cache);
+    ngx_queue_remove(q);
+    ngx_queue_insert_head(&server->free, q);
+
+    item = ngx_queue_data(q, ngx_http_webauthn_event_cache_t, queue);
+
+    c = item->connection;
+    item->connection = NULL;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s using keepalive connection %p", server->name, c);
+
+    c->idle = 0;
+    c->log = &ev->log;
+    c->read->log = &ev->log;
+    c->write->log = &ev->log;
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    ev->peer.connection = c;
+    ev->cached = 1;
+
+    return c;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_event_test_connect(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c)
+{
+    int        err;
+    socklen_t  len;
+
+#if (NGX_HAVE_KQUEUE)
+
+    if (ngx_event_flags & NGX_USE_KQUEUE_EVENT) {
+
+        if (c->write->pending_eof || c->read->pending_eof) {
+            err = c->write->pending_eof ? c->write->kq_errno
+                                        : c->read->kq_errno;
+            goto failed;
+        }
+
+        return NGX_OK;
+    }
+
+#endif
+
+    err = 0;
+    len = sizeof(int);
+
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len) == -1) {
+        err = ngx_socket_errno;
+    }
+
+    if (err == 0) {
+        return NGX_OK;
+    }
+
+#if (NGX_HAVE_KQUEUE)
+failed:
+#endif
+
+    ngx_http_webauthn_event_reason(ev, err, "%s connect() to %V failed",
+                                   ev->server->name, &ev->server->addr->name);
+
+    return NGX_ERROR;
+}
+
+
+/* a pooled connection that fails before any reply byte: once, afresh */
+
+static ngx_int_t
+ngx_http_webauthn_event_retry(ngx_http_webauthn_event_t *ev)
+{
+    if (!ev->cached || ev->retried || ev->received) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s keepalive connection %p is dead, retrying",
+                   ev->server->name, ev->peer.connection);
+
+    ngx_close_connection(ev->peer.connection);
+    ev->peer.connection = NULL;
+
+    ev->retried = 1;
+
+    if (ngx_http_webauthn_event_connect(ev) != NGX_OK) {
+        ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webauthn_event_write_handler(ngx_event_t *wev)
+{
+    ssize_t                     n, size;
+    ngx_err_t                   err;
+    ngx_buf_t                  *b;
+    ngx_connection_t           *c;
+    ngx_http_webauthn_peer_t   *server;
+    ngx_http_webauthn_event_t  *ev;
+
+    c = wev->data;
+    ev = c->data;
+    server = ev->server;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, wev->log, 0,
+                   "%s write handler", server->name);
+
+    if (wev->timedout) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s timed out", server->name);
+        ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+        return;
+    }
+
+    if (!ev->connected) {
+        if (ngx_http_webauthn_event_test_connect(ev, c) != NGX_OK) {
+            ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+            return;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, wev->log, 0,
+                       "%s connected", server->name);
+
+        ev->connected = 1;
+
+        if (wev->timer_set) {
+            ngx_del_timer(wev);
+        }
+
+        ngx_add_timer(c->read, server->timeout);
+    }
+
+    ev->log.action = "sending request";
+
+    b = ev->request;
+    size = b->last - b->pos;
+
+    if (size == 0) {
+        /* the write event was both posted and reported */
+        return;
+    }
+
+    n = c->send(c, b->pos, size);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, wev->log, 0,
+                   "%s send: %z of %z", server->name, n, size);
+
+    if (n == NGX_ERROR) {
+        err = ngx_socket_errno;
+
+        if (ngx_http_webauthn_event_retry(ev) == NGX_OK) {
+            return;
+        }
+
+        ngx_http_webauthn_event_reason(ev, err, "%s send() failed",
+                                       server->name);
+        ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+        return;
+    }
+
+    if (n > 0) {
+        b->pos += n;
+
+        if (n == size) {
+            ngx_http_webauthn_event_wipe(ev);
+
+            ev->log.action = "reading reply";
+
+            wev->handler = ngx_http_webauthn_event_dummy_handler;
+
+            if (wev->timer_set) {
+                ngx_del_timer(wev);
+            }
+
+            if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+                ngx_http_webauthn_event_reason(ev, 0, "%s write event failed",
+                                               server->name);
+                ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+            }
+
+            return;
+        }
+    }
+
+    if (!wev->timer_set) {
+        ngx_add_timer(wev, server->timeout);
+    }
+
+    if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s write event failed",
+                                       server->name);
+        ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+    }
+}
+
+
+static void
+ngx_http_webauthn_event_read_handler(ngx_event_t *rev)
+{
+    ssize_t                     n;
+    ngx_int_t                   rc;
+    ngx_err_t                   err;
+    ngx_connection_t           *c;
+    ngx_http_webauthn_peer_t   *server;
+    ngx_http_webauthn_event_t  *ev;
+    u_char                      buf[NGX_HTTP_WEBAUTHN_EVENT_RECV_SIZE];
+
+    c = rev->data;
+    ev = c->data;
+    server = ev->server;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rev->log, 0,
+                   "%s read handler", server->name);
+
+    if (rev->timedout) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s timed out", server->name);
+        ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+        return;
+    }
+
+    if (!ev->connected) {
+        if (ngx_http_webauthn_event_test_connect(ev, c) != NGX_OK) {
+            ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+        }
+
+        /* otherwise the write event completes the connect */
+
+        return;
+    }
+
+    for ( ;; ) {
+
+        n = c->recv(c, buf, NGX_HTTP_WEBAUTHN_EVENT_RECV_SIZE);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rev->log, 0,
+                       "%s recv: %z", server->name, n);
+
+        if (n == NGX_AGAIN) {
+            if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+                ngx_http_webauthn_event_reason(ev, 0, "%s read event failed",
+                                               server->name);
+                ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+            }
+
+            return;
+        }
+
+        if (n == NGX_ERROR || n == 0) {
+            err = (n == NGX_ERROR) ? ngx_socket_errno : 0;
+
+            /* a reused connection closed before any reply byte */
+
+            if (ngx_http_webauthn_event_retry(ev) == NGX_OK) {
+                return;
+            }
+
+            if (n == 0) {
+                ngx_http_webauthn_event_reason(ev, 0, "%s closed the "
+                                               "connection", server->name);
+
+            } else {
+                ngx_http_webauthn_event_reason(ev, err, "%s recv() failed",
+                                               server->name);
+            }
+
+            ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+            return;
+        }
+
+        ev->received = 1;
+
+        rc = ev->process(ev, buf, n);
+
+        if (rc == NGX_AGAIN) {
+            continue;
+        }
+
+        ngx_http_webauthn_event_finalize(ev, rc);
+        return;
+    }
+}
+
+
+static void
+ngx_http_webauthn_event_finalize(ngx_http_webauthn_event_t *ev, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = ev->peer.connection;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s finalize: %i", ev->server->name, rc);
+
+    ngx_http_webauthn_event_wipe(ev);
+
+    if (c) {
+        ev->peer.connection = NULL;
+
+        if (rc == NGX_OK
+            && ev->reusable
+            && ev->server->keepalive
+            && !ngx_terminate
+            && !ngx_exiting
+            && !c->read->eof
+            && !c->read->error
+            && !c->read->timedout
+            && !c->write->error
+            && !c->write->timedout
+            && ev->request->pos == ev->request->last)
+        {
+            ngx_http_webauthn_event_keepalive(ev, c);
+
+        } else {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                           "%s close connection %p", ev->server->name, c);
+
+            ngx_close_connection(c);
+        }
+    }
+
+    ev->log.action = NULL;
+    ev->running = 0;
+    ev->rc = rc;
+
+    /* the owner may free ev */
+
+    ev->done(ev);
+}
+
+
+static void
+ngx_http_webauthn_event_keepalive(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c)
+{
+    ngx_queue_t                      *q;
+    ngx_http_webauthn_peer_t         *server;
+    ngx_http_webauthn_event_cache_t  *item;
+
+    server = ev->server;
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s saving keepalive connection %p", server->name, c);
+
+    if (ngx_queue_empty(&server->free)) {
+        q = ngx_queue_last(&server->cache);
+        ngx_queue_remove(q);
+
+        item = ngx_queue_data(q, ngx_http_webauthn_event_cache_t, queue);
+
+        ngx_close_connection(item->connection);
+
+    } else {
+        q = ngx_queue_head(&server->free);
+        ngx_queue_remove(q);
+
+        item = ngx_queue_data(q, ngx_http_webauthn_event_cache_t, queue);
+    }
+
+    ngx_queue_insert_head(&server->cache, q);
+
+    item->connection = c;
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    ngx_add_timer(c->read, server->keepalive_timeout);
+
+    c->read->handler = ngx_http_webauthn_event_idle_handler;
+    c->write->handler = ngx_http_webauthn_event_dummy_handler;
+
+    c->data = item;
+    c->idle = 1;
+    c->log = ngx_cycle->log;
+    c->read->log = ngx_cycle->log;
+    c->write->log = ngx_cycle->log;
+
+    if (c->read->ready) {
+        ngx_http_webauthn_event_idle_handler(c->read);
+    }
+}
+
+
+static void
+ngx_http_webauthn_event_idle_handler(ngx_event_t *ev)
+{
+    int                               n;
+    char                              buf[1];
+    ngx_connection_t                 *c;
+    ngx_http_webauthn_event_cache_t  *item;
+
+    c = ev->data;
+    item = c->data;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "webauthn idle handler %p", c);
+
+    if (c->close || ev->timedout) {
+        goto close;
+    }
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+
+    if (n == -1 && ngx_socket_errno == NGX_EAGAIN) {
+        ev->ready = 0;
+
+        if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+            goto close;
+        }
+
+        return;
+    }
+
+    /* data nobody asked for, EOF, or an error */
+
+close:
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "webauthn close idle connection %p", c);
+
+    ngx_close_connection(c);
+
+    item->connection = NULL;
+
+    ngx_queue_remove(&item->queue);
+    ngx_queue_insert_head(&item->server->free, &item->queue);
+}
+
+
+static void
+ngx_http_webauthn_event_dummy_handler(ngx_event_t *ev)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "webauthn dummy handler");
+}
+
+
+/* secrets (AUTH) do not outlive their write */
+
+static void
+ngx_http_webauthn_event_wipe(ngx_http_webauthn_event_t *ev)
+{
+    if (ev->secret && ev->request) {
+        ngx_explicit_memzero(ev->request->start, ev->secret);
+    }
+
+    ev->secret = 0;
+}
+
+
+void
+ngx_http_webauthn_event_reason(ngx_http_webauthn_event_t *ev, ngx_err_t err,
+    const char *fmt, ...)
+{
+    u_char   *p, *last;
+    va_list   args;
+
+    p = ngx_pnalloc(ev->pool, NGX_HTTP_WEBAUTHN_EVENT_REASON_SIZE);
+    if (p == NULL) {
+        ngx_str_set(&ev->reason, "out of memory");
+        return;
+    }
+
+    ev->reason.data = p;
+    last = p + NGX_HTTP_WEBAUTHN_EVENT_REASON_SIZE;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(p, last, fmt, args);
+    va_end(args);
+
+    if (err) {
+        p = ngx_slprintf(p, last, " (%d: ", err);
+        p = ngx_strerror(err, p, last - p);
+        p = ngx_slprintf(p, last, ")");
+    }
+
+    ev->reason.len = p - ev->reason.data;
+}
+
+
+static u_char *
+ngx_http_webauthn_event_log_error(ngx_log_t *log, u_char *buf, size_t len)
+{
+    u_char                     *p;
+    ngx_log_t                   owner;
+    ngx_http_webauthn_event_t  *ev;
+
+    ev = log->data;
+    p = buf;
+
+    if (ev->log_handler) {
+        owner = *log;
+        owner.handler = ev->log_handler;
+        owner.data = ev->log_data;
+
+        p = ev->log_handler(&owner, buf, len);
+
+    } else if (log->action) {
+        p = ngx_snprintf(buf, len, " while %s", log->action);
+    }
+
+    len -= p - buf;
+
+    return ngx_snprintf(p, len, ", %s: %V", ev->server->name,
+                        &ev->server->addr->name);
+}

@@ -1,0 +1,147 @@
+
+/*
+ * Copyright (C) ngx_http_webauthn_module authors
+ */
+
+
+/*
+ * The event-client base: one exchange with an outside server on nginx's
+ * event loop, modelled on the OCSP stapling client
+ * (ngx_event_openssl_stapling.c) and the upstream keepalive module.  It
+ * owns the peer connection, the connect and I/O timers, the per-worker
+ * keepalive pool, the log context (", redis: ADDRESS") and one transparent
+ * retry on a fresh connection when a pooled one turns out dead.  A
+ * protocol (RESP today; HTTP for the AWS credential chain next) gives it
+ * three functions:
+ *
+ *   create_request  builds ev->request; "fresh" is set for a new
+ *                   connection (which may need a handshake: AUTH, SELECT);
+ *                   called again on the retry, so it resets its parser too
+ *   process         is fed every byte received; NGX_AGAIN for more,
+ *                   NGX_OK when the exchange is complete (ev->reusable set
+ *                   when nothing is left over), NGX_ERROR with a reason
+ *   done            called exactly once, from the event loop, with ev->rc
+ *                   NGX_OK or NGX_ERROR (ev->reason says why, for the log:
+ *                   never with secrets); the owner may free ev there
+ *
+ * The base never logs a failure at "error" itself: the owner logs the
+ * reason once, with what it was doing.  See design.md, "Event client".
+ */
+
+
+#ifndef _NGX_HTTP_WEBAUTHN_EVENT_H_INCLUDED_
+#define _NGX_HTTP_WEBAUTHN_EVENT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_event_connect.h>
+
+
+#define NGX_HTTP_WEBAUTHN_EVENT_RECV_SIZE    4096
+#define NGX_HTTP_WEBAUTHN_EVENT_REASON_SIZE  256
+
+
+typedef struct ngx_http_webauthn_event_s  ngx_http_webauthn_event_t;
+
+typedef ngx_int_t (*ngx_http_webauthn_event_request_pt)(
+    ngx_http_webauthn_event_t *ev, ngx_uint_t fresh);
+typedef ngx_int_t (*ngx_http_webauthn_event_process_pt)(
+    ngx_http_webauthn_event_t *ev, u_char *data, size_t len);
+typedef void (*ngx_http_webauthn_event_done_pt)(ngx_http_webauthn_event_t *ev);
+
+
+/*
+ * a server: its address and timeouts (configuration), and per worker,
+ * after fork, its idle connections
+ */
+
+typedef struct {
+    ngx_addr_t                          *addr;
+    const char                          *name;      /* "redis" */
+    ngx_msec_t                           connect_timeout;
+    ngx_msec_t                           timeout;   /* send + reply */
+    ngx_msec_t                           keepalive_timeout;
+    ngx_uint_t                           keepalive; /* idle connections */
+
+    /* per worker */
+    ngx_queue_t                          cache;     /* idle connections */
+    ngx_queue_t                          free;      /* spare items */
+    ngx_uint_t                           initialized;
+} ngx_http_webauthn_peer_t;
+
+
+struct ngx_http_webauthn_event_s {
+    ngx_http_webauthn_peer_t            *server;
+    ngx_pool_t                          *pool;      /* owned */
+
+    ngx_http_webauthn_event_request_pt   create_request;
+    ngx_http_webauthn_event_process_pt   process;
+    ngx_http_webauthn_event_done_pt      done;
+    void                                *data;      /* the protocol's */
+
+    ngx_buf_t                           *request;
+    size_t                               secret;    /* bytes of request
+                                                       wiped once sent */
+
+    ngx_int_t                            rc;
+    ngx_str_t                            reason;
+
+    /* private */
+    ngx_peer_connection_t                peer;
+    ngx_log_t                            log;
+    ngx_log_handler_pt                   log_handler;
+    void                                *log_data;
+
+    unsigned                             running:1;
+    unsigned                             connected:1;
+    unsigned                             cached:1;
+    unsigned                             retried:1;
+    unsigned                             received:1;
+    unsigned                             reusable:1;
+};
+
+
+/* sets the defaults of a server's timeouts and pool */
+void ngx_http_webauthn_peer_init(ngx_http_webauthn_peer_t *server,
+    const char *name);
+
+/*
+ * a directive parameter of the server: connect_timeout=, timeout=,
+ * keepalive=, keepalive_timeout=; NGX_OK when taken, NGX_DECLINED when
+ * not one of these, NGX_ERROR when invalid
+ */
+ngx_int_t ngx_http_webauthn_peer_param(ngx_http_webauthn_peer_t *server,
+    ngx_str_t *value);
+
+/* worker exit: closes the idle connections */
+void ngx_http_webauthn_peer_cleanup(ngx_http_webauthn_peer_t *server);
+
+/* an exchange with a pool of its own, logging to log */
+ngx_http_webauthn_event_t *ngx_http_webauthn_event_create(
+    ngx_http_webauthn_peer_t *server, ngx_log_t *log);
+
+/*
+ * NGX_OK: under way, ev->done is called later from the event loop, never
+ * from within this call; NGX_ERROR: it could not start, ev->reason says
+ * why, ev->done is never called
+ */
+ngx_int_t ngx_http_webauthn_event_start(ngx_http_webauthn_event_t *ev);
+
+/*
+ * frees the exchange and its pool; while it is under way (the owner is
+ * going away) its connection is closed, not reused, and done is never
+ * called
+ */
+void ngx_http_webauthn_event_free(ngx_http_webauthn_event_t *ev);
+
+void ngx_http_webauthn_event_reason(ngx_http_webauthn_event_t *ev,
+    ngx_err_t err, const char *fmt, ...);
+
+/* the request buffer, with room for len bytes */
+ngx_buf_t *ngx_http_webauthn_event_buffer(ngx_http_webauthn_event_t *ev,
+    size_t len);
+
+
+#endif /* _NGX_HTTP_WEBAUTHN_EVENT_H_INCLUDED_ */

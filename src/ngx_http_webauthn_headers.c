@@ -1,0 +1,155 @@
+
+/*
+ * Copyright (C) ngx_http_webauthn_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <ngx_http_webauthn.h>
+
+
+/*
+ * RFC 9110, 11.4: credentials = auth-scheme [ 1*SP ( token68 / ... ) ].
+ * The scheme is case-insensitive; only SP separates it from the token
+ * (an HTAB there is refused as malformed, not taken for another scheme);
+ * nginx has removed the field's leading and trailing spaces.
+ *
+ * NGX_OK with the token (possibly empty), NGX_DECLINED when there is no
+ * WebAuthn credential, NGX_ERROR when the separator is not SP
+ */
+
+ngx_int_t
+ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token)
+{
+    u_char  *p, *last;
+
+    if (r->headers_in.authorization == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = r->headers_in.authorization->value.data;
+    last = p + r->headers_in.authorization->value.len;
+
+    if ((size_t) (last - p) < sizeof(NGX_HTTP_WEBAUTHN_SCHEME) - 1
+        || ngx_strncasecmp(p, (u_char *) NGX_HTTP_WEBAUTHN_SCHEME,
+                           sizeof(NGX_HTTP_WEBAUTHN_SCHEME) - 1)
+           != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p += sizeof(NGX_HTTP_WEBAUTHN_SCHEME) - 1;
+
+    if (p < last && *p == '\t') {
+        return NGX_ERROR;
+    }
+
+    if (p < last && *p != ' ') {
+        /* "WebAuthnX": another scheme */
+        return NGX_DECLINED;
+    }
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    token->data = p;
+    token->len = last - p;
+
+    return NGX_OK;
+}
+
+
+/*
+ * the header is taken out of the list without moving any other element,
+ * as r->headers_in keeps pointers to them.  nginx walks a list assuming
+ * that no part but the first is empty, so none is left empty; and
+ * ngx_list_push() appends to the last part while its nelts is below
+ * nalloc, so when the last part no longer starts its allocation, nalloc
+ * is lowered to the room it really has
+ */
+
+ngx_int_t
+ngx_http_webauthn_remove_header(ngx_http_request_t *r, ngx_list_t *list,
+    ngx_table_elt_t *h)
+{
+    ngx_uint_t        i, n;
+    ngx_table_elt_t  *elts;
+    ngx_list_part_t  *part, *prev, *tail;
+
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+    prev = NULL;
+
+    for (part = &list->part; part; prev = part, part = part->next) {
+
+        elts = part->elts;
+        n = part->nelts;
+
+        if (h < elts || h >= elts + n) {
+            continue;
+        }
+
+        i = h - elts;
+
+        if (n == 1) {
+
+            if (prev == NULL) {
+                part->nelts = 0;
+                return NGX_OK;
+            }
+
+            /* the parts before a later one are full: prev stays full */
+
+            prev->next = part->next;
+
+            if (list->last == part) {
+                list->last = prev;
+            }
+
+            return NGX_OK;
+        }
+
+        if (i == n - 1) {
+            part->nelts--;
+            return NGX_OK;
+        }
+
+        if (i == 0) {
+            part->elts = &elts[1];
+            part->nelts--;
+
+            if (list->last == part) {
+                list->nalloc--;
+            }
+
+            return NGX_OK;
+        }
+
+        tail = ngx_palloc(r->pool, sizeof(ngx_list_part_t));
+        if (tail == NULL) {
+            return NGX_ERROR;
+        }
+
+        tail->elts = &elts[i + 1];
+        tail->nelts = n - i - 1;
+        tail->next = part->next;
+
+        part->nelts = i;
+        part->next = tail;
+
+        if (list->last == part) {
+            list->last = tail;
+            list->nalloc -= i + 1;
+        }
+
+        return NGX_OK;
+    }
+
+    return NGX_OK;
+}

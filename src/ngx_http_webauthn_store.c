@@ -1,0 +1,689 @@
+
+/*
+ * Copyright (C) ngx_http_webauthn_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_sha1.h>
+
+#include <wa_core.h>
+#include <ngx_http_webauthn_store.h>
+
+
+#define NGX_HTTP_WEBAUTHN_STORE_REASON_MAX  128
+
+
+typedef struct {
+    ngx_str_t                        name;
+    ngx_http_webauthn_store_rc_e     rc;
+} ngx_http_webauthn_store_reply_t;
+
+
+static ngx_int_t ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *key, const char *kind, const u_char *id, size_t len);
+static ngx_int_t ngx_http_webauthn_store_send(
+    ngx_http_webauthn_store_req_t *sr, int argc, const char **argv,
+    const size_t *argvlen, ngx_http_webauthn_redis_handler_pt handler);
+static void ngx_http_webauthn_store_lookup_handler(
+    ngx_http_webauthn_redis_op_t *op);
+static void ngx_http_webauthn_store_commit_handler(
+    ngx_http_webauthn_redis_op_t *op);
+static ngx_int_t ngx_http_webauthn_store_commit_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_string(ngx_pool_t *pool,
+    redisReply *reply, ngx_str_t *s);
+static void ngx_http_webauthn_store_fault(ngx_http_webauthn_store_req_t *sr,
+    const char *text, size_t len);
+static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
+
+
+#define ngx_http_webauthn_store_error(sr, text)                             \
+    ngx_http_webauthn_store_fault(sr, text, sizeof(text) - 1)
+
+
+/*
+ * The commit, atomic in Redis (WebAuthn L3, 7.2, steps 22 and 24; a Lua
+ * script runs with no other command between its reads and its writes):
+ *
+ *   1. the record exists, is not revoked ("revoked" absent, "" or "0"
+ *      keep it; any other value revokes) and still has the public key and
+ *      user handle the signature was checked with;
+ *   2. its fields are readable (design.md, "Record fields"): sign_count 1
+ *      to 10 decimal digits, at most 2^32-1 (absent counts as 0),
+ *      user_name printable ASCII, roles tokens of A-Za-z0-9._:- separated
+ *      by one space;
+ *   3. the challenge was issued after the store epoch: the time since
+ *      which this Redis has kept every used nonce.  An absent epoch means
+ *      the data is gone (a restart without persistence, a flush): it is
+ *      set to now and the challenge refused, so a restart costs a retry,
+ *      not a replay;
+ *   4. the nonce was not used (a replay is told as such, whatever its
+ *      counter), and the counter moved forward (or both are 0).
+ *
+ * Only then is the nonce recorded and the counter stored: a refusal
+ * changes nothing.  The replies are strings (design.md, "Commit replies").
+ *
+ * KEYS[1] the record, KEYS[2] the used-nonce key, KEYS[3] the epoch;
+ * ARGV[1] the new sign count, ARGV[2] the nonce's time to live (ms),
+ * ARGV[3] the public_key and ARGV[4] the user_handle the signature was
+ * checked with, ARGV[5] the challenge's issue time, ARGV[6] now (ms)
+ */
+
+static ngx_str_t  ngx_http_webauthn_store_script = ngx_string(
+    "local c = redis.call('HMGET', KEYS[1], 'public_key', 'user_handle',\n"
+    "    'revoked', 'sign_count', 'user_name', 'roles')\n"
+    "if not c[1] then return {'unknown'} end\n"
+    "if c[3] and c[3] ~= '' and c[3] ~= '0' then return {'revoked'} end\n"
+    "if c[1] ~= ARGV[3] or (c[2] or '') ~= ARGV[4] then\n"
+    "    return {'stale'} end\n"
+    "local n = c[4] or '0'\n"
+    "if #n > 10 or not string.find(n, '^[0-9]+$')\n"
+    "    or tonumber(n) > 4294967295 then\n"
+    "    return {'bad_record', 'sign_count'} end\n"
+    "local u = c[5] or ''\n"
+    "if #u > 256 or string.find(u, '[^ -~]') then\n"
+    "    return {'bad_record', 'user_name'} end\n"
+    "local r = c[6] or ''\n"
+    "if r ~= '' then\n"
+    "    if string.find(r, '[^A-Za-z0-9._:%- ]') or string.find(r, '^ ')\n"
+    "        or string.find(r, ' $') or string.find(r, '  ') then\n"
+    "        return {'bad_record', 'roles'} end\n"
+    "    local k = 0\n"
+    "    for t in string.gmatch(r, '[^ ]+') do\n"
+    "        k = k + 1\n"
+    "        if #t > 64 then return {'bad_record', 'roles'} end\n"
+    "    end\n"
+    "    if k > 32 then return {'bad_record', 'roles'} end\n"
+    "end\n"
+    "local e = redis.call('GET', KEYS[3])\n"
+    "if not e then\n"
+    "    redis.call('SET', KEYS[3], ARGV[6])\n"
+    "    return {'reset'} end\n"
+    "if not string.find(e, '^[0-9]+$') then\n"
+    "    return {'bad_record', 'epoch'} end\n"
+    "if tonumber(ARGV[5]) < tonumber(e) then return {'reset'} end\n"
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return {'replayed'} end\n"
+    "local old, new = tonumber(n), tonumber(ARGV[1])\n"
+    "if (new ~= 0 or old ~= 0) and new <= old then\n"
+    "    return {'regressed'} end\n"
+    "redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])\n"
+    "if new > old then redis.call('HSET', KEYS[1], 'sign_count', ARGV[1]) "
+    "end\n"
+    "return {'ok', u, r}\n");
+
+
+static ngx_http_webauthn_store_reply_t  ngx_http_webauthn_store_replies[] = {
+    { ngx_string("ok"), NGX_HTTP_WEBAUTHN_STORE_OK },
+    { ngx_string("unknown"), NGX_HTTP_WEBAUTHN_STORE_UNKNOWN },
+    { ngx_string("revoked"), NGX_HTTP_WEBAUTHN_STORE_REVOKED },
+    { ngx_string("stale"), NGX_HTTP_WEBAUTHN_STORE_STALE },
+    { ngx_string("reset"), NGX_HTTP_WEBAUTHN_STORE_RESET },
+    { ngx_string("replayed"), NGX_HTTP_WEBAUTHN_STORE_REPLAYED },
+    { ngx_string("regressed"), NGX_HTTP_WEBAUTHN_STORE_REGRESSED },
+    { ngx_string("bad_record"), NGX_HTTP_WEBAUTHN_STORE_FAULT },
+    { ngx_null_string, 0 }
+};
+
+
+ngx_int_t
+ngx_http_webauthn_store_init(ngx_http_webauthn_store_t *store,
+    ngx_http_webauthn_redis_conf_t *redis)
+{
+    ngx_sha1_t  sha1;
+    u_char      digest[20];
+
+    store->redis = redis;
+
+    if (redis && redis->prefix.data) {
+        store->prefix = redis->prefix;
+
+    } else {
+        ngx_str_set(&store->prefix, NGX_HTTP_WEBAUTHN_STORE_PREFIX);
+    }
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, ngx_http_webauthn_store_script.data,
+                    ngx_http_webauthn_store_script.len);
+    ngx_sha1_final(digest, &sha1);
+
+    ngx_hex_dump(store->script_sha, digest, sizeof(digest));
+
+    return NGX_OK;
+}
+
+
+/* HMGET <prefix>cred:<id> public_key user_handle revoked */
+
+ngx_int_t
+ngx_http_webauthn_store_lookup(ngx_http_webauthn_store_req_t *sr)
+{
+    size_t       len[5];
+    const char  *argv[5];
+
+    if (ngx_http_webauthn_store_key(sr, &sr->key, "cred:", sr->cred->id.data,
+                                    sr->cred->id.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "HMGET";
+    len[0] = sizeof("HMGET") - 1;
+    argv[1] = (char *) sr->key.data;
+    len[1] = sr->key.len;
+    argv[2] = "public_key";
+    len[2] = sizeof("public_key") - 1;
+    argv[3] = "user_handle";
+    len[3] = sizeof("user_handle") - 1;
+    argv[4] = "revoked";
+    len[4] = sizeof("revoked") - 1;
+
+    return ngx_http_webauthn_store_send(sr, 5, argv, len,
+                                        ngx_http_webauthn_store_lookup_handler);
+}
+
+
+static void
+ngx_http_webauthn_store_lookup_handler(ngx_http_webauthn_redis_op_t *op)
+{
+    ngx_http_webauthn_store_req_t *sr = op->data;
+
+    redisReply                *reply, **f;
+    ngx_http_webauthn_cred_t  *cred;
+
+    cred = sr->cred;
+
+    if (op->rc != NGX_OK) {
+        ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
+                                      op->reason.len);
+        goto done;
+    }
+
+    reply = op->replies[0];
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_webauthn_store_fault(sr, reply->str, reply->len);
+        goto done;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+        ngx_http_webauthn_store_error(sr, "unexpected reply to HMGET");
+        goto done;
+    }
+
+    f = reply->element;
+
+    if (f[0]->type == REDIS_REPLY_NIL) {
+        sr->rc = NGX_HTTP_WEBAUTHN_STORE_UNKNOWN;
+        goto done;
+    }
+
+    if (ngx_http_webauthn_store_string(sr->pool, f[0], &cred->public_key)
+        != NGX_OK
+        || ngx_http_webauthn_store_string(sr->pool, f[1], &cred->handle)
+           != NGX_OK
+        || (f[2]->type != REDIS_REPLY_NIL && f[2]->type != REDIS_REPLY_STRING))
+    {
+        ngx_http_webauthn_store_error(sr, "unexpected reply to HMGET");
+        goto done;
+    }
+
+    /* design.md, "Record fields": the same rule as the commit script's */
+
+    if (f[2]->type == REDIS_REPLY_STRING
+        && wa_record_revoked((u_char *) f[2]->str, f[2]->len))
+    {
+        sr->rc = NGX_HTTP_WEBAUTHN_STORE_REVOKED;
+        goto done;
+    }
+
+    if (cred->public_key.len == 0) {
+        ngx_http_webauthn_store_error(sr, "the credential record has an "
+                                      "empty public_key");
+        goto done;
+    }
+
+    if (ngx_http_webauthn_store_decode(sr->pool, &cred->handle,
+                                       &cred->user_handle)
+        != NGX_OK)
+    {
+        ngx_http_webauthn_store_error(sr, "the credential record has an "
+                                      "invalid user_handle");
+        goto done;
+    }
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+
+done:
+
+    ngx_http_webauthn_store_done(sr);
+}
+
+
+ngx_int_t
+ngx_http_webauthn_store_commit(ngx_http_webauthn_store_req_t *sr)
+{
+    size_t                      len[12];
+    uint64_t                    ttl, now;
+    ngx_str_t                   used, epoch;
+    ngx_time_t                 *tp;
+    const char                 *argv[12];
+    ngx_http_webauthn_use_t    *use;
+    ngx_http_webauthn_cred_t   *cred;
+    u_char                      nonce[WA_CHALLENGE_NONCE_B64_LEN];
+    u_char                      count[NGX_INT32_LEN];
+    u_char                      ms[NGX_INT64_LEN];
+    u_char                      issued[NGX_INT64_LEN];
+    u_char                      now_ms[NGX_INT64_LEN];
+
+    cred = sr->cred;
+    use = sr->use;
+
+    wa_b64url_encode(nonce, use->nonce, WA_CHALLENGE_NONCE_LEN);
+
+    if (ngx_http_webauthn_store_key(sr, &sr->key, "cred:", cred->id.data,
+                                    cred->id.len)
+        != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &used, "used:", nonce,
+                                       sizeof(nonce))
+           != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &epoch, "epoch", NULL, 0)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the nonce is kept a second beyond the challenge's expiry */
+
+    tp = ngx_timeofday();
+    now = (uint64_t) tp->sec * 1000 + tp->msec;
+    ttl = (use->expires > now ? use->expires - now : 0) + 1000;
+
+    if (sr->eval) {
+        argv[0] = "EVAL";
+        len[0] = sizeof("EVAL") - 1;
+        argv[1] = (char *) ngx_http_webauthn_store_script.data;
+        len[1] = ngx_http_webauthn_store_script.len;
+
+    } else {
+        argv[0] = "EVALSHA";
+        len[0] = sizeof("EVALSHA") - 1;
+        argv[1] = (char *) sr->store->script_sha;
+        len[1] = NGX_HTTP_WEBAUTHN_SHA1_HEX;
+    }
+
+    argv[2] = "3";
+    len[2] = 1;
+    argv[3] = (char *) sr->key.data;
+    len[3] = sr->key.len;
+    argv[4] = (char *) used.data;
+    len[4] = used.len;
+    argv[5] = (char *) epoch.data;
+    len[5] = epoch.len;
+    argv[6] = (char *) count;
+    len[6] = ngx_sprintf(count, "%uD", use->sign_count) - count;
+    argv[7] = (char *) ms;
+    len[7] = ngx_sprintf(ms, "%uL", ttl) - ms;
+    argv[8] = (char *) cred->public_key.data;
+    len[8] = cred->public_key.len;
+    argv[9] = (char *) cred->handle.data;
+    len[9] = cred->handle.len;
+
+    argv[10] = (char *) issued;
+    len[10] = ngx_sprintf(issued, "%uL", use->issued) - issued;
+    argv[11] = (char *) now_ms;
+    len[11] = ngx_sprintf(now_ms, "%uL", now) - now_ms;
+
+    return ngx_http_webauthn_store_send(sr, 12, argv, len,
+                                        ngx_http_webauthn_store_commit_handler);
+}
+
+
+static void
+ngx_http_webauthn_store_commit_handler(ngx_http_webauthn_redis_op_t *op)
+{
+    ngx_http_webauthn_store_req_t *sr = op->data;
+
+    redisReply  *reply;
+
+    if (op->rc != NGX_OK) {
+        ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
+                                      op->reason.len);
+        goto done;
+    }
+
+    reply = op->replies[0];
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+
+        if (!sr->eval && reply->len >= 8
+            && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+        {
+            /* Redis restarted or flushed its scripts: sent once in full */
+
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sr->log, 0,
+                           "webauthn store: NOSCRIPT, sending the script");
+
+            ngx_http_webauthn_redis_free(op);
+            sr->op = NULL;
+            sr->eval = 1;
+
+            if (ngx_http_webauthn_store_commit(sr) != NGX_OK) {
+                ngx_http_webauthn_store_done(sr);
+            }
+
+            return;
+        }
+
+        ngx_http_webauthn_store_fault(sr, reply->str, reply->len);
+        goto done;
+    }
+
+    (void) ngx_http_webauthn_store_commit_reply(sr, reply);
+
+done:
+
+    ngx_http_webauthn_store_done(sr);
+}
+
+
+/* design.md, "Commit replies": an array of bulk strings */
+
+static ngx_int_t
+ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    u_char                           *p;
+    size_t                            len;
+    redisReply                      **e;
+    ngx_http_webauthn_cred_t         *cred;
+    ngx_http_webauthn_store_reply_t  *r;
+
+    cred = sr->cred;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+    {
+        goto invalid;
+    }
+
+    e = reply->element;
+
+    for (r = ngx_http_webauthn_store_replies; r->name.len; r++) {
+        if ((size_t) e[0]->len == r->name.len
+            && ngx_strncmp(e[0]->str, r->name.data, r->name.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (r->name.len == 0) {
+        goto invalid;
+    }
+
+    switch (r->rc) {
+
+    case NGX_HTTP_WEBAUTHN_STORE_OK:
+
+        if (reply->elements != 3
+            || ngx_http_webauthn_store_string(sr->pool, e[1],
+                                              &cred->user_name)
+               != NGX_OK
+            || ngx_http_webauthn_store_string(sr->pool, e[2], &cred->roles)
+               != NGX_OK)
+        {
+            goto invalid;
+        }
+
+        /*
+         * the script checked both before writing; checked again here, as
+         * these become variables and so header values
+         */
+
+        if (!wa_record_user_name_ok(cred->user_name.data,
+                                    cred->user_name.len))
+        {
+            ngx_http_webauthn_store_error(sr, "the credential record has an "
+                                          "invalid user_name");
+            return NGX_ERROR;
+        }
+
+        if (!wa_record_roles_ok(cred->roles.data, cred->roles.len)) {
+            ngx_http_webauthn_store_error(sr, "the credential record has "
+                                          "invalid roles");
+            return NGX_ERROR;
+        }
+
+        break;
+
+    case NGX_HTTP_WEBAUTHN_STORE_FAULT:
+
+        /* bad_record: the field that cannot be read */
+
+        if (reply->elements != 2 || e[1]->type != REDIS_REPLY_STRING
+            || e[1]->len == 0 || e[1]->len > 32)
+        {
+            goto invalid;
+        }
+
+        len = sizeof("the credential record has an invalid ") - 1
+              + e[1]->len;
+
+        p = ngx_pnalloc(sr->pool, len);
+        if (p == NULL) {
+            ngx_http_webauthn_store_error(sr, "out of memory");
+            return NGX_ERROR;
+        }
+
+        sr->reason.data = p;
+        sr->reason.len = ngx_sprintf(p, "the credential record has an "
+                                     "invalid %*s", (size_t) e[1]->len,
+                                     e[1]->str)
+                         - p;
+
+        /* the field name is the script's own, yet checked for the log */
+
+        for (len = sizeof("the credential record has an invalid ") - 1;
+             len < sr->reason.len;
+             len++)
+        {
+            if (p[len] != '_' && (p[len] < 'a' || p[len] > 'z')) {
+                goto invalid;
+            }
+        }
+
+        sr->rc = NGX_HTTP_WEBAUTHN_STORE_FAULT;
+        return NGX_ERROR;
+
+    default:
+
+        if (reply->elements != 1) {
+            goto invalid;
+        }
+    }
+
+    sr->rc = r->rc;
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_http_webauthn_store_error(sr, "unexpected reply to the commit script");
+
+    return NGX_ERROR;
+}
+
+
+void
+ngx_http_webauthn_store_cancel(ngx_http_webauthn_store_req_t *sr)
+{
+    if (sr->op) {
+        ngx_http_webauthn_redis_free(sr->op);
+        sr->op = NULL;
+    }
+}
+
+
+ngx_int_t
+ngx_http_webauthn_store_decode(ngx_pool_t *pool, ngx_str_t *stored,
+    ngx_str_t *out)
+{
+    size_t   len;
+    u_char  *p;
+
+    if (stored->len == 0) {
+        ngx_str_null(out);
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, wa_b64url_decoded_max(stored->len));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (wa_b64url_decode(p, &len, stored->data, stored->len) != 0) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+    out->len = len;
+
+    return NGX_OK;
+}
+
+
+/* prefix kind id: "webauthn:cred:<id>", "webauthn:used:<nonce>" */
+
+static ngx_int_t
+ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr, ngx_str_t *key,
+    const char *kind, const u_char *id, size_t len)
+{
+    u_char     *p;
+    size_t      klen;
+    ngx_str_t  *prefix;
+
+    prefix = &sr->store->prefix;
+    klen = ngx_strlen(kind);
+
+    key->len = prefix->len + klen + len;
+    key->data = ngx_pnalloc(sr->pool, key->len);
+    if (key->data == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, prefix->data, prefix->len);
+    p = ngx_cpymem(p, kind, klen);
+    ngx_memcpy(p, id, len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_store_send(ngx_http_webauthn_store_req_t *sr, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_webauthn_redis_handler_pt handler)
+{
+    ngx_http_webauthn_redis_op_t  *op;
+
+    op = ngx_http_webauthn_redis_create(sr->store->redis, sr->log);
+    if (op == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    op->handler = handler;
+    op->data = sr;
+
+    if (ngx_http_webauthn_redis_append(op, argc, argv, argvlen) != NGX_OK) {
+        ngx_http_webauthn_redis_free(op);
+        ngx_http_webauthn_store_error(sr, "redis command formatting failed");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webauthn_redis_run(op) != NGX_OK) {
+        ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
+                                      op->reason.len);
+        ngx_http_webauthn_redis_free(op);
+        return NGX_ERROR;
+    }
+
+    sr->op = op;
+
+    return NGX_OK;
+}
+
+
+/* a bulk string or nil (empty) reply, copied to the pool */
+
+static ngx_int_t
+ngx_http_webauthn_store_string(ngx_pool_t *pool, redisReply *reply,
+    ngx_str_t *s)
+{
+    if (reply->type == REDIS_REPLY_NIL) {
+        ngx_str_null(s);
+        return NGX_OK;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        return NGX_ERROR;
+    }
+
+    s->len = reply->len;
+    s->data = ngx_pnalloc(pool, reply->len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, reply->str, reply->len);
+    s->data[s->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+/*
+ * the reason goes to the error log only; text from Redis (error replies)
+ * is cut short and has its non-printable bytes replaced, so that it
+ * cannot split or forge a log line
+ */
+
+static void
+ngx_http_webauthn_store_fault(ngx_http_webauthn_store_req_t *sr,
+    const char *text, size_t len)
+{
+    u_char  *p;
+    size_t   i;
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_FAULT;
+
+    len = ngx_min(len, NGX_HTTP_WEBAUTHN_STORE_REASON_MAX);
+
+    p = ngx_pnalloc(sr->pool, len);
+    if (p == NULL) {
+        ngx_str_set(&sr->reason, "out of memory");
+        return;
+    }
+
+    for (i = 0; i < len; i++) {
+        p[i] = (text[i] >= 0x20 && text[i] < 0x7f) ? (u_char) text[i] : '?';
+    }
+
+    sr->reason.data = p;
+    sr->reason.len = len;
+}
+
+
+static void
+ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr)
+{
+    if (sr->op) {
+        ngx_http_webauthn_redis_free(sr->op);
+        sr->op = NULL;
+    }
+
+    sr->handler(sr);
+}
