@@ -352,6 +352,40 @@ sub redis {
 }
 
 
+# monitor_redis(NAME, CODE): runs CODE while a MONITOR connection watches
+# the Redis; returns the commands seen, one line each, as MONITOR prints
+# them ('... [0 127.0.0.1:port] "HMGET" ...'; '[0 lua]' for a script's)
+sub monitor_redis {
+    my ($name, $code) = @_;
+    my $r = $Redis{$name || 'main'} or die "no redis named $name";
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $r->{port}, Timeout => 2)
+        or die "redis $name: connect: $!\n";
+    my $buf = '';
+    for my $c ((defined $r->{password} ? (['AUTH', $r->{password}]) : ()),
+               ['MONITOR'])
+    {
+        my $req = '*' . @$c . "\r\n";
+        $req .= '$' . length($_) . "\r\n$_\r\n" for @$c;
+        syswrite($sock, $req) or die "redis: write: $!\n";
+        _resp_read($sock, \$buf);
+    }
+    $code->();
+    my $sel = IO::Select->new($sock);
+    while ($sel->can_read(0.3)) {
+        sysread($sock, $buf, 65536, length $buf) or last;
+    }
+    close $sock;
+    return [grep { /\S/ } map { s/^\+//r } split /\r\n/, $buf];
+}
+
+# the commands a client (not a script) sent, of MONITOR lines, by name
+sub client_commands {
+    my ($lines, $command) = @_;
+    return grep { !/\[\d+ lua\]/ && /\] "\Q$command\E"/i } @$lines;
+}
+
+
 # -- credentials ------------------------------------------------------------
 
 # enroll(NAME, alg => 'es256', user =>, roles =>, redis => 'main', db =>,
