@@ -27,6 +27,13 @@ package WebAuthnTest;
 # then, so files use no_shuffle() and repeat_each(1), and challenges are
 # minted with a lifetime that outlasts a slow (valgrind) run.
 #
+# Redis: start_redis, stop_redis and start_redis again keep every key (a
+# Redis with persistence); restart_redis_empty brings it back with only the
+# credential hashes (no persistence: no epoch, no used nonces); set_epoch,
+# get_epoch, commandstats, monitor_redis and client_commands look inside.
+# Credentials: enroll, cred_key, cred_cmd (HSET a field of a record),
+# record.  fake_redis and fake_redis_scripted stand in for a broken Redis.
+#
 # A challenge is 87 base64url characters: write the placeholder @CHALLENGE@
 # in response_headers_like, response_body_like, error_log and no_error_log
 # sections (the preprocessor makes it $ChallengeRe), or use
