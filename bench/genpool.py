@@ -4,15 +4,19 @@ Pre-makes a pool of single-use WebAuthn assertions for the benchmark.
 
 Every line of the pool file is one ready "Authorization" header value,
 "WebAuthn <base64url(JSON)>", carrying its own freshly minted sealed
-challenge (design.md, "Challenges"):
+challenge (README, "Challenges"), minted by tools/webauthn-softkey:
 
-  57 bytes = 0x01 || expiry ms since epoch (8 bytes BE) || nonce (16)
-             || HMAC-SHA-256(key, 0x01 || expiry || nonce || rp_id)
+  65 bytes = 0x02 || issued ms since epoch (8 bytes BE) || expires ms (8)
+             || nonce (16) || HMAC-SHA-256(key, 0x02 || issued || expires
+             || nonce || rp_id)
 
-key = the whole content of --secret-file.  Credentials are written as a
-Redis protocol stream (for "redis-cli --pipe") following design.md's
-schema: hash <prefix>cred:<b64url rawId> with public_key (COSE_Key,
-base64url), user_handle, user_name, sign_count, roles.
+key = the whole content of --secret-file; every challenge of a pool has
+the same issue time, taken before the pool is minted.  Credentials are
+written as a Redis protocol stream (for "redis-cli --pipe") following the
+README's schema: first "SET <prefix>epoch <that time> NX" (the store epoch:
+the module refuses challenges issued before it), then the hash
+<prefix>cred:<b64url rawId> with public_key (COSE_Key, base64url),
+user_handle, user_name, sign_count, roles.
 
 Line j (of --count) goes to "<out>.<j % threads>", the --sample lines
 after them to "<out>.sample".  Line j is signed by credential j % creds.
@@ -24,14 +28,15 @@ counter is 0 (synced passkeys: nothing to store).
 
 --keys FILE keeps the credentials' private keys: read when it exists (the
 same credentials again), written otherwise.  Signing is spread over --procs
-processes (fork).  Uses only
-python3-cryptography; run with /usr/bin/python3.
+processes (fork).  The challenge minting, CBOR, COSE keys and signing are
+tools/webauthn-softkey's, imported; uses only python3-cryptography; run
+with /usr/bin/python3.
 """
 
 import argparse
-import base64
 import hashlib
-import hmac
+import importlib.machinery
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -39,102 +44,56 @@ import struct
 import sys
 import time
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives import serialization
 
 
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+def load_softkey():
+    """tools/webauthn-softkey has no .py extension: load it by path."""
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "..", "tools", "webauthn-softkey")
+    loader = importlib.machinery.SourceFileLoader("webauthn_softkey",
+                                                  os.path.normpath(path))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
 
 
-def unb64u(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+softkey = load_softkey()
+b64u = softkey.b64url
+unb64u = softkey.b64url_decode
 
-
-# minimal canonical CBOR (RFC 8949) for COSE_Key maps
-
-def cbor_head(major, n):
-    if n < 24:
-        return bytes([major << 5 | n])
-    if n < 0x100:
-        return bytes([major << 5 | 24, n])
-    if n < 0x10000:
-        return bytes([major << 5 | 25]) + struct.pack(">H", n)
-    return bytes([major << 5 | 26]) + struct.pack(">I", n)
-
-
-def cbor(v):
-    if isinstance(v, int):
-        return cbor_head(0, v) if v >= 0 else cbor_head(1, -1 - v)
-    if isinstance(v, bytes):
-        return cbor_head(2, len(v)) + v
-    if isinstance(v, list):          # list of (key, value): keeps order
-        return cbor_head(5, len(v)) + b"".join(cbor(k) + cbor(x)
-                                                for k, x in v)
-    raise TypeError(type(v))
+ALGS = ["es256", "rs256", "eddsa"]
 
 
 def cose_of(alg, k):
-    if alg == "es256":
-        n = k.public_key().public_numbers()
-        return cbor([(1, 2), (3, -7), (-1, 1),
-                     (-2, n.x.to_bytes(32, "big")),
-                     (-3, n.y.to_bytes(32, "big"))])
-    if alg == "rs256":
-        n = k.public_key().public_numbers()
-        return cbor([(1, 3), (3, -257),
-                     (-1, n.n.to_bytes(256, "big")),
-                     (-2, n.e.to_bytes(3, "big"))])
-    if alg == "eddsa":
-        raw = k.public_key().public_bytes(serialization.Encoding.Raw,
-                                          serialization.PublicFormat.Raw)
-        return cbor([(1, 1), (3, -8), (-1, 6), (-2, raw)])
-    raise ValueError(alg)
+    return softkey.cbor_encode(softkey.cose_key(alg, k.public_key()))
 
 
 def make_key(alg):
-    if alg == "es256":
-        k = ec.generate_private_key(ec.SECP256R1())
-    elif alg == "rs256":
-        k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    elif alg == "eddsa":
-        k = ed25519.Ed25519PrivateKey.generate()
-    else:
-        raise ValueError(alg)
+    k = softkey.generate_key(alg)
     return k, cose_of(alg, k)
 
 
-def sign(alg, k, msg):
-    if alg == "es256":
-        return k.sign(msg, ec.ECDSA(hashes.SHA256()))
-    if alg == "rs256":
-        return k.sign(msg, padding.PKCS1v15(), hashes.SHA256())
-    return k.sign(msg)
-
-
 G = {}      # set before fork, read by the workers
-
-
-def mint_challenge(key, rp_id, expiry_ms):
-    body = b"\x01" + struct.pack(">Q", expiry_ms) + os.urandom(16)
-    return body + hmac.new(key, body + rp_id, hashlib.sha256).digest()
 
 
 def work(rng):
     a = G["args"]
     alg, creds, secret = a.alg, G["creds"], G["secret"]
     rp_hash = hashlib.sha256(a.rp_id.encode()).digest()
-    rp_id = a.rp_id.encode()
     flags = 0x05 if a.uv else 0x01           # UP (| UV)
     out = []
     for j in range(*rng):
         cid, uh, k = creds[j % len(creds)]
         counter = 0 if a.counter == "zero" else j // len(creds) + 1
-        chal = b64u(mint_challenge(secret, rp_id, G["expiry_ms"]))
+        chal = softkey.mint_challenge(secret, a.rp_id, ttl=a.ttl,
+                                      issued_ms=G["issued_ms"])
         cdj = ('{"type":"webauthn.get","challenge":"%s","origin":"%s",'
                '"crossOrigin":false}' % (chal, a.origin)).encode()
         ad = rp_hash + bytes([flags]) + struct.pack(">I", counter)
-        sig = sign(alg, k, ad + hashlib.sha256(cdj).digest())
+        sig = softkey.sign(alg, k, ad + hashlib.sha256(cdj).digest())
         cred = {"id": b64u(cid), "rawId": b64u(cid), "type": "public-key",
                 "response": {"clientDataJSON": b64u(cdj),
                              "authenticatorData": b64u(ad),
@@ -156,7 +115,7 @@ def resp(*args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--alg", required=True, choices=["es256", "rs256", "eddsa"])
+    p.add_argument("--alg", required=True, choices=ALGS)
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--creds", type=int, default=256)
     p.add_argument("--counter", choices=["zero", "inc"], default="zero")
@@ -184,7 +143,9 @@ def main():
     with open(a.secret_file, "rb") as f:
         G["secret"] = f.read()
     G["args"] = a
-    G["expiry_ms"] = int(time.time() * 1000) + a.ttl * 1000
+    # the pool's issue time and the store epoch: taken before minting, so
+    # that no challenge of the pool is issued before the epoch
+    G["issued_ms"] = softkey.now_ms()
     creds = []
     saved = []
     if a.keys and os.path.exists(a.keys):
@@ -194,6 +155,7 @@ def main():
                 k = serialization.load_der_private_key(unb64u(der), None)
                 creds.append((unb64u(cid), unb64u(uh), k))
     with open(a.redis_out, "w") as r:
+        r.write(resp("SET", a.prefix + "epoch", str(G["issued_ms"]), "NX"))
         for i in range(a.creds):
             if i < len(creds):
                 cid, uh, k = creds[i]

@@ -18,7 +18,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: the challenge endpoint: members, a 76-character base64url challenge, no-store
+=== TEST 1: the challenge endpoint: members, an 87-character base64url challenge, no-store
 --- http_config
     webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
@@ -32,7 +32,7 @@ GET /webauthn/challenge
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like chomp
-^\{(?=.*"challenge":"[A-Za-z0-9_-]{76}")(?=.*"rpId":"localhost")(?=.*"timeout":60000[,}])(?=.*"userVerification":"preferred").*\}$
+^\{(?=.*"challenge":"@CHALLENGE@")(?=.*"rpId":"localhost")(?=.*"timeout":60000[,}])(?=.*"userVerification":"preferred").*\}$
 --- no_error_log
 [alert]
 [crit]
@@ -55,7 +55,7 @@ Cache-Control: no-store
 --- error_code eval
 [200, 401]
 --- response_body_like eval
-['^\{"challenge":"[A-Za-z0-9_-]{76}"', '"code":"credential_missing"']
+["^\\{\"challenge\":\"$WebAuthnTest::ChallengeRe\"", '"code":"credential_missing"']
 --- no_error_log
 [alert]
 [crit]
@@ -81,7 +81,7 @@ POST /webauthn/challenge
 Content-Type: application/json
 Cache-Control: no-store
 --- response_body_like chomp
-^\{(?=.*"challenge":"[A-Za-z0-9_-]{76}")(?=.*"timeout":120000[,}])(?=.*"userVerification":"required").*\}$
+^\{(?=.*"challenge":"@CHALLENGE@")(?=.*"timeout":120000[,}])(?=.*"userVerification":"required").*\}$
 --- no_error_log
 [alert]
 [crit]
@@ -101,7 +101,7 @@ Cache-Control: no-store
 
 
 
-=== TEST 5: challenges are sealed as design.md says, and two differ
+=== TEST 5: challenges are sealed as README says (version 2: issued, expires, nonce, MAC), and two differ
 --- http_config
     webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
@@ -110,24 +110,30 @@ Cache-Control: no-store
 --- config
     location = /webauthn/challenge { webauthn_challenge; }
 --- init
-my @c = map {
-    my $r = WebAuthnTest::http_request('GET', '/webauthn/challenge');
-    $r->{body} =~ /"challenge":"([A-Za-z0-9_-]+)"/ ? $1 : '';
-} 1 .. 2;
+my $t0 = WebAuthnTest::now_ms();
+my @c = map { WebAuthnTest::fetch_challenge() } 1 .. 2;
+my $t1 = WebAuthnTest::now_ms();
 Test::More::isnt($c[0], $c[1], 'two challenges differ');
+Test::More::is(length $c[0], 87, 'a challenge is 87 base64url characters');
 my $raw = WebAuthnTest::b64url_decode($c[0]);
-Test::More::is(length $raw, 57, 'a challenge is 57 bytes');
-Test::More::is(ord $raw, 1, 'version byte 0x01');
-my ($hi, $lo) = unpack 'NN', substr($raw, 1, 8);
-my $ttl = ($hi * 2**32 + $lo) / 1000 - Time::HiRes::time();
-Test::More::ok($ttl > 50 && $ttl <= 61, "expires in about 60 s ($ttl)");
-my $mac = Digest::SHA::hmac_sha256(substr($raw, 0, 25) . 'localhost',
+Test::More::is(length $raw, 65, 'a challenge is 65 bytes');
+Test::More::is(ord $raw, 2, 'version byte 0x02');
+my $issued = WebAuthnTest::unpack_ms(substr $raw, 1, 8);
+my $expires = WebAuthnTest::unpack_ms(substr $raw, 9, 8);
+# nginx's cached time may lag the real one by a timer resolution
+Test::More::ok($issued >= $t0 - 1000 && $issued <= $t1,
+               "issued now ($t0 <= $issued <= $t1)");
+Test::More::ok($expires - $issued >= 59_000 && $expires - $issued <= 60_000,
+               'expires 60 s after it was issued (' . ($expires - $issued) . ' ms)');
+my $mac = Digest::SHA::hmac_sha256(substr($raw, 0, 33) . 'localhost',
                                    $WebAuthnTest::Secret);
-Test::More::is(WebAuthnTest::b64url(substr $raw, 25), WebAuthnTest::b64url($mac),
-               'HMAC-SHA-256 with the secret file over version, expiry, nonce, rp_id');
+Test::More::is(WebAuthnTest::b64url(substr $raw, 33), WebAuthnTest::b64url($mac),
+               'HMAC-SHA-256 with the secret file over version, issued, expires, nonce, rp_id');
+my $other = WebAuthnTest::b64url_decode($c[1]);
+Test::More::isnt(substr($raw, 17, 16), substr($other, 17, 16), 'the nonces differ');
 --- request
 GET /webauthn/challenge
---- response_body_like: "challenge":"[A-Za-z0-9_-]{76}"
+--- response_body_like: "challenge":"@CHALLENGE@"
 --- no_error_log
 [alert]
 [crit]
@@ -189,7 +195,7 @@ GET /t
 GET /t?z=7
 --- error_code: 401
 --- response_headers_like
-WWW-Authenticate: WebAuthn realm="zone-7", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="zone-7", challenge="@CHALLENGE@"
 Content-Type: application/problem\+json
 --- no_error_log
 [alert]
@@ -197,32 +203,42 @@ Content-Type: application/problem\+json
 
 
 
-=== TEST 10: configuration errors are refused (nginx -t)
+=== TEST 10: configuration errors are refused (nginx -t), each with its own message
 --- init
 my @bad = (
     'short secret' => "webauthn_redis 127.0.0.1:1;\n"
         . "webauthn_challenge_secret $WebAuthnTest::WorkDir/short.key;",
+        qr/\[emerg\] .*must hold 32 to 4096 bytes/,
     'rp_id missing' => "webauthn_redis 127.0.0.1:1;\n"
         . "webauthn_origin http://localhost;\n"
         . "server { listen 127.0.0.1:1; location / { auth_webauthn x; } }",
+        qr/\[emerg\] .*"webauthn_rp_id" is required where/,
     'origin missing' => "webauthn_redis 127.0.0.1:1;\n"
         . "webauthn_rp_id localhost;\n"
         . "server { listen 127.0.0.1:1; location / { auth_webauthn x; } }",
+        qr/\[emerg\] .*"webauthn_origin" is required where/,
     'redis missing' => "webauthn_rp_id localhost;\n"
         . "webauthn_origin http://localhost;\n"
         . "server { listen 127.0.0.1:1; location / { auth_webauthn x; } }",
+        qr/\[emerg\] .*"webauthn_redis" is required where/,
     'bad uv policy' => "auth_webauthn_user_verification sometimes;",
+        qr/\[emerg\] .*invalid value "sometimes"/,
     'bad redis parameter' => "webauthn_redis 127.0.0.1:1 colour=blue;",
+        qr/\[emerg\] .*invalid parameter "colour=blue"/,
     'bad origin' => "webauthn_origin localhost;",
-    'bad key cache' => "webauthn_key_cache zone=k;",
+        qr/\[emerg\] .*invalid origin "localhost"/,
+    'key cache without a zone' => "webauthn_key_cache valid=5m;",
+        qr/\[emerg\] .*"webauthn_key_cache" must have "zone" parameter/,
+    'key cache zone without a size' => "webauthn_key_cache zone=k;",
+        qr/\[emerg\] .*invalid zone size "zone=k"/,
 );
 open my $fh, '>', "$WebAuthnTest::WorkDir/short.key" or die;
 print $fh 'x' x 31;
 close $fh;
-while (my ($what, $conf) = splice @bad, 0, 2) {
+while (my ($what, $conf, $msg) = splice @bad, 0, 3) {
     my ($rc, $out) = WebAuthnTest::nginx_t($conf);
-    Test::More::ok($rc != 0 && $out =~ /\[emerg\]/, "nginx -t refuses: $what")
-        or Test::More::diag($out);
+    Test::More::ok($rc != 0 && $out =~ $msg, "nginx -t refuses: $what")
+        or Test::More::diag("expected $msg in:\n$out");
 }
 my ($rc, $out) = WebAuthnTest::nginx_t(
     "webauthn_redis 127.0.0.1:1 password=x db=2 connect_timeout=2s "

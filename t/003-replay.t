@@ -146,7 +146,7 @@ WebAuthnTest::authz(key => 'ctr', secret => "\0" x 32)
 --- request
 GET /t
 --- more_headers eval
-WebAuthnTest::authz(key => 'ctr', challenge => WebAuthnTest::b64url(WebAuthnTest::random_bytes(57)))
+WebAuthnTest::authz(key => 'ctr', challenge => WebAuthnTest::b64url(WebAuthnTest::random_bytes($WebAuthnTest::ChallengeBytes)))
 --- denied: challenge_invalid
 --- no_error_log
 [alert]

@@ -23,6 +23,7 @@ WebAuthnTest::enroll('authkey', alg => 'es256', redis => 'auth', db => 3,
 WebAuthnTest::enroll('prefixed', alg => 'es256', prefix => 'wa2:',
                      user => 'pia', roles => 'p');
 WebAuthnTest::enroll('cached', alg => 'es256', user => 'kim', roles => 'k');
+WebAuthnTest::enroll('cached2', alg => 'es256', user => 'kit', roles => 'k');
 
 our $Elapsed;
 
@@ -240,7 +241,7 @@ WebAuthnTest::authz(key => 'cached')
 
 
 
-=== TEST 12: with the key cache on, Redis down is still 503
+=== TEST 12: with the key cache on, Redis down is still 503 for the cached credential
 --- http_config
     webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     webauthn_key_cache zone=wk:1m valid=10m;
@@ -249,13 +250,14 @@ WebAuthnTest::authz(key => 'cached')
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
 --- init
-my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'es384'));
-Test::More::is($r->{status}, 200, 'passes, the key is cached');
+my $r = WebAuthnTest::http_request('GET', '/t',
+    WebAuthnTest::authz(key => 'cached2', counter => 1));
+Test::More::is($r->{status}, 200, 'passes, the key of cached2 is cached');
 WebAuthnTest::stop_redis('main');
 --- request
 GET /t
 --- more_headers eval
-WebAuthnTest::authz(key => 'es256')
+WebAuthnTest::authz(key => 'cached2', counter => 2)
 --- denied: store_unavailable
 --- no_error_log
 [alert]

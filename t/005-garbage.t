@@ -148,7 +148,7 @@ GET /t
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -167,7 +167,7 @@ GET /t
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -199,7 +199,7 @@ WebAuthnTest::mangle(sub { $_[0]{id} = ""; $_[0]{rawId} = "" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -218,7 +218,7 @@ WebAuthnTest::mangle(sub { $_[0]{id} = $_[0]{rawId} = "A" x 4000 })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -237,7 +237,7 @@ WebAuthnTest::mangle(sub { $_[0]{id} = $_[0]{rawId} = "%%%%" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -256,7 +256,7 @@ WebAuthnTest::mangle(sub { $_[0]{id} = $_[0]{rawId} = "AAAA\0AAAA" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -275,7 +275,7 @@ WebAuthnTest::mangle(sub { $_[0]{rawId} = WebAuthnTest::cred_id("rs256") })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -294,7 +294,7 @@ WebAuthnTest::mangle(sub { $_[0]{type} = "password" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -352,7 +352,7 @@ WebAuthnTest::mangle(sub { delete $_[0]{response}{clientDataJSON} })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -371,7 +371,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{clientDataJSON} = 7 })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -390,7 +390,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{clientDataJSON} = "" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -409,7 +409,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{clientDataJSON} = "***" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -428,7 +428,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{clientDataJSON} = WebAuthnTest::b64ur
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -447,7 +447,7 @@ WebAuthnTest::mangle_cd(sub { delete $_[0]{type} })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -466,7 +466,7 @@ WebAuthnTest::mangle_cd(sub { $_[0]{challenge} = 12345 })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -485,7 +485,7 @@ WebAuthnTest::mangle_cd(sub { $_[0]{challenge} = "" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -504,7 +504,7 @@ WebAuthnTest::mangle_cd(sub { $_[0]{challenge} = "A" x 10000 })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -523,7 +523,7 @@ WebAuthnTest::mangle_cd(sub { $_[0]{origin} = "http://localhost\0.evil.example" 
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -542,7 +542,7 @@ WebAuthnTest::mangle_cd(sub { $_[0]{origin} = undef })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -561,7 +561,7 @@ WebAuthnTest::mangle_cd(sub { $_[0]{crossOrigin} = "false" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -580,7 +580,7 @@ WebAuthnTest::mangle(sub { delete $_[0]{response}{authenticatorData} })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -599,7 +599,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{authenticatorData} = "" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -618,7 +618,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{authenticatorData} = WebAuthnTest::b6
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -637,7 +637,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{authenticatorData} = WebAuthnTest::b6
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -656,7 +656,7 @@ WebAuthnTest::authz(key => 'es256', flags => '85')
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -675,7 +675,7 @@ WebAuthnTest::authz(key => 'es256', extensions => 'ff00ff')
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -694,7 +694,7 @@ WebAuthnTest::authz(key => 'es256', extensions => 'bbffffffffffffffff')
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -713,7 +713,7 @@ WebAuthnTest::authz(key => 'es256', extensions => ('81' x 1000) . '00')
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -732,7 +732,7 @@ WebAuthnTest::authz(key => 'es256', extensions => 'a1636b6579')
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -751,7 +751,7 @@ WebAuthnTest::authz(key => 'es256', extensions => 'a0a0a0')
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -770,7 +770,7 @@ WebAuthnTest::authz(key => 'es256', flags => '45')
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -789,7 +789,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{signature} = "" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -808,7 +808,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{signature} = WebAuthnTest::b64url("\x
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -827,7 +827,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{signature} = WebAuthnTest::b64url("\x
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -846,7 +846,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{signature} = WebAuthnTest::b64url("\x
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -865,7 +865,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{signature} = WebAuthnTest::b64url("\x
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -884,7 +884,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{userHandle} = 5 })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]
@@ -903,7 +903,7 @@ WebAuthnTest::mangle(sub { $_[0]{response}{userHandle} = "!!" })
 --- error_code: 401
 --- response_headers_like
 Content-Type: application/problem\+json
-WWW-Authenticate: WebAuthn realm="test", challenge="[A-Za-z0-9_-]{76}"
+WWW-Authenticate: WebAuthn realm="test", challenge="@CHALLENGE@"
 --- response_body_like: "code"\s*:\s*"(?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch)"
 --- error_log eval
 [qr/\[info\] .*webauthn: (?:credential_malformed|credential_missing|credential_unknown|client_data_invalid|challenge_invalid|origin_not_allowed|rp_id_mismatch|user_not_present|signature_invalid|algorithm_unsupported|user_handle_mismatch): /]

@@ -2,22 +2,25 @@
 // "auth_request /_auth" to this small Node.js verifier.
 //
 // Per request it does the work the module does, against the same Redis
-// and the same data (design.md):
+// and the same data (README, "Redis schema"):
 //   1. parses "Authorization: WebAuthn <base64url(JSON)>";
 //   2. HMGET <prefix>cred:<id> public_key user_handle sign_count revoked
 //      (round trip 1; no key cache, as a typical verifier has none);
 //   3. verifyAuthenticationResponse() of @simplewebauthn/server, whose
 //      expectedChallenge callback checks the module's sealed challenge
-//      (HMAC-SHA-256 with the same secret file, expiry), so it accepts the
-//      very same assertions as the module;
+//      (version 2: HMAC-SHA-256 with the same secret file, expiry, age
+//      against CHALLENGE_TIMEOUT), so it accepts the very same assertions
+//      as the module;
 //   4. one EVALSHA (round trip 2), the same commit as the module's script:
-//      revoked, counter rule, SET NX PX on <prefix>used:<nonce>, HSET
-//      sign_count when it grows; returns user_name and roles.
+//      the store epoch, revoked, counter rule, SET NX PX on
+//      <prefix>used:<nonce>, HSET sign_count when it grows; returns
+//      user_name and roles.
 // 204 with X-WebAuthn-User / X-WebAuthn-Roles on success, 401 otherwise.
 //
 // env: PEER_PORT (18090), PEER_WORKERS (2, node:cluster), REDIS_PORT
 // (18379), SECRET_FILE, RP_ID (bench.example), ORIGIN
-// (https://bench.example), PREFIX (webauthn:), REQUIRE_UV (0)
+// (https://bench.example), PREFIX (webauthn:), REQUIRE_UV (0),
+// CHALLENGE_TIMEOUT (seconds, 7200: the bench's webauthn_challenge_timeout)
 
 import cluster from 'node:cluster';
 import crypto from 'node:crypto';
@@ -32,6 +35,16 @@ const RP_ID = process.env.RP_ID || 'bench.example';
 const ORIGIN = process.env.ORIGIN || 'https://bench.example';
 const PREFIX = process.env.PREFIX || 'webauthn:';
 const REQUIRE_UV = process.env.REQUIRE_UV === '1';
+const CHALLENGE_TIMEOUT_MS =
+    Number(process.env.CHALLENGE_TIMEOUT || 7200) * 1000;
+
+// the stored field rules (README, "Redis schema")
+const SIGN_COUNT_RE = /^[0-9]{1,10}$/;
+
+// revoked: absent, "" and "0" do not revoke; any other value does
+function isRevoked(v) {
+    return v !== null && v !== undefined && v !== '' && v !== '0';
+}
 
 if (cluster.isPrimary) {
     for (let i = 0; i < WORKERS; i++) {
@@ -55,43 +68,66 @@ if (cluster.isPrimary) {
         enableAutoPipelining: false,
     });
 
-    // same atomic commit as the module (design.md, "Redis schema")
+    // same atomic commit as the module (README, "Redis schema"):
+    // KEYS[1] credential, KEYS[2] used nonce, KEYS[3] store epoch;
+    // ARGV[1] new count, ARGV[2] nonce ttl (ms), ARGV[3] issued (ms),
+    // ARGV[4] now (ms)
     redis.defineCommand('commit', {
-        numberOfKeys: 2,
+        numberOfKeys: 3,
         lua: `
+local e = redis.call('GET', KEYS[3])
+if not e then
+  redis.call('SET', KEYS[3], ARGV[4], 'NX')
+  return {'stale'}
+end
+if tonumber(ARGV[3]) < tonumber(e) then return {'stale'} end
 local c = redis.call('HMGET', KEYS[1], 'sign_count', 'revoked',
                      'user_name', 'roles')
-if not c[1] then return {'credential_unknown'} end
-if c[2] == '1' then return {'credential_revoked'} end
-local stored, new = tonumber(c[1]), tonumber(ARGV[1])
+if c[1] == false and redis.call('EXISTS', KEYS[1]) == 0 then
+  return {'unknown'}
+end
+if c[2] and c[2] ~= '' and c[2] ~= '0' then return {'revoked'} end
+local stored = 0
+if c[1] then
+  if not string.match(c[1], '^%d+$') or #c[1] > 10
+     or tonumber(c[1]) > 4294967295 then
+    return {'bad_record', 'sign_count'}
+  end
+  stored = tonumber(c[1])
+end
+local new = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'replayed'} end
 if not (stored == 0 and new == 0) and new <= stored then
-  return {'sign_count_regressed'}
+  return {'regressed'}
 end
-if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
-  return {'challenge_invalid'}
-end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 if new > stored then redis.call('HSET', KEYS[1], 'sign_count', ARGV[1]) end
 return {'ok', c[3] or '', c[4] or ''}`,
     });
 
-    // the module's sealed challenge: 0x01 || expiry(8, BE, ms) || nonce(16)
-    // || HMAC-SHA-256(secret, 0x01 || expiry || nonce || rp_id)
+    // the module's sealed challenge, version 2: 0x02 || issued (8, BE, ms)
+    // || expires (8, BE, ms) || nonce (16) || HMAC-SHA-256(secret, 0x02 ||
+    // issued || expires || nonce || rp_id); good while now < expires and
+    // now < issued + CHALLENGE_TIMEOUT
     function openChallenge(b64) {
         const c = Buffer.from(b64, 'base64url');
-        if (c.length !== 57 || c[0] !== 1) {
+        if (c.length !== 65 || c[0] !== 2) {
             return null;
         }
         const mac = crypto.createHmac('sha256', secret)
-            .update(c.subarray(0, 25)).update(rpId).digest();
-        if (!crypto.timingSafeEqual(mac, c.subarray(25))) {
+            .update(c.subarray(0, 33)).update(rpId).digest();
+        if (!crypto.timingSafeEqual(mac, c.subarray(33))) {
             return null;
         }
-        const expiry = Number(c.readBigUInt64BE(1));
-        const left = expiry - Date.now();
+        const issued = Number(c.readBigUInt64BE(1));
+        const expires = Number(c.readBigUInt64BE(9));
+        const now = Date.now();
+        const left = Math.min(expires, issued + CHALLENGE_TIMEOUT_MS) - now;
         if (left <= 0) {
             return null;
         }
-        return { nonce: c.subarray(9, 25).toString('base64url'), left };
+        return { nonce: c.subarray(17, 33).toString('base64url'),
+                 issued, now, left };
     }
 
     function deny(res, code) {
@@ -101,7 +137,7 @@ return {'ok', c[3] or '', c[4] or ''}`,
 
     async function handle(req, res) {
         const h = req.headers.authorization || '';
-        const m = /^webauthn\s+(\S+)$/i.exec(h);
+        const m = /^webauthn +(\S+)$/i.exec(h);  // RFC 9110, 11.4: SP only
         if (!m) {
             return deny(res, 'credential_missing');
         }
@@ -121,8 +157,13 @@ return {'ok', c[3] or '', c[4] or ''}`,
         if (pk === null) {
             return deny(res, 'credential_unknown');
         }
-        if (revoked === '1') {
+        if (isRevoked(revoked)) {
             return deny(res, 'credential_revoked');
+        }
+        if (count !== null && (!SIGN_COUNT_RE.test(count)
+                               || Number(count) > 4294967295)) {
+            throw new Error('the credential record has an invalid '
+                            + 'sign_count');
         }
         if (cred.response.userHandle && cred.response.userHandle !== uh) {
             return deny(res, 'user_handle_mismatch');
@@ -138,7 +179,7 @@ return {'ok', c[3] or '', c[4] or ''}`,
                 credential: {
                     id: cred.id,
                     publicKey: Buffer.from(pk, 'base64url'),
-                    counter: Number(count),
+                    counter: Number(count || 0),
                 },
                 requireUserVerification: REQUIRE_UV,
             });
@@ -149,8 +190,12 @@ return {'ok', c[3] or '', c[4] or ''}`,
             return deny(res, 'signature_invalid');
         }
         const r = await redis.commit(key, PREFIX + 'used:' + opened.nonce,
-            String(v.authenticationInfo.newCounter),
-            String(opened.left + 1000));
+            PREFIX + 'epoch', String(v.authenticationInfo.newCounter),
+            String(opened.left + 1000), String(opened.issued),
+            String(opened.now));
+        if (r[0] === 'bad_record') {
+            throw new Error('the credential record has an invalid ' + r[1]);
+        }
         if (r[0] !== 'ok') {
             return deny(res, r[0]);
         }

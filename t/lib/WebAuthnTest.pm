@@ -6,7 +6,9 @@ package WebAuthnTest;
 # the real one or t/harness/).  Loading this module, once per test file:
 #
 #   - starts a private redis-server on a loopback port (TEST_NGINX_REDIS_PORT
-#     if set, else a free one) with no persistence;
+#     if set, else a free one) with no persistence, and sets its store
+#     epoch (webauthn:epoch) a day back, so that a test's challenge is
+#     refused for its own reason (expired, too old), not for the epoch;
 #   - writes a 32-byte challenge secret file;
 #   - enrolls one credential per algorithm with tools/webauthn-softkey
 #     (es256, es384, rs256, ps256, eddsa: keys named by their alg);
@@ -24,6 +26,20 @@ package WebAuthnTest;
 # in block order: each authz() takes the next signature counter of its key
 # then, so files use no_shuffle() and repeat_each(1), and challenges are
 # minted with a lifetime that outlasts a slow (valgrind) run.
+#
+# Redis: start_redis, stop_redis and start_redis again keep every key (a
+# Redis with persistence); restart_redis_empty brings it back with only the
+# credential hashes (no persistence: no epoch, no used nonces); set_epoch,
+# get_epoch, commandstats, monitor_redis and client_commands look inside.
+# Credentials: enroll, cred_key, cred_cmd (HSET a field of a record),
+# record.  fake_redis and fake_redis_scripted stand in for a broken Redis.
+#
+# A challenge is 87 base64url characters: write the placeholder @CHALLENGE@
+# in response_headers_like, response_body_like, error_log and no_error_log
+# sections (the preprocessor makes it $ChallengeRe), or use
+# $WebAuthnTest::ChallengeRe in eval sections.  TEST_WEBAUTHN_CHALLENGE_V1=1
+# mints and expects the former 57-byte challenges, to run the suite against
+# a module that predates version 2.
 
 use strict;
 use warnings;
@@ -57,6 +73,12 @@ our @Children;                   # pids of fake servers
 
 our @Algs = qw(es256 es384 rs256 ps256 eddsa);
 
+# the sealed challenge (README, "Challenges"): version 2 is 65 bytes
+our $ChallengeV1 = $ENV{TEST_WEBAUTHN_CHALLENGE_V1} ? 1 : 0;
+our $ChallengeBytes = $ChallengeV1 ? 57 : 65;
+our $ChallengeChars = $ChallengeV1 ? 76 : 87;
+our $ChallengeRe = "[A-Za-z0-9_-]{$ChallengeChars}";
+
 
 # -- set-up at load time ----------------------------------------------------
 
@@ -78,6 +100,8 @@ sub import {
     $ENV{TEST_NGINX_WORKDIR} = $WorkDir;
     $ENV{TEST_NGINX_CHALLENGE_TIMEOUT} = "${ChallengeTtl}s";
     $ENV{TEST_NGINX_SOFTKEY} = $Softkey;
+
+    set_epoch(now_ms() - 86_400_000);
 
     for my $alg (@Algs) {
         enroll($alg, alg => $alg, user => "user-$alg",
@@ -171,7 +195,8 @@ sub start_redis {
     die "redis-server ($name) did not answer on port $r->{port}";
 }
 
-# stops it, keeping a snapshot of its keys to restore on the next start
+# stops it, keeping a snapshot of its keys to restore on the next start: a
+# Redis with persistence (credentials, the store epoch, used nonces)
 sub stop_redis {
     my ($name) = @_;
     my $r = $Redis{$name} or return;
@@ -183,15 +208,33 @@ sub stop_redis {
     delete $r->{pid};
 }
 
-sub snapshot_redis {
+# restarts it EMPTY, as a Redis without persistence comes back, and
+# imports the credential hashes again (no epoch, no used nonces)
+sub restart_redis_empty {
     my ($name) = @_;
+    my $snap = snapshot_redis($name, hashes_only => 1);
+    stop_redis($name);
+    $Redis{$name}{snapshot} = $snap;
+    return start_redis($name);
+}
+
+# { db => { key => [hash => [field, value, ...]] or [string => value, pttl] } }
+sub snapshot_redis {
+    my ($name, %o) = @_;
     my %snap;
     for my $db (0 .. 15) {
         my $keys = redis_cmd($name, 'KEYS', '*', db => $db);
         next unless ref $keys && @$keys;
         for my $k (@$keys) {
-            next if redis_cmd($name, 'TYPE', $k, db => $db) ne 'hash';
-            $snap{$db}{$k} = redis_cmd($name, 'HGETALL', $k, db => $db);
+            my $type = redis_cmd($name, 'TYPE', $k, db => $db);
+            if ($type eq 'hash') {
+                $snap{$db}{$k} = ['hash',
+                                  redis_cmd($name, 'HGETALL', $k, db => $db)];
+            } elsif ($type eq 'string' && !$o{hashes_only}) {
+                $snap{$db}{$k} = ['string',
+                                  redis_cmd($name, 'GET', $k, db => $db),
+                                  redis_cmd($name, 'PTTL', $k, db => $db)];
+            }
         }
     }
     return \%snap;
@@ -202,9 +245,43 @@ sub restore_redis {
     my $snap = delete $Redis{$name}{snapshot} or return;
     for my $db (keys %$snap) {
         for my $k (keys %{ $snap->{$db} }) {
-            redis_cmd($name, 'HSET', $k, @{ $snap->{$db}{$k} }, db => $db);
+            my ($type, $v, $pttl) = @{ $snap->{$db}{$k} };
+            if ($type eq 'hash') {
+                redis_cmd($name, 'HSET', $k, @$v, db => $db);
+            } elsif (!defined $pttl || $pttl < 0) {
+                redis_cmd($name, 'SET', $k, $v, db => $db);
+            } elsif ($pttl > 0) {
+                redis_cmd($name, 'SET', $k, $v, 'PX', $pttl, db => $db);
+            }
         }
     }
+}
+
+# set_epoch(MS, [redis => 'main', db =>, prefix => 'webauthn:']): the store
+# epoch marker, the time since which this Redis kept every used nonce
+sub set_epoch {
+    my ($ms, %o) = @_;
+    return redis_cmd($o{redis} || 'main', 'SET',
+                     ($o{prefix} // 'webauthn:') . 'epoch', $ms,
+                     db => $o{db} || 0);
+}
+
+sub get_epoch {
+    my (%o) = @_;
+    return redis_cmd($o{redis} || 'main', 'GET',
+                     ($o{prefix} // 'webauthn:') . 'epoch',
+                     db => $o{db} || 0);
+}
+
+# { command => calls } from INFO commandstats, e.g. $s->{hmget}
+sub commandstats {
+    my ($name) = @_;
+    my $info = redis_cmd($name || 'main', 'INFO', 'commandstats');
+    my %calls;
+    while ($info =~ /^cmdstat_([^:]+):calls=(\d+)/mg) {
+        $calls{lc $1} = $2;
+    }
+    return \%calls;
 }
 
 sub redis_port {
@@ -282,10 +359,46 @@ sub redis {
 }
 
 
+# monitor_redis(NAME, CODE): runs CODE while a MONITOR connection watches
+# the Redis; returns the commands seen, one line each, as MONITOR prints
+# them ('... [0 127.0.0.1:port] "HMGET" ...'; '[0 lua]' for a script's)
+sub monitor_redis {
+    my ($name, $code) = @_;
+    my $r = $Redis{$name || 'main'} or die "no redis named $name";
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $r->{port}, Timeout => 2)
+        or die "redis $name: connect: $!\n";
+    my $buf = '';
+    for my $c ((defined $r->{password} ? (['AUTH', $r->{password}]) : ()),
+               ['MONITOR'])
+    {
+        my $req = '*' . @$c . "\r\n";
+        $req .= '$' . length($_) . "\r\n$_\r\n" for @$c;
+        syswrite($sock, $req) or die "redis: write: $!\n";
+        _resp_read($sock, \$buf);
+    }
+    $code->();
+    my $sel = IO::Select->new($sock);
+    while ($sel->can_read(0.3)) {
+        sysread($sock, $buf, 65536, length $buf) or last;
+    }
+    close $sock;
+    return [grep { /\S/ } map { s/^\+//r } split /\r\n/, $buf];
+}
+
+# the commands a client (not a script) sent, of MONITOR lines, by name
+sub client_commands {
+    my ($lines, $command) = @_;
+    return grep { !/\[\d+ lua\]/ && /\] "\Q$command\E"/i } @$lines;
+}
+
+
 # -- credentials ------------------------------------------------------------
 
 # enroll(NAME, alg => 'es256', user =>, roles =>, redis => 'main', db =>,
-#        prefix =>, cose_alg =>, revoked => 1, rp_id =>)
+#        prefix =>, cose_alg =>, revoked => 1, rp_id =>, credential_id =>,
+#        user_handle =>): the last two (base64url) re-enroll a credential
+#        with a new key under the same id
 sub enroll {
     my ($name, %o) = @_;
     my $alg = $o{alg} || $name;
@@ -302,6 +415,8 @@ sub enroll {
     push @cmd, '--redis-password', $r->{password} if defined $r->{password};
     push @cmd, '--cose-alg', $o{cose_alg} if defined $o{cose_alg};
     push @cmd, '--revoked' if $o{revoked};
+    push @cmd, "--credential-id=$o{credential_id}" if $o{credential_id};
+    push @cmd, "--user-handle=$o{user_handle}" if $o{user_handle};
     run_cmd(@cmd);
 
     $Keys{$name} = { file => $file, %o };
@@ -325,12 +440,32 @@ sub user_handle {
     return key(shift)->{user_handle};
 }
 
-sub sign_count_stored {
+# the Redis key of a credential's record
+sub cred_key {
     my ($name) = @_;
     my $k = $Keys{$name} or die "no key named $name";
-    return redis_cmd($k->{redis} || 'main', 'HGET',
-                     ($k->{prefix} // 'webauthn:') . 'cred:' . cred_id($name),
-                     'sign_count', db => $k->{db} || 0);
+    return ($k->{prefix} // 'webauthn:') . 'cred:' . cred_id($name);
+}
+
+# cred_cmd(NAME, COMMAND, ARGS...): COMMAND on the credential's record,
+# e.g. cred_cmd('es256', 'HSET', 'revoked', 'yes')
+sub cred_cmd {
+    my ($name, $cmd, @args) = @_;
+    my $k = $Keys{$name} or die "no key named $name";
+    return redis_cmd($k->{redis} || 'main', $cmd, cred_key($name), @args,
+                     db => $k->{db} || 0);
+}
+
+# the record as a hash reference
+sub record {
+    my ($name) = @_;
+    my %h = @{ cred_cmd($name, 'HGETALL') || [] };
+    return \%h;
+}
+
+sub sign_count_stored {
+    my ($name) = @_;
+    return cred_cmd($name, 'HGET', 'sign_count');
 }
 
 
@@ -354,19 +489,52 @@ sub b64url_decode {
     return MIME::Base64::decode_base64($s);
 }
 
-# design.md: 0x01 || expiry ms (8, big endian) || nonce (16)
-#            || HMAC-SHA-256(secret, 0x01 || expiry || nonce || rp_id)
+sub now_ms {
+    return int(Time::HiRes::time() * 1000);
+}
+
+sub pack_ms {
+    my ($ms) = @_;
+    return pack('NN', int($ms / 2**32), $ms % 2**32);
+}
+
+sub unpack_ms {
+    my ($hi, $lo) = unpack 'NN', shift;
+    return $hi * 2**32 + $lo;
+}
+
+# README, "Challenges": 0x02 || issued ms (8, big endian) || expires ms (8)
+#   || nonce (16) || HMAC-SHA-256(secret, 0x02 || issued || expires || nonce
+#   || rp_id).  Options: ttl (seconds, from now), expired (a second ago),
+#   issued_ago (seconds) or issued_ms, nonce, rp_id, secret.
 sub challenge {
     my (%o) = @_;
-    my $now = int(Time::HiRes::time() * 1000);
-    my $expiry = $o{expired} ? $now - 1000
-                             : $now + 1000 * ($o{ttl} // $ChallengeTtl);
-    my $nonce = $o{nonce} // join '', map { chr int rand 256 } 1 .. 16;
-    my $body = "\x01" . pack('NN', int($expiry / 2**32), $expiry % 2**32)
-               . $nonce;
+    my $now = now_ms();
+    my $ttl = 1000 * ($o{ttl} // $ChallengeTtl);
+    my $expires = $o{expired} ? $now - 1000 : $now + $ttl;
+    my $issued = $o{issued_ms}
+                 // ($o{issued_ago} ? $now - int(1000 * $o{issued_ago})
+                    : $o{expired} ? $expires - 60_000 : $now);
+    my $nonce = $o{nonce} // random_bytes(16);
+    my $body = $ChallengeV1 ? "\x01" . pack_ms($expires) . $nonce
+               : "\x02" . pack_ms($issued) . pack_ms($expires) . $nonce;
     my $mac = Digest::SHA::hmac_sha256($body . ($o{rp_id} // $RpId),
                                        $o{secret} // $Secret);
     return b64url($body . $mac);
+}
+
+# the challenge a served JSON body or WWW-Authenticate value carries
+sub challenge_of {
+    my ($text) = @_;
+    return $text =~ /"?challenge"?\s*[:=]\s*"([A-Za-z0-9_-]+)"/ ? $1 : undef;
+}
+
+# a challenge from the endpoint URI (default /webauthn/challenge)
+sub fetch_challenge {
+    my ($uri) = @_;
+    my $r = http_request('GET', $uri // '/webauthn/challenge');
+    return challenge_of($r->{body} // '')
+        // die "no challenge from " . ($uri // '/webauthn/challenge') . "\n";
 }
 
 my %flag_opts = (
@@ -378,19 +546,22 @@ my %value_opts = (
     type => '--type', rp_id_hash_of => '--rp-id-hash-of', flags => '--flags',
     top_origin => '--top-origin', user_handle => '--user-handle',
     counter => '--counter', extensions => '--extensions', rp_id => '--rp-id',
+    pss_salt => '--pss-salt',
 );
 
 # the JSON text of an assertion; options: key, challenge (or the challenge()
-# options ttl, expired, challenge_rp_id), origin, uv, up, and the tool's
-# tampering options with underscores (bad_signature => 1, flags => '05')
+# options ttl, expired, issued_ago, issued_ms, challenge_rp_id), origin,
+# uv, up, and the tool's tampering options with underscores
+# (bad_signature => 1, flags => '05', pss_salt => 0)
 sub assertion_json {
     my (%o) = @_;
     my $name = $o{key} || 'es256';
     my $k = $Keys{$name} or die "no key named $name";
 
     my $challenge = $o{challenge} // challenge(
-        ttl => $o{ttl}, expired => $o{expired},
-        rp_id => $o{challenge_rp_id}, secret => $o{secret});
+        ttl => $o{ttl}, expired => $o{expired}, issued_ago => $o{issued_ago},
+        issued_ms => $o{issued_ms}, rp_id => $o{challenge_rp_id},
+        secret => $o{secret});
 
     my @cmd = ($Python, $Softkey, 'assert', '--json', '--key', $k->{file},
                "--challenge=$challenge", '--origin', $o{origin} // $Origin);
@@ -420,11 +591,13 @@ sub token {
     return b64url(assertion_json(@_));
 }
 
-# "Authorization: WebAuthn <token>"; scheme => 'webauthn' to vary it
+# "Authorization: WebAuthn <token>"; scheme => 'webauthn' and
+# separator => "\t" to vary it
 sub authz {
     my (%o) = @_;
     my $scheme = delete $o{scheme} // 'WebAuthn';
-    return "Authorization: $scheme " . token(%o);
+    my $sep = delete $o{separator} // ' ';
+    return "Authorization: $scheme$sep" . token(%o);
 }
 
 
@@ -601,6 +774,98 @@ sub fake_redis {
 }
 
 
+# fake_redis_scripted(records => { KEY => { field => value } },
+#                     commit => [RAW, ...], replies => { COMMAND => [RAW] }):
+# a Redis that answers HMGET from RECORDS (nil for a field or key it does
+# not hold), EVALSHA and EVAL with the COMMIT replies, raw RESP, in turn
+# (the last one repeats), REPLIES{COMMAND} likewise, and anything else
+# (AUTH, SELECT, SCRIPT, ...) with +OK; returns its port.  RECORDS usually
+# holds the real record of a credential: { cred_key(N) => record(N) }.
+sub fake_redis_scripted {
+    my (%o) = @_;
+    my %queue = %{ $o{replies} || {} };
+    $queue{EVALSHA} //= $o{commit} if $o{commit};
+    $queue{EVAL} //= $o{commit} if $o{commit};
+    my %records = %{ $o{records} || {} };
+
+    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                    Listen => 64, ReuseAddr => 1)
+        or die "listen: $!";
+    my $port = $srv->sockport;
+
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        my %turn;
+        my $answer = sub {
+            my @cmd = @_;
+            my $name = uc($cmd[0] // '');
+            if (my $q = $queue{$name}) {
+                my $i = $turn{$name}++;
+                return $q->[$i < @$q ? $i : $#$q];
+            }
+            if ($name eq 'HMGET') {
+                my $rec = $records{$cmd[1] // ''};
+                my $out = '*' . (@cmd - 2) . "\r\n";
+                for my $f (@cmd[2 .. $#cmd]) {
+                    my $v = $rec ? $rec->{$f} : undef;
+                    $out .= defined $v ? '$' . length($v) . "\r\n$v\r\n"
+                                       : "\$-1\r\n";
+                }
+                return $out;
+            }
+            return "+PONG\r\n" if $name eq 'PING';
+            return "+OK\r\n";
+        };
+
+        my $sel = IO::Select->new($srv);
+        my %buf;
+        for ( ;; ) {
+            for my $fh ($sel->can_read(1)) {
+                if ($fh == $srv) {
+                    my $c = $srv->accept or next;
+                    $sel->add($c);
+                    $buf{$c} = '';
+                    next;
+                }
+                my $n = sysread($fh, $buf{$fh}, 65536, length $buf{$fh});
+                if (!$n) {
+                    $sel->remove($fh);
+                    delete $buf{$fh};
+                    close $fh;
+                    next;
+                }
+                while (defined(my $cmd = _resp_command(\$buf{$fh}))) {
+                    syswrite($fh, $answer->(@$cmd));
+                }
+            }
+        }
+        POSIX::_exit(0);
+    }
+    close $srv;
+    push @Children, $pid;
+    return $port;
+}
+
+# one complete command (an array of bulk strings) taken off BUF, or undef
+sub _resp_command {
+    my ($buf) = @_;
+    return undef unless $$buf =~ /\A\*(\d+)\r\n/;
+    my ($n, $pos) = ($1, length $&);
+    my @args;
+    for (1 .. $n) {
+        return undef unless substr($$buf, $pos) =~ /\A\$(\d+)\r\n/;
+        my $len = $1;
+        $pos += length $&;
+        return undef if length($$buf) < $pos + $len + 2;
+        push @args, substr($$buf, $pos, $len);
+        $pos += $len + 2;
+    }
+    substr($$buf, 0, $pos) = '';
+    return \@args;
+}
+
+
 # -- block defaults ---------------------------------------------------------
 
 our $HttpConfig = <<'_EOC_';
@@ -652,6 +917,28 @@ sub preprocess {
         unless defined $block->http_config;
     $block->set_value('config', $Config) unless defined $block->config;
     expand_denied($block);
+    expand_challenge($block);
+}
+
+# @CHALLENGE@ in the sections that match text: the challenge's regex
+sub expand_challenge {
+    my ($block) = @_;
+    for my $sec (qw(response_headers_like response_body_like
+                    response_body_unlike error_log no_error_log))
+    {
+        my $v = $block->$sec;
+        next unless defined $v;
+        if (!ref $v) {
+            $v =~ s/\@CHALLENGE\@/$ChallengeRe/g or next;
+        } elsif (ref $v eq 'ARRAY') {
+            $v = [map { my $x = $_; $x =~ s/\@CHALLENGE\@/$ChallengeRe/g
+                                        if defined $x && !ref $x;
+                        $x } @$v];
+        } else {
+            next;
+        }
+        $block->set_value($sec, $v);
+    }
 }
 
 # runs "nginx -t" on an http{} block made of SNIPPET (with the module
@@ -702,13 +989,13 @@ sub expand_denied {
         $h .= $store
               ? "Retry-After: 1\n"
               : "WWW-Authenticate: WebAuthn realm=\"test\", "
-                . "challenge=\"[A-Za-z0-9_-]{76}\"\n";
+                . "challenge=\"$ChallengeRe\"\n";
         $block->set_value('response_headers_like', $h);
     }
 
     if (!defined $block->response_body_like) {
         my $body = '^\{.*"code"\s*:\s*"' . $code . '".*\}\s*$';
-        $body = '^\{(?=.*"challenge"\s*:\s*"[A-Za-z0-9_-]{76}")'
+        $body = '^\{(?=.*"challenge"\s*:\s*"' . $ChallengeRe . '")'
                 . '(?=.*"status"\s*:\s*401)'
                 . '(?=.*"type"\s*:\s*"urn:ngx-webauthn:error:' . $code . '")'
                 . '.*"code"\s*:\s*"' . $code . '".*\}\s*$' unless $store;

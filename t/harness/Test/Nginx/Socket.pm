@@ -1014,6 +1014,11 @@ sub check_error_log ($$) {
         }
     }
 
+    if (defined(my $pat = $block->grep_error_log)) {
+        $lines ||= error_log_data();
+        check_grep_error_log($block, $pat, $lines, $rep);
+    }
+
     $lines ||= error_log_data();
     for my $line (@$lines) {
         for my $lvl (qw(alert crit emerg)) {
@@ -1022,6 +1027,38 @@ sub check_error_log ($$) {
         }
     }
 }
+
+# as the real harness: each line's match of the pattern (a string or qr//),
+# one a line, against grep_error_log_out (a string, a qr// or, with eval,
+# an array indexed by the repetition)
+sub check_grep_error_log ($$$$) {
+    my ($block, $pat, $lines, $rep) = @_;
+    my $name = $block->name;
+
+    my $expected = $block->grep_error_log_out;
+    bail_out("$name - No --- grep_error_log_out defined but "
+             . "--- grep_error_log is defined") unless defined $expected;
+    if (ref $expected eq 'ARRAY') {
+        $expected = $expected->[$rep];
+    }
+    if (!ref $pat) {
+        chomp $pat;
+    }
+
+    my $out = '';
+    for my $line (@$lines) {
+        my $hit = ref $pat ? $line =~ $pat : $line =~ /\Q$pat\E/;
+        $out .= "$&\n" if $hit && $& !~ /\n/;
+    }
+
+    if (ref $expected eq 'Regexp') {
+        Test::More::like($out, $expected, "$name - grep_error_log_out "
+                                          . "(req $rep)");
+    } else {
+        is_str($out, $expected, "$name - grep_error_log_out (req $rep)");
+    }
+}
+
 
 
 # -- running the blocks -----------------------------------------------------
@@ -1222,7 +1259,9 @@ request (string or C<eval> array), more_headers (string or array, one per
 request), pipelined_requests, raw_request, error_code, error_code_like,
 response_body, response_body_like, response_body_unlike,
 response_headers, response_headers_like, error_log, no_error_log
-(strings, C<qr//> or arrays), timeout, wait, skip_nginx, log_level,
+(strings, C<qr//> or arrays), grep_error_log (a string or C<qr//>) with
+grep_error_log_out (a string, C<qr//>, or an array by repetition),
+timeout, wait, skip_nginx, log_level,
 ignore_response, abort, shutdown, server_name.
 
 C<--- init> is Perl evaluated once per block, after nginx has started and
