@@ -637,11 +637,11 @@ a=1 host=127.0.0.1:$TEST_NGINX_SERVER_PORT authorization=[]
     }
 --- more_headers eval
 [
-    join("\n", (map { "X-H$_: $_" } 1 .. 17), WebAuthnTest::authz(key => 'es256'),
+    CORE::join("\n", (map { "X-H$_: $_" } 1 .. 17), WebAuthnTest::authz(key => 'es256'),
          map { "X-H$_: $_" } 18 .. 29),
-    join("\n", (map { "X-H$_: $_" } 1 .. 18), WebAuthnTest::authz(key => 'es256'),
+    CORE::join("\n", (map { "X-H$_: $_" } 1 .. 18), WebAuthnTest::authz(key => 'es256'),
          map { "X-H$_: $_" } 19 .. 29),
-    join("\n", (map { "X-H$_: $_" } 1 .. 22), WebAuthnTest::authz(key => 'es256'),
+    CORE::join("\n", (map { "X-H$_: $_" } 1 .. 22), WebAuthnTest::authz(key => 'es256'),
          map { "X-H$_: $_" } 23 .. 29),
 ]
 --- request eval

@@ -37,9 +37,7 @@ package WebAuthnTest;
 # A challenge is 87 base64url characters: write the placeholder @CHALLENGE@
 # in response_headers_like, response_body_like, error_log and no_error_log
 # sections (the preprocessor makes it $ChallengeRe), or use
-# $WebAuthnTest::ChallengeRe in eval sections.  TEST_WEBAUTHN_CHALLENGE_V1=1
-# mints and expects the former 57-byte challenges, to run the suite against
-# a module that predates version 2.
+# $WebAuthnTest::ChallengeRe in eval sections.
 
 use strict;
 use warnings;
@@ -74,9 +72,8 @@ our @Children;                   # pids of fake servers
 our @Algs = qw(es256 es384 rs256 ps256 eddsa);
 
 # the sealed challenge (README, "Challenges"): version 2 is 65 bytes
-our $ChallengeV1 = $ENV{TEST_WEBAUTHN_CHALLENGE_V1} ? 1 : 0;
-our $ChallengeBytes = $ChallengeV1 ? 57 : 65;
-our $ChallengeChars = $ChallengeV1 ? 76 : 87;
+our $ChallengeBytes = 65;        # design.md, "Challenges"
+our $ChallengeChars = 87;
 our $ChallengeRe = "[A-Za-z0-9_-]{$ChallengeChars}";
 
 
@@ -516,8 +513,7 @@ sub challenge {
                  // ($o{issued_ago} ? $now - int(1000 * $o{issued_ago})
                     : $o{expired} ? $expires - 60_000 : $now);
     my $nonce = $o{nonce} // random_bytes(16);
-    my $body = $ChallengeV1 ? "\x01" . pack_ms($expires) . $nonce
-               : "\x02" . pack_ms($issued) . pack_ms($expires) . $nonce;
+    my $body = "\x02" . pack_ms($issued) . pack_ms($expires) . $nonce;
     my $mac = Digest::SHA::hmac_sha256($body . ($o{rp_id} // $RpId),
                                        $o{secret} // $Secret);
     return b64url($body . $mac);
