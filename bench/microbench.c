@@ -5,7 +5,7 @@
 
 /*
  * Where the module's per-request CPU goes, measured on the verification
- * core (src/wa_*.c) alone, one core, no nginx, no Redis: the cost of each
+ * core (src/core/wa_*.c) alone, one core, no nginx, no Redis: the cost of each
  * step the access handler takes for one assertion, next to a bare
  * EVP_DigestVerify with a key built once (the "openssl speed" case).
  *
@@ -24,14 +24,8 @@
 
 #include <openssl/evp.h>
 
-#include <wa_core.h>
-
-
-/* the same layout as in wa_evp.c: only to time the bare verify below */
-struct wa_pkey_s {
-    EVP_PKEY  *pkey;
-    int        alg;
-};
+/* wa_pkey_evp(), the key's EVP_PKEY, to time the bare verify below */
+#include <wa_internal.h>
 
 
 static double
@@ -238,7 +232,7 @@ main(int argc, char **argv)
         EVP_DigestFinal_ex(mctx, dgst, NULL);
         EVP_MD_CTX_free(mctx);
 
-        pctx = EVP_PKEY_CTX_new(key->pkey, NULL);
+        pctx = EVP_PKEY_CTX_new(wa_pkey_evp(key), NULL);
         if (pctx == NULL || EVP_PKEY_verify_init(pctx) != 1
             || EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) != 1)
         {

@@ -8,9 +8,11 @@
  * libFuzzer target of the verification core.  The input is
  *     envelope JSON [ 0x00 COSE_Key ]
  * The JSON is fed base64url-encoded to wa_assertion_parse() (and the raw
- * bytes as a token too), then wa_assertion_check() and, with the key
- * built by wa_pkey_from_cose() from the part after the first NUL,
- * wa_assertion_verify().
+ * bytes as a token too), then wa_assertion_check(), wa_assertion_recheck()
+ * and, with the key built by wa_pkey_from_cose() from the part after the
+ * first NUL, wa_assertion_verify().  The whole input also goes to
+ * wa_challenge_check() and to the record field rules, whose answers are
+ * checked against their definitions.
  */
 
 
@@ -22,7 +24,14 @@
 
 static wa_err_t fuzz_challenge(void *data, const unsigned char *c,
     size_t len, const char **detail);
+static void fuzz_assertion(const unsigned char *token, size_t len,
+    wa_pkey_t *key, int cross);
+static void fuzz_sealed(const unsigned char *data, size_t size);
+static void fuzz_record(const unsigned char *data, size_t size);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+
+static const unsigned char  fuzz_key[32] = "fuzz key of thirty-two bytes...";
 
 
 static const wa_origin_t  fuzz_origins[] = {
@@ -74,6 +83,26 @@ fuzz_assertion(const unsigned char *token, size_t len, wa_pkey_t *key,
         policy.rp_id_hash[0] ^= (unsigned char) cross;
 
         rc = wa_assertion_check(&a, &policy, &detail);
+
+        if (rc == WA_OK) {
+            /* the same policy passes again; another may not */
+
+            if (a.origin == NULL
+                || wa_assertion_recheck(&a, &policy, &detail) != WA_OK)
+            {
+                abort();
+            }
+
+            policy.allow_cross_origin = !cross;
+            policy.user_verification = WA_UV_REQUIRED;
+            detail = NULL;
+
+            if (wa_assertion_recheck(&a, &policy, &detail) != WA_OK
+                && detail == NULL)
+            {
+                abort();
+            }
+        }
 
         if (rc == WA_OK && key != NULL) {
             detail = NULL;
@@ -128,9 +157,152 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
     fuzz_assertion(tok, tlen, key, jlen & 1);
     fuzz_assertion(data, jlen, key, 0);
+    fuzz_sealed(data, size);
+    fuzz_record(data, size);
 
     free(tok);
     wa_pkey_free(key);
 
     return 0;
+}
+
+
+/* no input mints a challenge; a minted one passes exactly in its time */
+
+static void
+fuzz_sealed(const unsigned char *data, size_t size)
+{
+    size_t               i;
+    uint64_t             now, ttl, age, t;
+    wa_err_t             rc;
+    const char          *detail;
+    unsigned char        c[WA_CHALLENGE_LEN];
+    wa_challenge_info_t  info;
+
+    detail = NULL;
+    rc = wa_challenge_check(data, size, fuzz_key, sizeof(fuzz_key),
+                            "example.org", 11, 0, UINT64_MAX, &info,
+                            &detail);
+
+    if (rc != WA_ERR_CHALLENGE_INVALID || detail == NULL) {
+        abort();
+    }
+
+    if (size < 24) {
+        return;
+    }
+
+    now = 0;
+    ttl = 0;
+    age = 0;
+
+    for (i = 0; i < 8; i++) {
+        now = now << 8 | data[i];
+        ttl = ttl << 8 | data[8 + i];
+        age = age << 8 | data[16 + i];
+    }
+
+    if (wa_challenge_issue(c, fuzz_key, sizeof(fuzz_key), "example.org",
+                           11, now, ttl) != 0)
+    {
+        abort();
+    }
+
+    t = now + (age >> 1);
+    if (t < now) {
+        t = UINT64_MAX;
+    }
+
+    detail = NULL;
+    rc = wa_challenge_check(c, sizeof(c), fuzz_key, sizeof(fuzz_key),
+                            "example.org", 11, t, age, &info, &detail);
+
+    if (rc == WA_OK) {
+        if (info.issued_ms != now || t >= info.expires_ms
+            || info.nonce != c + 17)
+        {
+            abort();
+        }
+
+    } else if (rc != WA_ERR_CHALLENGE_INVALID || detail == NULL) {
+        abort();
+    }
+}
+
+
+/* the record rules against their definitions in wa_core.h */
+
+static void
+fuzz_record(const unsigned char *data, size_t size)
+{
+    int       ok, want;
+    size_t    i, start, n;
+    uint32_t  count;
+    uint64_t  v;
+
+    want = (size <= WA_USER_NAME_MAX);
+
+    for (i = 0; i < size; i++) {
+        if (data[i] < 0x20 || data[i] > 0x7e) {
+            want = 0;
+        }
+    }
+
+    if (wa_record_user_name_ok(data, size) != want) {
+        abort();
+    }
+
+    ok = wa_record_roles_ok(data, size);
+
+    if (ok && size > 0) {
+        n = 0;
+        start = 0;
+
+        for (i = 0; i <= size; i++) {
+            if (i == size || data[i] == ' ') {
+                if (i == start || i - start > WA_ROLE_MAX) {
+                    abort();
+                }
+
+                n++;
+                start = i + 1;
+
+            } else if (strchr("abcdefghijklmnopqrstuvwxyz"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-",
+                              data[i]) == NULL || data[i] == '\0')
+            {
+                abort();
+            }
+        }
+
+        if (n > WA_ROLES_NMAX) {
+            abort();
+        }
+    }
+
+    if (wa_record_sign_count(data, size, &count) == 0) {
+        if (size == 0 || size > WA_SIGN_COUNT_DIGITS_MAX) {
+            abort();
+        }
+
+        v = 0;
+
+        for (i = 0; i < size; i++) {
+            if (data[i] < '0' || data[i] > '9') {
+                abort();
+            }
+
+            v = v * 10 + (data[i] - '0');
+        }
+
+        if (v != count) {
+            abort();
+        }
+    }
+
+    want = !(size == 0 || (size == 1 && data[0] == '0'));
+
+    if (wa_record_revoked(data, size) != want) {
+        abort();
+    }
 }

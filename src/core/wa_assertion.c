@@ -137,12 +137,12 @@ static wa_err_t
 wa_assertion_envelope(wa_assertion_t *a, const unsigned char *json,
     size_t len, const char **detail)
 {
-    size_t         id_len;
-    json_t        *root, *v, *resp;
-    wa_err_t       rc;
-    const char    *s;
-    json_error_t   jerr;
-    unsigned char *id;
+    size_t          id_len;
+    json_t         *root, *v, *resp;
+    wa_err_t        rc;
+    const char     *s;
+    json_error_t    jerr;
+    unsigned char  *id;
 
     id = NULL;
 
