@@ -148,7 +148,7 @@ VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 test-valgrind: module deps-test $(UNIT_BIN)
 	$(VALGRIND) $(UNIT_BIN) > /dev/null
 	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(TEST_NGINX_INC) \
-	    t/002-assert.t t/004-store.t
+	    t/002-assert.t t/004-store.t t/006-security.t
 
 # Debian's chromium and its virtual authenticator against the module (npm
 # installs playwright-core into build/browser; no browser is downloaded)

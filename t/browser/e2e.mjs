@@ -212,6 +212,8 @@ async function main() {
         const key = `webauthn:cred:${reg.rawId}`;
         redis("HSET", key, "public_key", b64url(att.coseKey), "user_handle", reg.userHandle,
               "user_name", user, "sign_count", "0", "roles", roles);
+        // as README's schema says an import does: the store epoch, if absent
+        redis("SET", "webauthn:epoch", String(Date.now()), "NX");
         ok(redis("HGET", key, "user_name") === user, `${algName}: enrolled as ${key}`);
         return { id: reg.rawId, key };
     }
