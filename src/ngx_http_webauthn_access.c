@@ -29,6 +29,8 @@ typedef ngx_int_t (*ngx_http_webauthn_step_pt)(ngx_http_request_t *r,
 
 
 static ngx_int_t ngx_http_webauthn_check(ngx_http_request_t *r);
+static ngx_http_webauthn_ctx_t *ngx_http_webauthn_borrow(
+    ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx);
 static ngx_int_t ngx_http_webauthn_run(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx);
 static ngx_int_t ngx_http_webauthn_goto(ngx_http_webauthn_ctx_t *ctx,
@@ -129,6 +131,20 @@ ngx_http_webauthn_check(ngx_http_request_t *r)
 
     ctx = ngx_http_webauthn_get_ctx(r);
 
+    if (ctx && ctx->request != r) {
+
+        if (!ctx->done) {
+            /* under way for another request: not shared */
+            ctx = NULL;
+
+        } else {
+            ctx = ngx_http_webauthn_borrow(r, ctx);
+            if (ctx == NULL) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
     if (ctx == NULL || (ctx->done && ctx->wlcf != wlcf)) {
 
         if (ngx_http_complex_value(r, wlcf->realm, &realm) != NGX_OK) {
@@ -188,6 +204,38 @@ decided:
     }
 
     return ngx_http_webauthn_deny(r, ctx);
+}
+
+
+/*
+ * the check was made for another request of this one: the main request
+ * for a subrequest, a subrequest (auth_request) for the main request.
+ * This request gets a context of its own, sharing the kept assertion (the
+ * owner's pool cleanup frees it, and subrequests share the main request's
+ * pool), so that its location's outcome does not overwrite the owner's.
+ * A check still under way for another request is not shared: this
+ * request makes its own (and the second use of an assertion is refused).
+ * Only a decided context is borrowed.
+ */
+
+static ngx_http_webauthn_ctx_t *
+ngx_http_webauthn_borrow(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
+{
+    ngx_http_webauthn_ctx_t  *own;
+
+    own = ngx_palloc(r->pool, sizeof(ngx_http_webauthn_ctx_t));
+    if (own == NULL) {
+        return NULL;
+    }
+
+    *own = *ctx;
+
+    own->request = r;
+    own->wlcf = NULL;               /* this location is checked */
+
+    ngx_http_set_ctx(r, own, ngx_http_webauthn_module);
+
+    return own;
 }
 
 

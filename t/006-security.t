@@ -29,6 +29,7 @@ WebAuthnTest::enroll('life', alg => 'es256', user => 'liv', roles => 'l');
 WebAuthnTest::enroll('uh', alg => 'es256', user => 'uma', roles => 'u');
 WebAuthnTest::enroll('fk', alg => 'es256', user => 'alice', roles => 'reader');
 WebAuthnTest::enroll('rs', alg => 'es256', user => 'rose', roles => 'r');
+WebAuthnTest::enroll('mir', alg => 'es256', user => 'mia', roles => 'm');
 
 # scripted Redis servers: HMGET answers the real record of fk, the commit
 # (EVALSHA or EVAL) answers these raw replies in turn
@@ -546,7 +547,43 @@ credential_revoked
 
 
 
-=== TEST 22: a replay after Redis restarted empty (no persistence): challenge_invalid; a fresh challenge passes
+=== TEST 22: a subrequest's own location refuses (mirror into UV required), the main request's outcome stays its own
+--- config
+    location = /m {
+        auth_webauthn "test";
+        mirror /strict;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+        proxy_set_header X-User $webauthn_user;
+        add_header X-WA-User $webauthn_user always;
+        add_header X-WA-Error "[$webauthn_error]" always;
+    }
+    location = /strict {
+        internal;
+        auth_webauthn "test";
+        auth_webauthn_user_verification required;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+    location = /echo {
+        return 200 "user=$http_x_user\n";
+    }
+--- request
+GET /m
+--- more_headers eval
+WebAuthnTest::authz(key => 'mir', counter => 1, uv => 0)
+--- response_body
+user=mia
+--- response_headers
+X-WA-User: mia
+X-WA-Error: []
+--- error_log eval
+[qr/\[info\] .*webauthn: user_not_verified: /]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 23: a replay after Redis restarted empty (no persistence): challenge_invalid; a fresh challenge passes
 --- init
 # counter 0 (a synced passkey): only the used nonce stops a replay
 my $h = WebAuthnTest::authz(key => 'rs', no_counter => 1);
