@@ -16,11 +16,12 @@
 #define NGX_HTTP_WEBAUTHN_REDIS_MAX_REPLY     (1024 * 1024)
 
 /*
- * the shortest array element on the wire is a null or empty one, "$-1\r\n"
- * or ":0\r\n" (4 bytes): more elements than this cannot fit in a reply
+ * the shortest RESP2 element on the wire is an empty simple string or
+ * error, "+\r\n" (3 bytes; ":0\r\n" and "*0\r\n" take 4, "$-1\r\n" 5):
+ * an array header announcing more elements than this is a lie
  */
 #define NGX_HTTP_WEBAUTHN_REDIS_MAX_ELEMENTS                                  \
-    (NGX_HTTP_WEBAUTHN_REDIS_MAX_REPLY / 4)
+    (NGX_HTTP_WEBAUTHN_REDIS_MAX_REPLY / 3)
 
 #define NGX_HTTP_WEBAUTHN_REDIS_PORT          6379
 

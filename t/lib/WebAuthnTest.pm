@@ -567,7 +567,8 @@ sub assertion_json {
         push @cmd, $flag_opts{$f} if $o{$f};
     }
     for my $f (sort keys %value_opts) {
-        push @cmd, $value_opts{$f}, $o{$f} if defined $o{$f};
+        # --opt=value: a base64url value may start with "-"
+        push @cmd, "$value_opts{$f}=$o{$f}" if defined $o{$f};
     }
     return run_cmd(@cmd);
 }
