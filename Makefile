@@ -42,7 +42,7 @@ DEB_BROWSER  := chromium redis-server $(DEB_NPM)
 
 .PHONY: all module deps-build deps-run deps-test deps-bench deps-fuzz run stop test \
         test-unit test-vectors test-nginx test-valgrind bench fuzz clean \
-        deps-browser test-browser
+        deps-browser test-browser test-sigv4
 
 all: module
 
@@ -131,6 +131,15 @@ test-unit: deps-test $(UNIT_BIN)
 test-vectors: deps-test $(BUILD)/unit/test_vectors
 	$(BUILD)/unit/test_vectors $(TOP)/../shared/testdata/webauthn
 
+$(BUILD)/unit/test_sigv4: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_sigv4.c \
+                          t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(CORE_CFLAGS) -Isrc/core -It/unit -o $@ t/unit/test_sigv4.c \
+	    $(CORE_SRCS) $(CORE_LIBS)
+
+test-sigv4: deps-test $(BUILD)/unit/test_sigv4
+	$(BUILD)/unit/test_sigv4 $(TOP)/../shared/testdata/sigv4
+
 # the project's own Test::Nginx-compatible harness is put on the include
 # path only when a real Test::Nginx::Socket is not already there
 TEST_NGINX_INC = $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
@@ -155,8 +164,8 @@ test-valgrind: module deps-test $(UNIT_BIN)
 test-browser: module deps-browser
 	t/browser/run.sh
 
-test: deps-test module test-unit test-vectors test-nginx test-valgrind \
-      test-browser
+test: deps-test module test-unit test-vectors test-sigv4 test-nginx \
+      test-valgrind test-browser
 
 # -- bench, fuzz ------------------------------------------------------------
 

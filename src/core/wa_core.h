@@ -22,11 +22,12 @@
  *   wa_assertion.c   the assertion envelope and the authentication
  *                    ceremony, WebAuthn L3, 7.2
  *   wa_record.c      rules for the fields of a stored credential record
+ *   wa_sigv4.c       AWS Signature Version 4 header signing
  * Later concepts get files of their own the same way: registration
  * (wa_registration.c, WebAuthn L3, 7.1), one file per attestation
  * statement format (wa_att_packed.c, wa_att_tpm.c, ...), X.509 chains
- * (wa_x509.c), the FIDO Metadata Service (wa_mds.c), AWS SigV4 for a
- * store (wa_sigv4.c) and session tokens (wa_token.c).  wa_internal.h is
+ * (wa_x509.c), the FIDO Metadata Service (wa_mds.c) and session tokens
+ * (wa_token.c).  wa_internal.h is
  * the private header shared by these files; the glue uses this one only.
  *
  * Conventions:
@@ -433,6 +434,94 @@ int wa_record_sign_count(const unsigned char *s, size_t len,
  * value revokes (fail closed); 1 revoked, 0 not
  */
 int wa_record_revoked(const unsigned char *s, size_t len);
+
+
+/*
+ * AWS SigV4 (wa_sigv4.c): header signing for services other than S3
+ * (API Gateway "execute-api", STS "sts"), as in the AWS IAM User Guide,
+ * "Create a signed AWS API request", and the aws-c-auth and botocore test
+ * suites.  Never fails on the bytes of a request: every byte sequence is
+ * canonicalized deterministically, as AWS does.
+ */
+
+#define WA_SIGV4_DATE_LEN  16       /* "20150830T123600Z", the X-Amz-Date */
+#define WA_SIGV4_HEX_LEN   64       /* a SHA-256 in lowercase hex */
+
+typedef struct {
+    const char  *name;              /* as sent; compared
+                                       case-insensitively (ASCII) */
+    size_t       name_len;
+    const char  *value;             /* as sent */
+    size_t       value_len;
+} wa_sigv4_header_t;
+
+typedef struct {
+    const char               *method;
+    size_t                    method_len;
+    const char               *target;       /* the request-target exactly
+                                               as sent: path ["?" query],
+                                               origin-form */
+    size_t                    target_len;
+    const wa_sigv4_header_t  *headers;      /* exactly the headers to
+                                               sign; a name may repeat:
+                                               values joined with "," in
+                                               order */
+    size_t                    nheaders;
+    const char               *payload_hash; /* WA_SIGV4_HEX_LEN chars:
+                                               SHA-256 of the body as
+                                               sent */
+    const char               *amz_date;     /* WA_SIGV4_DATE_LEN chars */
+    const char               *region;
+    size_t                    region_len;
+    const char               *service;
+    size_t                    service_len;
+    int                       normalize;    /* remove dot segments and
+                                               collapse "//" in the path
+                                               (services other than S3) */
+} wa_sigv4_request_t;
+
+/*
+ * kSigning = HMAC chain over "AWS4" secret, the date (YYYYMMDD, the first
+ * 8 chars of date, so amz_date itself will do), region, service,
+ * "aws4_request".  Returns 0, or -1 (key is then zeroed; OpenSSL's error
+ * queue is left for the caller).
+ */
+int wa_sigv4_signing_key(unsigned char key[WA_SHA256_LEN],
+    const char *secret, size_t secret_len, const char *date,
+    const char *region, size_t region_len, const char *service,
+    size_t service_len);
+
+/*
+ * Signs req with a key from wa_sigv4_signing_key(): *authz is set to a
+ * malloc()ed, NUL-terminated Authorization header value
+ *     AWS4-HMAC-SHA256 Credential=<access_key>/<date>/<region>/<service>/
+ *     aws4_request, SignedHeaders=<a;b;c>, Signature=<hex>
+ * (one line).  canonical and string_to_sign, when not NULL, get
+ * malloc()ed copies of the canonical request and the string to sign
+ * (tests, debug logs).  Free all three with wa_sigv4_free().  Returns
+ * WA_OK, or WA_ERR_INTERNAL (out of memory, HMAC failure; *detail for the
+ * log), and then sets all three to NULL.
+ */
+wa_err_t wa_sigv4_sign(const wa_sigv4_request_t *req,
+    const unsigned char key[WA_SHA256_LEN], const char *access_key,
+    size_t access_key_len, char **authz, char **canonical,
+    char **string_to_sign, const char **detail);
+void wa_sigv4_free(char *p);
+
+/*
+ * helpers for the glue: SHA-256 of data in lowercase hex (out:
+ * WA_SIGV4_HEX_LEN chars, no NUL), streaming for bodies.  new returns
+ * NULL, update and final_hex -1 on an OpenSSL failure (the queue is left
+ * for the caller).  A context is done after final_hex: free it.
+ */
+typedef struct wa_sha256_ctx_s  wa_sha256_ctx_t;
+
+wa_sha256_ctx_t *wa_sha256_new(void);
+int wa_sha256_update(wa_sha256_ctx_t *c, const void *p, size_t n);
+int wa_sha256_final_hex(wa_sha256_ctx_t *c, char out[WA_SIGV4_HEX_LEN]);
+void wa_sha256_free(wa_sha256_ctx_t *c);
+/* 2 * n lowercase hex digits, no NUL */
+void wa_hex(char *out, const unsigned char *in, size_t n);
 
 
 /*
