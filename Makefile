@@ -30,7 +30,7 @@ GLUE_SRCS    := $(wildcard src/ngx_http_webauthn*.c)
 GLUE_HDRS    := $(wildcard src/ngx_http_webauthn*.h)
 
 DEB_BUILD    := build-essential nginx nginx-dev libssl-dev libcbor-dev \
-                libjansson-dev libhiredis-dev
+                libjansson-dev libhiredis-dev libxml2-dev
 DEB_RUN      := nginx redis-server redis-tools python3-cryptography curl
 DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl
 DEB_FUZZ     := clang libclang-rt-14-dev

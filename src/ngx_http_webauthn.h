@@ -56,6 +56,24 @@ typedef struct {
 } ngx_http_webauthn_main_conf_t;
 
 
+/* "webauthn_aws_role ROLE ARN" */
+
+typedef struct {
+    ngx_str_t                        name;          /* the WebAuthn role */
+    ngx_str_t                        arn;           /* the IAM role */
+} ngx_http_webauthn_aws_role_t;
+
+
+/* AWS credentials, as a source gave them */
+
+typedef struct {
+    ngx_str_t                        access_key;
+    ngx_str_t                        secret;
+    ngx_str_t                        token;         /* empty: none */
+    time_t                           expires;       /* 0: does not expire */
+} ngx_http_webauthn_aws_creds_t;
+
+
 typedef struct {
     ngx_str_t                        rp_id;
     ngx_array_t                     *origins;       /* of wa_origin_t */
@@ -66,6 +84,14 @@ typedef struct {
     ngx_flag_t                       challenge;     /* webauthn_challenge */
 
     wa_policy_t                      policy;        /* built at merge */
+
+    /* AWS SigV4 (ngx_http_webauthn_aws.c) */
+    ngx_flag_t                       aws_sign;
+    ngx_str_t                        aws_region;
+    ngx_str_t                        aws_service;
+    ngx_str_t                        aws_host;      /* empty: nginx's */
+    ngx_array_t                     *aws_roles;     /* of ..._aws_role_t */
+    time_t                           aws_role_duration;
 } ngx_http_webauthn_loc_conf_t;
 
 
@@ -96,10 +122,17 @@ typedef struct {
     ngx_str_t                        reason;        /* log only */
     wa_err_t                         logged;
 
+    /* AWS: the credentials that sign the request, and their role */
+    ngx_http_webauthn_aws_creds_t    aws;
+    ngx_str_t                        aws_role;
+    void                            *aws_fetch;     /* STS under way */
+
     /* variables */
     ngx_str_t                        sign_count;
     ngx_str_t                        user_verified;
     ngx_str_t                        error;
+
+    ngx_int_t                        status;        /* nginx's own */
 
     unsigned                         waiting:1;     /* store I/O */
     unsigned                         done:1;        /* decided */
@@ -108,6 +141,9 @@ typedef struct {
     unsigned                         cached:1;      /* key from cache */
     unsigned                         retried:1;     /* key looked up again */
     unsigned                         was_logged:1;
+    unsigned                         aws_ready:1;   /* credentials, body */
+    unsigned                         body_waiting:1;
+    unsigned                         body_read:1;
 } ngx_http_webauthn_ctx_t;
 
 
@@ -115,7 +151,29 @@ typedef struct {
 ngx_int_t ngx_http_webauthn_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_webauthn_subrequest_handler(ngx_http_request_t *r);
 ngx_http_webauthn_ctx_t *ngx_http_webauthn_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_webauthn_refuse(ngx_http_webauthn_ctx_t *ctx,
+    wa_err_t err, const char *detail, const char *reason);
+void ngx_http_webauthn_wake(ngx_http_request_t *r);
 uint64_t ngx_http_webauthn_now(void);
+
+/* ngx_http_webauthn_aws.c */
+ngx_int_t ngx_http_webauthn_aws_step_role(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+ngx_int_t ngx_http_webauthn_aws_step_credentials(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+ngx_int_t ngx_http_webauthn_aws_step_body(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+char *ngx_http_webauthn_aws_role(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webauthn_aws_merge(ngx_conf_t *cf,
+    ngx_http_webauthn_loc_conf_t *prev, ngx_http_webauthn_loc_conf_t *conf);
+ngx_int_t ngx_http_webauthn_aws_init(ngx_conf_t *cf);
+void ngx_http_webauthn_aws_cleanup(void);
+
+/* ngx_http_webauthn_sts.c */
+ngx_int_t ngx_http_webauthn_sts_assume(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+void ngx_http_webauthn_sts_cancel(ngx_http_webauthn_ctx_t *ctx);
 
 /* ngx_http_webauthn_challenge.c */
 ngx_int_t ngx_http_webauthn_challenge_handler(ngx_http_request_t *r);

@@ -82,6 +82,9 @@ static ngx_http_webauthn_step_pt  ngx_http_webauthn_steps[] = {
     ngx_http_webauthn_step_verify,     /* steps 6, 21 */
     ngx_http_webauthn_step_commit,     /* steps 22, 24: one EVALSHA */
     ngx_http_webauthn_step_accept,     /* variables, the header removed */
+    ngx_http_webauthn_aws_step_role,   /* the IAM role of the credential */
+    ngx_http_webauthn_aws_step_credentials,  /* base, or STS AssumeRole */
+    ngx_http_webauthn_aws_step_body,   /* the whole body, to sign it */
     NULL
 };
 
@@ -198,6 +201,11 @@ ngx_http_webauthn_check(ngx_http_request_t *r)
     }
 
 decided:
+
+    if (ctx->status) {
+        /* reading the body failed: nginx's own answer (413, 400, ...) */
+        return ctx->status;
+    }
 
     if (ctx->err == WA_OK) {
         return NGX_OK;
@@ -782,15 +790,26 @@ ngx_http_webauthn_store_io(ngx_http_request_t *r,
 static void
 ngx_http_webauthn_store_handler(ngx_http_webauthn_store_req_t *sr)
 {
-    ngx_connection_t         *c;
     ngx_http_request_t       *r;
     ngx_http_webauthn_ctx_t  *ctx;
 
     ctx = sr->data;
     r = ctx->request;
-    c = r->connection;
 
     ctx->waiting = 0;
+
+    ngx_http_webauthn_wake(r);
+}
+
+
+/* outside I/O is done: the phase, and so the driver, go on */
+
+void
+ngx_http_webauthn_wake(ngx_http_request_t *r)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
 
     ngx_http_core_run_phases(r);
     ngx_http_run_posted_requests(c);
@@ -805,6 +824,21 @@ ngx_http_webauthn_fail(ngx_http_webauthn_ctx_t *ctx, wa_err_t err,
     ctx->detail = detail;
 
     return NGX_DECLINED;
+}
+
+
+/* for steps of other files: a refusal, with a reason for the log only */
+
+ngx_int_t
+ngx_http_webauthn_refuse(ngx_http_webauthn_ctx_t *ctx, wa_err_t err,
+    const char *detail, const char *reason)
+{
+    if (reason) {
+        ctx->reason.data = (u_char *) reason;
+        ctx->reason.len = ngx_strlen(reason);
+    }
+
+    return ngx_http_webauthn_fail(ctx, err, detail);
 }
 
 
@@ -893,6 +927,7 @@ ngx_http_webauthn_cleanup(void *data)
     ngx_http_webauthn_ctx_t *ctx = data;
 
     ngx_http_webauthn_store_cancel(&ctx->store);
+    ngx_http_webauthn_sts_cancel(ctx);
 
     wa_assertion_free(&ctx->assertion);
 }

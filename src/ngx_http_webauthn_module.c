@@ -117,6 +117,48 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       offsetof(ngx_http_webauthn_loc_conf_t, user_verification),
       &ngx_http_webauthn_uv },
 
+    { ngx_string("webauthn_aws_sign"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, aws_sign),
+      NULL },
+
+    { ngx_string("webauthn_aws_region"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, aws_region),
+      NULL },
+
+    { ngx_string("webauthn_aws_service"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, aws_service),
+      NULL },
+
+    { ngx_string("webauthn_aws_host"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, aws_host),
+      NULL },
+
+    { ngx_string("webauthn_aws_role"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_webauthn_aws_role,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webauthn_aws_role_duration"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, aws_role_duration),
+      NULL },
+
       ngx_null_command
 };
 
@@ -256,6 +298,9 @@ ngx_http_webauthn_create_loc_conf(ngx_conf_t *cf)
     conf->realm = NGX_CONF_UNSET_PTR;
     conf->user_verification = NGX_CONF_UNSET_UINT;
     conf->challenge = NGX_CONF_UNSET;
+    conf->aws_sign = NGX_CONF_UNSET;
+    conf->aws_roles = NGX_CONF_UNSET_PTR;
+    conf->aws_role_duration = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -279,6 +324,10 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->realm, prev->realm, NULL);
     ngx_conf_merge_uint_value(conf->user_verification,
                               prev->user_verification, WA_UV_PREFERRED);
+    if (ngx_http_webauthn_aws_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     /* like the content handler it sets, not inherited */
 
     if (conf->challenge == NGX_CONF_UNSET) {
@@ -377,7 +426,7 @@ ngx_http_webauthn_init(ngx_conf_t *cf)
 
     *h = ngx_http_webauthn_subrequest_handler;
 
-    return NGX_OK;
+    return ngx_http_webauthn_aws_init(cf);
 }
 
 
@@ -394,6 +443,7 @@ ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_webauthn_pkey_cleanup();
+    ngx_http_webauthn_aws_cleanup();
     wa_core_cleanup();
 }
 

@@ -61,6 +61,10 @@ static const ngx_http_webauthn_error_t  ngx_http_webauthn_errors[] = {
         { "Signature counter regressed", NGX_HTTP_UNAUTHORIZED },
     [WA_ERR_STORE_UNAVAILABLE] =
         { "Credential store unavailable", NGX_HTTP_SERVICE_UNAVAILABLE },
+    [WA_ERR_ROLE_FORBIDDEN] =
+        { "Role forbidden", NGX_HTTP_FORBIDDEN },
+    [WA_ERR_AWS_CREDENTIALS_UNAVAILABLE] =
+        { "AWS credentials unavailable", NGX_HTTP_SERVICE_UNAVAILABLE },
     [WA_ERR_INTERNAL] =
         { "Internal error", NGX_HTTP_INTERNAL_SERVER_ERROR }
 };

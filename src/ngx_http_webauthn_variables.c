@@ -45,6 +45,12 @@ static ngx_http_webauthn_var_t  ngx_http_webauthn_vars[] = {
     { ngx_string("webauthn_user_verified"),
       offsetof(ngx_http_webauthn_ctx_t, user_verified), 0 },
 
+    { ngx_string("webauthn_aws_role"),
+      offsetof(ngx_http_webauthn_ctx_t, aws_role), 0 },
+
+    { ngx_string("webauthn_aws_access_key"),
+      offsetof(ngx_http_webauthn_ctx_t, aws.access_key), 0 },
+
     { ngx_string("webauthn_error"),
       offsetof(ngx_http_webauthn_ctx_t, error), NGX_HTTP_WEBAUTHN_VAR_ERROR },
 

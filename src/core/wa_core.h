@@ -80,6 +80,10 @@ typedef enum {
     WA_ERR_SIGNATURE_INVALID,       /* signature_invalid */
     WA_ERR_SIGN_COUNT_REGRESSED,    /* sign_count_regressed */
     WA_ERR_STORE_UNAVAILABLE,       /* store_unavailable */
+    WA_ERR_ROLE_FORBIDDEN,          /* role_forbidden (the glue's: no
+                                       IAM role for the credential) */
+    WA_ERR_AWS_CREDENTIALS_UNAVAILABLE, /* aws_credentials_unavailable
+                                       (the glue's) */
     WA_ERR_INTERNAL,                /* internal_error */
     WA_ERR_LAST
 } wa_err_t;

@@ -26,6 +26,8 @@ static const char  *wa_err_codes[] = {
     [WA_ERR_SIGNATURE_INVALID] = "signature_invalid",
     [WA_ERR_SIGN_COUNT_REGRESSED] = "sign_count_regressed",
     [WA_ERR_STORE_UNAVAILABLE] = "store_unavailable",
+    [WA_ERR_ROLE_FORBIDDEN] = "role_forbidden",
+    [WA_ERR_AWS_CREDENTIALS_UNAVAILABLE] = "aws_credentials_unavailable",
     [WA_ERR_INTERNAL] = "internal_error"
 };
 

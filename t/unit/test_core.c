@@ -670,7 +670,8 @@ test_err(void)
         "challenge_invalid", "origin_not_allowed", "rp_id_mismatch",
         "user_not_present", "user_not_verified", "user_handle_mismatch",
         "algorithm_unsupported", "signature_invalid", "sign_count_regressed",
-        "store_unavailable", "internal_error"
+        "store_unavailable", "role_forbidden", "aws_credentials_unavailable",
+        "internal_error"
     };
 
     UNIT_OK(sizeof(codes) / sizeof(codes[0]) == WA_ERR_LAST,

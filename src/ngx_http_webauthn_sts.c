@@ -1,0 +1,874 @@
+
+/*
+ * Copyright (C) ngx_http_webauthn_module authors
+ */
+
+
+/*
+ * Per-person role sessions: STS AssumeRole, signed with the base
+ * credentials, for the role the location maps the credential's roles
+ * to, with RoleSessionName and SourceIdentity from the user name and the
+ * session tags webauthn_user and webauthn_credential.  The answer is
+ * STS's documented XML, read with libxml2.  Credentials are kept per
+ * worker, per role, user and credential, and fetched again ahead of
+ * their expiry; one fetch per key at a time in a worker.
+ *
+ * The endpoint is AWS_ENDPOINT_URL_STS: an http:// URL with an IP
+ * address (the stand-ins of the tests, a VPC endpoint's address behind a
+ * TLS-terminating sidecar).  HTTPS and host names (nginx's resolver) are
+ * not built yet: such an endpoint answers 503 with the reason logged.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include <ngx_http_webauthn.h>
+#include <ngx_http_webauthn_http.h>
+
+
+#define NGX_HTTP_WEBAUTHN_STS_CACHE       64
+#define NGX_HTTP_WEBAUTHN_STS_NAME_MIN    2     /* RoleSessionName, STS */
+#define NGX_HTTP_WEBAUTHN_STS_NAME_MAX    64
+#define NGX_HTTP_WEBAUTHN_STS_TAG_MAX     256
+#define NGX_HTTP_WEBAUTHN_STS_HASH        8     /* hex digits of a suffix */
+#define NGX_HTTP_WEBAUTHN_STS_AHEAD       300   /* s: refresh before */
+#define NGX_HTTP_WEBAUTHN_STS_TIMEOUT     5000  /* ms */
+#define NGX_HTTP_WEBAUTHN_STS_VERSION     "2011-06-15"
+
+
+typedef struct {
+    ngx_str_t                          key;     /* arn \n user \n cred */
+    ngx_http_webauthn_aws_creds_t      creds;
+    time_t                             issued;
+    ngx_uint_t                         fetching;
+    ngx_uint_t                         used;
+} ngx_http_webauthn_sts_entry_t;
+
+
+typedef struct {
+    ngx_http_request_t                *request;
+    ngx_http_webauthn_ctx_t           *ctx;
+    ngx_http_webauthn_http_t          *hr;
+    ngx_str_t                          key;
+} ngx_http_webauthn_sts_fetch_t;
+
+
+static ngx_http_webauthn_sts_entry_t *ngx_http_webauthn_sts_lookup(
+    ngx_str_t *key, ngx_uint_t create);
+static ngx_int_t ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r,
+    ngx_str_t *host, const char **reason);
+static ngx_int_t ngx_http_webauthn_sts_request(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, ngx_str_t *host, ngx_str_t *out);
+static u_char *ngx_http_webauthn_sts_fit(ngx_pool_t *pool, ngx_str_t *in,
+    ngx_uint_t max, ngx_uint_t tag, size_t *len);
+static void ngx_http_webauthn_sts_handler(ngx_http_webauthn_http_t *hr);
+static ngx_int_t ngx_http_webauthn_sts_parse(ngx_http_webauthn_http_t *hr,
+    ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why);
+static void ngx_http_webauthn_sts_set(ngx_str_t *dst, const xmlChar *src);
+static void ngx_http_webauthn_sts_use(ngx_http_webauthn_ctx_t *ctx,
+    ngx_http_webauthn_sts_entry_t *e, ngx_pool_t *pool);
+static void ngx_http_webauthn_sts_wipe(ngx_http_webauthn_aws_creds_t *c);
+static void ngx_http_webauthn_sts_wipe_pool(void *data);
+
+
+static ngx_http_webauthn_sts_entry_t  ngx_http_webauthn_sts_cache[
+                                          NGX_HTTP_WEBAUTHN_STS_CACHE];
+static ngx_uint_t                     ngx_http_webauthn_sts_tick;
+static ngx_http_webauthn_peer_t       ngx_http_webauthn_sts_server;
+static ngx_addr_t                     ngx_http_webauthn_sts_addr;
+static u_char                         ngx_http_webauthn_sts_host[256];
+static size_t                         ngx_http_webauthn_sts_host_len;
+
+
+ngx_int_t
+ngx_http_webauthn_sts_assume(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx)
+{
+    u_char                         *p;
+    time_t                          now, ahead;
+    ngx_str_t                       key, host, req;
+    const char                     *reason;
+    ngx_http_webauthn_http_t       *hr;
+    ngx_http_webauthn_sts_fetch_t  *f;
+    ngx_http_webauthn_sts_entry_t  *e;
+
+    if (ctx->aws_fetch) {
+        /* the answer is in: used by the handler, or the reason set */
+        return ctx->err == WA_OK ? NGX_OK : NGX_DECLINED;
+    }
+
+    key.len = ctx->aws_role.len + 1 + ctx->cred.user_name.len + 1
+              + ctx->cred.id.len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key.data, ctx->aws_role.data, ctx->aws_role.len);
+    *p++ = '\n';
+    p = ngx_cpymem(p, ctx->cred.user_name.data, ctx->cred.user_name.len);
+    *p++ = '\n';
+    ngx_memcpy(p, ctx->cred.id.data, ctx->cred.id.len);
+
+    now = ngx_time();
+
+    e = ngx_http_webauthn_sts_lookup(&key, 0);
+
+    if (e && e->creds.expires > now) {
+
+        /* refreshed ahead of expiry: 5 minutes or a fifth of the life */
+
+        ahead = ngx_min(NGX_HTTP_WEBAUTHN_STS_AHEAD,
+                        (e->creds.expires - e->issued) / 5);
+
+        if (e->creds.expires - now > ahead || e->fetching) {
+            ngx_http_webauthn_sts_use(ctx, e, r->pool);
+            return NGX_OK;
+        }
+    }
+
+    reason = NULL;
+
+    if (ngx_http_webauthn_sts_endpoint(r, &host, &reason) != NGX_OK) {
+        return ngx_http_webauthn_refuse(ctx,
+                                        WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
+                                        "no AWS credentials are available",
+                                        reason);
+    }
+
+    if (ngx_http_webauthn_sts_request(r, ctx, &host, &req) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    hr = ngx_http_webauthn_http_create(&ngx_http_webauthn_sts_server,
+                                       r->connection->log);
+    if (hr == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* in the request's pool: it outlives the exchange */
+
+    f = ngx_pcalloc(r->pool, sizeof(ngx_http_webauthn_sts_fetch_t));
+    if (f == NULL) {
+        ngx_http_webauthn_http_free(hr);
+        return NGX_ERROR;
+    }
+
+    f->request = r;
+    f->ctx = ctx;
+    f->hr = hr;
+    f->key = key;
+
+    hr->handler = ngx_http_webauthn_sts_handler;
+    hr->data = f;
+
+    if (ngx_http_webauthn_http_start(hr, &req) != NGX_OK) {
+        reason = (char *) ngx_pstrdup(r->pool, &hr->reason);
+        ngx_http_webauthn_http_free(hr);
+
+        return ngx_http_webauthn_refuse(ctx,
+                                        WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
+                                        "no AWS credentials are available",
+                                        reason);
+    }
+
+    e = ngx_http_webauthn_sts_lookup(&key, 1);
+    if (e) {
+        e->fetching = 1;
+    }
+
+    ctx->aws_fetch = f;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webauthn sts: AssumeRole \"%V\"", &ctx->aws_role);
+
+    return NGX_AGAIN;
+}
+
+
+void
+ngx_http_webauthn_sts_cancel(ngx_http_webauthn_ctx_t *ctx)
+{
+    ngx_http_webauthn_sts_fetch_t  *f;
+    ngx_http_webauthn_sts_entry_t  *e;
+
+    f = ctx->aws_fetch;
+
+    if (f == NULL || f->hr == NULL) {
+        return;
+    }
+
+    e = ngx_http_webauthn_sts_lookup(&f->key, 0);
+    if (e) {
+        e->fetching = 0;
+    }
+
+    ngx_http_webauthn_http_free(f->hr);
+    f->hr = NULL;
+}
+
+
+static void
+ngx_http_webauthn_sts_handler(ngx_http_webauthn_http_t *hr)
+{
+    ngx_http_webauthn_sts_fetch_t *f = hr->data;
+
+    u_char                         *p;
+    ngx_str_t                       why;
+    ngx_http_request_t             *r;
+    ngx_http_webauthn_ctx_t        *ctx;
+    ngx_http_webauthn_aws_creds_t   c;
+    ngx_http_webauthn_sts_entry_t  *e;
+
+    r = f->request;
+    ctx = f->ctx;
+
+    e = ngx_http_webauthn_sts_lookup(&f->key, 1);
+    if (e) {
+        e->fetching = 0;
+    }
+
+    ngx_memzero(&c, sizeof(ngx_http_webauthn_aws_creds_t));
+    ngx_str_null(&why);
+
+    if (hr->rc != NGX_OK) {
+        why = hr->reason;
+
+    } else if (ngx_http_webauthn_sts_parse(hr, &c, &why) == NGX_OK && e) {
+        ngx_http_webauthn_sts_wipe(&e->creds);
+        e->creds = c;
+        e->issued = ngx_time();
+        ngx_http_webauthn_sts_use(ctx, e, r->pool);
+        ngx_str_null(&why);
+    }
+
+    if (why.len || e == NULL) {
+        if (why.len == 0) {
+            ngx_str_set(&why, "out of memory");
+        }
+
+        p = ngx_pnalloc(r->pool, why.len + sizeof("STS AssumeRole: "));
+        if (p) {
+            ngx_sprintf(p, "STS AssumeRole: %V%Z", &why);
+        }
+
+        ngx_http_webauthn_sts_wipe(&c);
+
+        (void) ngx_http_webauthn_refuse(ctx,
+                                        WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
+                                        "no AWS credentials are available",
+                                        p ? (char *) p : "STS AssumeRole");
+    }
+
+    /* the step sees aws_fetch set and the outcome */
+
+    ngx_http_webauthn_http_free(hr);
+    f->hr = NULL;
+
+    ctx->waiting = 0;
+
+    ngx_http_webauthn_wake(r);
+}
+
+
+/* the AssumeRole answer: Credentials in STS's namespace */
+
+static ngx_int_t
+ngx_http_webauthn_sts_parse(ngx_http_webauthn_http_t *hr,
+    ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why)
+{
+    int          y, mo, d, h, mi, s;
+    xmlDoc      *doc;
+    xmlChar     *text;
+    xmlNode     *n, *cr, *code;
+    ngx_tm_t     tm;
+    ngx_str_t    exp;
+    ngx_uint_t   depth;
+    u_char      *msg;
+
+    doc = xmlReadMemory((char *) hr->body.data, (int) hr->body.len,
+                        "sts.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS
+                                         | XML_PARSE_NOERROR
+                                         | XML_PARSE_NOWARNING);
+    if (doc == NULL) {
+        ngx_str_set(why, "the answer is not XML");
+        return NGX_ERROR;
+    }
+
+    /* the first Credentials element (or an error's Code), depth-first */
+
+    cr = NULL;
+    code = NULL;
+    n = xmlDocGetRootElement(doc);
+    depth = 0;
+
+    while (n && depth < 16) {
+        if (n->type == XML_ELEMENT_NODE) {
+            if (xmlStrcmp(n->name, (const xmlChar *) "Credentials") == 0) {
+                cr = n;
+                break;
+            }
+
+            if (xmlStrcmp(n->name, (const xmlChar *) "Code") == 0) {
+                code = n;
+            }
+
+            if (n->children) {
+                n = n->children;
+                depth++;
+                continue;
+            }
+        }
+
+        while (n && n->next == NULL) {
+            n = n->parent;
+            depth--;
+
+            if (n == NULL || n->type == XML_DOCUMENT_NODE) {
+                n = NULL;
+                break;
+            }
+        }
+
+        if (n) {
+            n = n->next;
+        }
+    }
+
+    if (hr->status != 200 || cr == NULL) {
+        text = code ? xmlNodeGetContent(code) : NULL;
+
+        /* copied by the handler before the exchange is freed */
+
+        msg = ngx_pnalloc(hr->pool, 128);
+
+        if (msg) {
+            why->data = msg;
+            why->len = ngx_snprintf(msg, 128, "status %ui, %s",
+                                    hr->status,
+                                    text ? (char *) text : "no Credentials")
+                       - msg;
+        } else {
+            ngx_str_set(why, "an error answer");
+        }
+
+        if (text) {
+            xmlFree(text);
+        }
+
+        xmlFreeDoc(doc);
+        return NGX_ERROR;
+    }
+
+    ngx_str_null(&exp);
+
+    for (n = cr->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+
+        if (xmlStrcmp(n->name, (const xmlChar *) "AccessKeyId") == 0) {
+            ngx_http_webauthn_sts_set(&c->access_key, xmlNodeGetContent(n));
+
+        } else if (xmlStrcmp(n->name, (const xmlChar *) "SecretAccessKey")
+                   == 0)
+        {
+            ngx_http_webauthn_sts_set(&c->secret, xmlNodeGetContent(n));
+
+        } else if (xmlStrcmp(n->name, (const xmlChar *) "SessionToken") == 0)
+        {
+            ngx_http_webauthn_sts_set(&c->token, xmlNodeGetContent(n));
+
+        } else if (xmlStrcmp(n->name, (const xmlChar *) "Expiration") == 0) {
+            ngx_http_webauthn_sts_set(&exp, xmlNodeGetContent(n));
+        }
+    }
+
+    xmlFreeDoc(doc);
+
+    /* ISO 8601, UTC: 2026-12-01T19:30:00Z (fractions allowed) */
+
+    if (exp.data == NULL
+        || sscanf((char *) exp.data, "%4d-%2d-%2dT%2d:%2d:%2d",
+                  &y, &mo, &d, &h, &mi, &s) != 6)
+    {
+        ngx_http_webauthn_sts_wipe(c);
+        ngx_free(exp.data);
+        ngx_str_set(why, "the answer has no valid Expiration");
+        return NGX_ERROR;
+    }
+
+    ngx_free(exp.data);
+
+    ngx_memzero(&tm, sizeof(ngx_tm_t));
+    tm.ngx_tm_year = y;
+    tm.ngx_tm_mon = mo - 1;
+    tm.ngx_tm_mday = d;
+    tm.ngx_tm_hour = h;
+    tm.ngx_tm_min = mi;
+    tm.ngx_tm_sec = s;
+
+    c->expires = timegm(&tm);
+
+    if (c->access_key.len == 0 || c->secret.len == 0 || c->token.len == 0
+        || c->expires <= ngx_time())
+    {
+        ngx_http_webauthn_sts_wipe(c);
+        ngx_str_set(why, "the answer's credentials are incomplete or "
+                         "expired");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a copy on the worker's heap (libxml2's string freed) */
+
+static void
+ngx_http_webauthn_sts_set(ngx_str_t *dst, const xmlChar *src)
+{
+    size_t  len;
+
+    ngx_free(dst->data);
+    ngx_str_null(dst);
+
+    if (src == NULL) {
+        return;
+    }
+
+    len = ngx_strlen(src);
+
+    dst->data = ngx_alloc(len + 1, ngx_cycle->log);
+
+    if (dst->data) {
+        ngx_memcpy(dst->data, src, len + 1);
+        dst->len = len;
+    }
+
+    wa_memzero((void *) src, len);
+    xmlFree((void *) src);
+}
+
+
+/* the request's copy, wiped with its pool */
+
+static void
+ngx_http_webauthn_sts_use(ngx_http_webauthn_ctx_t *ctx,
+    ngx_http_webauthn_sts_entry_t *e, ngx_pool_t *pool)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    ctx->aws.access_key.data = ngx_pstrdup(pool, &e->creds.access_key);
+    ctx->aws.secret.data = ngx_pstrdup(pool, &e->creds.secret);
+    ctx->aws.token.data = ngx_pstrdup(pool, &e->creds.token);
+
+    if (ctx->aws.access_key.data == NULL || ctx->aws.secret.data == NULL
+        || ctx->aws.token.data == NULL)
+    {
+        ngx_str_null(&ctx->aws.access_key);
+        return;
+    }
+
+    ctx->aws.access_key.len = e->creds.access_key.len;
+    ctx->aws.secret.len = e->creds.secret.len;
+    ctx->aws.token.len = e->creds.token.len;
+    ctx->aws.expires = e->creds.expires;
+
+    e->used = ++ngx_http_webauthn_sts_tick;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln) {
+        cln->handler = ngx_http_webauthn_sts_wipe_pool;
+        cln->data = &ctx->aws;
+    }
+}
+
+
+static void
+ngx_http_webauthn_sts_wipe_pool(void *data)
+{
+    ngx_http_webauthn_aws_creds_t *c = data;
+
+    if (c->secret.data) {
+        wa_memzero(c->secret.data, c->secret.len);
+    }
+}
+
+
+static void
+ngx_http_webauthn_sts_wipe(ngx_http_webauthn_aws_creds_t *c)
+{
+    if (c->secret.data) {
+        wa_memzero(c->secret.data, c->secret.len);
+    }
+
+    ngx_free(c->access_key.data);
+    ngx_free(c->secret.data);
+    ngx_free(c->token.data);
+
+    ngx_memzero(c, sizeof(ngx_http_webauthn_aws_creds_t));
+}
+
+
+static ngx_http_webauthn_sts_entry_t *
+ngx_http_webauthn_sts_lookup(ngx_str_t *key, ngx_uint_t create)
+{
+    ngx_uint_t                      i, oldest;
+    ngx_http_webauthn_sts_entry_t  *e;
+
+    e = ngx_http_webauthn_sts_cache;
+    oldest = 0;
+
+    for (i = 0; i < NGX_HTTP_WEBAUTHN_STS_CACHE; i++) {
+        if (e[i].key.len == key->len
+            && ngx_memcmp(e[i].key.data, key->data, key->len) == 0)
+        {
+            return &e[i];
+        }
+
+        if (e[i].used < e[oldest].used && !e[i].fetching) {
+            oldest = i;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    e = &e[oldest];
+
+    ngx_http_webauthn_sts_wipe(&e->creds);
+    ngx_free(e->key.data);
+    ngx_memzero(e, sizeof(ngx_http_webauthn_sts_entry_t));
+
+    e->key.data = ngx_alloc(key->len, ngx_cycle->log);
+    if (e->key.data == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(e->key.data, key->data, key->len);
+    e->key.len = key->len;
+    e->used = ++ngx_http_webauthn_sts_tick;
+
+    return e;
+}
+
+
+/* AWS_ENDPOINT_URL_STS: http://IP[:port], parsed once per worker */
+
+static ngx_int_t
+ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r, ngx_str_t *host,
+    const char **reason)
+{
+    char       *env;
+    ngx_url_t   u;
+
+    if (ngx_http_webauthn_sts_server.addr) {
+        host->data = ngx_http_webauthn_sts_host;
+        host->len = ngx_http_webauthn_sts_host_len;
+        return NGX_OK;
+    }
+
+    env = getenv("AWS_ENDPOINT_URL_STS");
+
+    if (env == NULL || ngx_strncmp(env, "http://", 7) != 0) {
+        *reason = "STS AssumeRole needs AWS_ENDPOINT_URL_STS, an http:// "
+                  "URL with an IP address: HTTPS and host names are not "
+                  "supported yet";
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url.data = (u_char *) env + 7;
+    u.url.len = ngx_strlen(env + 7);
+
+    while (u.url.len && u.url.data[u.url.len - 1] == '/') {
+        u.url.len--;
+    }
+
+    u.default_port = 80;
+    u.no_resolve = 1;
+
+    if (u.url.len >= sizeof(ngx_http_webauthn_sts_host)
+        || ngx_parse_url(ngx_cycle->pool, &u) != NGX_OK
+        || u.naddrs == 0)
+    {
+        *reason = "AWS_ENDPOINT_URL_STS is not http://IP[:port] (host names "
+                  "are not resolved yet)";
+        return NGX_ERROR;
+    }
+
+    ngx_http_webauthn_sts_addr = u.addrs[0];
+
+    ngx_http_webauthn_peer_init(&ngx_http_webauthn_sts_server, "sts");
+    ngx_http_webauthn_sts_server.timeout = NGX_HTTP_WEBAUTHN_STS_TIMEOUT;
+    ngx_http_webauthn_sts_server.connect_timeout =
+                                                NGX_HTTP_WEBAUTHN_STS_TIMEOUT;
+    ngx_http_webauthn_sts_server.keepalive = 4;
+    ngx_http_webauthn_sts_server.addr = &ngx_http_webauthn_sts_addr;
+
+    ngx_memcpy(ngx_http_webauthn_sts_host, u.url.data, u.url.len);
+    ngx_http_webauthn_sts_host_len = u.url.len;
+
+    host->data = ngx_http_webauthn_sts_host;
+    host->len = ngx_http_webauthn_sts_host_len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * POST / with the Query API's form (STS API Reference, AssumeRole),
+ * signed for service "sts" in the location's region
+ */
+
+static ngx_int_t
+ngx_http_webauthn_sts_request(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, ngx_str_t *host, ngx_str_t *out)
+{
+    u_char                        *p, *name, *user, *cred;
+    char                          *authz;
+    size_t                         len, name_len, user_len, cred_len;
+    wa_err_t                       err;
+    ngx_tm_t                       tm;
+    ngx_str_t                      body, sts, arn;
+    const char                    *detail;
+    unsigned char                  key[WA_SHA256_LEN];
+    unsigned char                  digest[WA_SHA256_LEN];
+    wa_sigv4_header_t              h[4];
+    wa_sigv4_request_t             req;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+    char                           hash[WA_SIGV4_HEX_LEN];
+    u_char                         date[WA_SIGV4_DATE_LEN + 1];
+
+    static ngx_str_t  type =
+        ngx_string("application/x-www-form-urlencoded; charset=utf-8");
+
+    wlcf = ctx->wlcf;
+
+    name = ngx_http_webauthn_sts_fit(r->pool, &ctx->cred.user_name,
+                                     NGX_HTTP_WEBAUTHN_STS_NAME_MAX, 0,
+                                     &name_len);
+    user = ngx_http_webauthn_sts_fit(r->pool, &ctx->cred.user_name,
+                                     NGX_HTTP_WEBAUTHN_STS_TAG_MAX, 1,
+                                     &user_len);
+    cred = ngx_http_webauthn_sts_fit(r->pool, &ctx->cred.id,
+                                     NGX_HTTP_WEBAUTHN_STS_TAG_MAX, 1,
+                                     &cred_len);
+
+    if (name == NULL || user == NULL || cred == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the values are of unreserved characters or escaped below */
+
+    arn = ctx->aws_role;
+
+    len = sizeof("Action=AssumeRole&Version=" NGX_HTTP_WEBAUTHN_STS_VERSION
+                 "&RoleArn=&RoleSessionName=&SourceIdentity="
+                 "&DurationSeconds=&Tags.member.1.Key=webauthn_user"
+                 "&Tags.member.1.Value=&Tags.member.2.Key=webauthn_credential"
+                 "&Tags.member.2.Value=") - 1
+          + 3 * (arn.len + 2 * name_len + user_len + cred_len) + NGX_TIME_T_LEN;
+
+    body.data = ngx_pnalloc(r->pool, len);
+    if (body.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(body.data, "Action=AssumeRole&Version="
+                   NGX_HTTP_WEBAUTHN_STS_VERSION "&RoleArn=",
+                   sizeof("Action=AssumeRole&Version="
+                          NGX_HTTP_WEBAUTHN_STS_VERSION "&RoleArn=") - 1);
+    p = (u_char *) ngx_escape_uri(p, arn.data, arn.len, NGX_ESCAPE_ARGS);
+    p = ngx_cpymem(p, "&RoleSessionName=", sizeof("&RoleSessionName=") - 1);
+    p = (u_char *) ngx_escape_uri(p, name, name_len, NGX_ESCAPE_ARGS);
+    p = ngx_cpymem(p, "&SourceIdentity=", sizeof("&SourceIdentity=") - 1);
+    p = (u_char *) ngx_escape_uri(p, name, name_len, NGX_ESCAPE_ARGS);
+    p = ngx_sprintf(p, "&DurationSeconds=%T", wlcf->aws_role_duration);
+    p = ngx_cpymem(p, "&Tags.member.1.Key=webauthn_user&Tags.member.1.Value=",
+                   sizeof("&Tags.member.1.Key=webauthn_user"
+                          "&Tags.member.1.Value=") - 1);
+    p = (u_char *) ngx_escape_uri(p, user, user_len, NGX_ESCAPE_ARGS);
+    p = ngx_cpymem(p, "&Tags.member.2.Key=webauthn_credential"
+                   "&Tags.member.2.Value=",
+                   sizeof("&Tags.member.2.Key=webauthn_credential"
+                          "&Tags.member.2.Value=") - 1);
+    p = (u_char *) ngx_escape_uri(p, cred, cred_len, NGX_ESCAPE_ARGS);
+
+    body.len = p - body.data;
+
+    /* the signature, for service sts */
+
+    ngx_gmtime(ngx_time(), &tm);
+    ngx_sprintf(date, "%4d%02d%02dT%02d%02d%02dZ%Z",
+                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+    wa_sha256(digest, body.data, body.len);
+    wa_hex(hash, digest, WA_SHA256_LEN);
+
+    ngx_str_set(&sts, "sts");
+
+    if (wa_sigv4_signing_key(key, (char *) ctx->aws.secret.data,
+                             ctx->aws.secret.len, (char *) date,
+                             (char *) wlcf->aws_region.data,
+                             wlcf->aws_region.len, "sts", 3)
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    h[0].name = "host";
+    h[0].name_len = 4;
+    h[0].value = (char *) host->data;
+    h[0].value_len = host->len;
+    h[1].name = "content-type";
+    h[1].name_len = sizeof("content-type") - 1;
+    h[1].value = (char *) type.data;
+    h[1].value_len = type.len;
+    h[2].name = "x-amz-date";
+    h[2].name_len = sizeof("x-amz-date") - 1;
+    h[2].value = (char *) date;
+    h[2].value_len = WA_SIGV4_DATE_LEN;
+    h[3].name = "x-amz-security-token";
+    h[3].name_len = sizeof("x-amz-security-token") - 1;
+    h[3].value = (char *) ctx->aws.token.data;
+    h[3].value_len = ctx->aws.token.len;
+
+    ngx_memzero(&req, sizeof(wa_sigv4_request_t));
+
+    req.method = "POST";
+    req.method_len = 4;
+    req.target = "/";
+    req.target_len = 1;
+    req.headers = h;
+    req.nheaders = ctx->aws.token.len ? 4 : 3;
+    req.payload_hash = hash;
+    req.amz_date = (char *) date;
+    req.region = (char *) wlcf->aws_region.data;
+    req.region_len = wlcf->aws_region.len;
+    req.service = "sts";
+    req.service_len = 3;
+    req.normalize = 1;
+
+    authz = NULL;
+    detail = NULL;
+
+    err = wa_sigv4_sign(&req, key, (char *) ctx->aws.access_key.data,
+                        ctx->aws.access_key.len, &authz, NULL, NULL, &detail);
+
+    wa_memzero(key, sizeof(key));
+
+    if (err != WA_OK) {
+        ngx_http_webauthn_log_internal(r, detail);
+        return NGX_ERROR;
+    }
+
+    len = sizeof("POST / HTTP/1.1\r\nHost: \r\nContent-Type: \r\n"
+                 "X-Amz-Date: \r\nAuthorization: \r\nContent-Length: \r\n"
+                 "\r\n") - 1
+          + host->len + type.len + WA_SIGV4_DATE_LEN + ngx_strlen(authz)
+          + NGX_SIZE_T_LEN + body.len;
+
+    if (ctx->aws.token.len) {
+        len += sizeof("X-Amz-Security-Token: \r\n") - 1 + ctx->aws.token.len;
+    }
+
+    out->data = ngx_pnalloc(r->pool, len);
+    if (out->data == NULL) {
+        wa_sigv4_free(authz);
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(out->data, "POST / HTTP/1.1\r\nHost: %V\r\n"
+                    "Content-Type: %V\r\nX-Amz-Date: %s\r\n",
+                    host, &type, date);
+
+    if (ctx->aws.token.len) {
+        p = ngx_sprintf(p, "X-Amz-Security-Token: %V\r\n", &ctx->aws.token);
+    }
+
+    p = ngx_sprintf(p, "Authorization: %s\r\nContent-Length: %uz\r\n\r\n%V",
+                    authz, body.len, &body);
+
+    out->len = p - out->data;
+
+    wa_sigv4_free(authz);
+
+    return NGX_OK;
+}
+
+
+/*
+ * a user name or credential id in STS's character set: RoleSessionName
+ * and SourceIdentity take 2 to 64 of [A-Za-z0-9_+=,.@-]; tag values up to
+ * 256 of letters, digits, space and _.:/=+-@.  What fits is used as it
+ * is; anything else is mapped into the set, cut, and given a hash suffix,
+ * so that distinct people stay distinct ("Zoë O'Brien" gets a session)
+ */
+
+static u_char *
+ngx_http_webauthn_sts_fit(ngx_pool_t *pool, ngx_str_t *in, ngx_uint_t max,
+    ngx_uint_t tag, size_t *len)
+{
+    u_char      *out, c;
+    size_t       i, n;
+    ngx_uint_t   changed;
+    u_char       digest[WA_SHA256_LEN];
+
+    out = ngx_pnalloc(pool, max + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    changed = 0;
+    n = 0;
+
+    for (i = 0; i < in->len; i++) {
+        c = in->data[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '='
+            || c == '.' || c == '@' || c == '-'
+            || (!tag && c == ',')
+            || (tag && (c == ' ' || c == ':' || c == '/')))
+        {
+            if (n < max) {
+                out[n++] = c;
+            }
+
+            continue;
+        }
+
+        changed = 1;
+
+        if (n < max) {
+            out[n++] = '-';
+        }
+    }
+
+    if (in->len > max || in->len < NGX_HTTP_WEBAUTHN_STS_NAME_MIN) {
+        changed = 1;
+    }
+
+    if (changed) {
+        wa_sha256(digest, in->data, in->len);
+
+        n = ngx_min(n, max - 1 - NGX_HTTP_WEBAUTHN_STS_HASH);
+        out[n++] = '-';
+        n = ngx_hex_dump(out + n, digest, NGX_HTTP_WEBAUTHN_STS_HASH / 2)
+            - out;
+    }
+
+    *len = n;
+
+    return out;
+}
