@@ -504,7 +504,9 @@ int wa_sigv4_signing_key(unsigned char key[WA_SHA256_LEN],
  * malloc()ed copies of the canonical request and the string to sign
  * (tests, debug logs).  Free all three with wa_sigv4_free().  Returns
  * WA_OK, or WA_ERR_INTERNAL (out of memory, HMAC failure; *detail for the
- * log), and then sets all three to NULL.
+ * log), and then sets all three to NULL.  Names and values are signed as
+ * the bytes they are: a NUL in one (HTTP fields hold none) is copied too,
+ * and strlen() of a copy then stops there.
  */
 wa_err_t wa_sigv4_sign(const wa_sigv4_request_t *req,
     const unsigned char key[WA_SHA256_LEN], const char *access_key,

@@ -544,8 +544,8 @@ wa_sigv4_hdr_cmp(const void *one, const void *two)
 static void
 wa_sigv4_value(wa_sigv4_buf_t *b, const char *p, size_t n)
 {
-    size_t  i, end;
     int     space;
+    size_t  i, end;
 
     for (i = 0; i < n && wa_sigv4_space((unsigned char) p[i]); i++) {
         /* void */
@@ -706,12 +706,11 @@ wa_sigv4_sign(const wa_sigv4_request_t *req,
     size_t access_key_len, char **authz, char **canonical,
     char **string_to_sign, const char **detail)
 {
-    char            *cr, *sts;
+    char            *cr, *sts, hex[WA_SIGV4_HEX_LEN];
     size_t           i, path_len;
     const char      *query;
     unsigned char    hash[WA_SHA256_LEN], sig[WA_SHA256_LEN];
     wa_sigv4_buf_t   b, sh, st, az;
-    char             hex[WA_SIGV4_HEX_LEN];
 
     *authz = NULL;
     cr = NULL;

@@ -989,14 +989,18 @@ static void
 test_changes(void)
 {
     int                  same_sig, deterministic;
-    char                *base, *again, *authz;
+    char                *base, *again, *authz, *field, saved;
     char                 method[8], target[64], value[32], hash[65];
     char                 date[WA_SIGV4_DATE_LEN + 1], region[16];
     char                 service[16];
-    char                *field;
     size_t               f, i, len, changed;
     wa_sigv4_request_t   req;
     wa_sigv4_header_t    h[2];
+
+    static const char   *fields[] = {
+        "method", "target", "header value", "payload hash", "date",
+        "region", "service"
+    };
 
     strcpy(method, "POST");
     strcpy(target, "/prod/a%20b/c?x=1&y=%2F&z");
@@ -1057,8 +1061,6 @@ test_changes(void)
         deterministic = 1;
 
         for (i = 0; i < len; i++) {
-            char  saved;
-
             saved = field[i];
             field[i] = (saved == 'q') ? 'r' : 'q';
 
@@ -1087,9 +1089,7 @@ test_changes(void)
 
         UNIT_OK(same_sig == 0 && deterministic && changed == len,
                 "%s: each of %zu changed bytes changes the signature",
-                (const char *[]) { "method", "target", "header value",
-                                   "payload hash", "date", "region",
-                                   "service" }[f], changed);
+                fields[f], changed);
     }
 
     wa_sigv4_free(base);
