@@ -43,6 +43,7 @@
 
 #define NGX_HTTP_WEBAUTHN_SCHEME       "WebAuthn"
 #define NGX_HTTP_WEBAUTHN_RP_ID_MAX    253      /* RFC 1035, 2.3.4 */
+#define NGX_HTTP_WEBAUTHN_AWS_AKID_MAX 128      /* an access key id */
 
 
 typedef struct {
@@ -53,6 +54,7 @@ typedef struct {
     ngx_str_t                        secret_file;
 
     ngx_shm_zone_t                  *cache_zone;    /* NULL: no key cache */
+    ngx_shm_zone_t                  *aws_zone;      /* AWS credentials */
 } ngx_http_webauthn_main_conf_t;
 
 
@@ -125,7 +127,9 @@ typedef struct {
     /* AWS: the credentials that sign the request, and their role */
     ngx_http_webauthn_aws_creds_t    aws;
     ngx_str_t                        aws_role;
-    void                            *aws_fetch;     /* STS under way */
+    ngx_event_t                      aws_timer;     /* waiting for a
+                                                       fetch */
+    uint64_t                         aws_wait_until;
 
     /* variables */
     ngx_str_t                        sign_count;
@@ -142,6 +146,7 @@ typedef struct {
     unsigned                         retried:1;     /* key looked up again */
     unsigned                         was_logged:1;
     unsigned                         aws_ready:1;   /* credentials, body */
+    unsigned                         aws_base:1;    /* base ones known */
     unsigned                         body_waiting:1;
     unsigned                         body_read:1;
 } ngx_http_webauthn_ctx_t;
@@ -170,10 +175,25 @@ char *ngx_http_webauthn_aws_merge(ngx_conf_t *cf,
 ngx_int_t ngx_http_webauthn_aws_init(ngx_conf_t *cf);
 void ngx_http_webauthn_aws_cleanup(void);
 
+/* ngx_http_webauthn_aws_creds.c */
+char *ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_webauthn_aws_cancel(ngx_http_webauthn_ctx_t *ctx);
+void ngx_http_webauthn_aws_wipe(void *data);
+time_t ngx_http_webauthn_aws_time(u_char *s, size_t len);
+
 /* ngx_http_webauthn_sts.c */
-ngx_int_t ngx_http_webauthn_sts_assume(ngx_http_request_t *r,
-    ngx_http_webauthn_ctx_t *ctx);
-void ngx_http_webauthn_sts_cancel(ngx_http_webauthn_ctx_t *ctx);
+ngx_http_webauthn_peer_t *ngx_http_webauthn_sts_peer(void);
+ngx_int_t ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r,
+    ngx_str_t *host, const char **reason);
+ngx_int_t ngx_http_webauthn_sts_assume_request(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, ngx_http_webauthn_aws_creds_t *base,
+    ngx_str_t *host, ngx_str_t *out);
+ngx_int_t ngx_http_webauthn_sts_web_identity_request(ngx_pool_t *pool,
+    ngx_str_t *arn, ngx_str_t *session, ngx_str_t *token, ngx_str_t *host,
+    ngx_str_t *out);
+ngx_int_t ngx_http_webauthn_sts_parse(ngx_pool_t *pool, ngx_uint_t status,
+    ngx_str_t *body, ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why);
 
 /* ngx_http_webauthn_challenge.c */
 ngx_int_t ngx_http_webauthn_challenge_handler(ngx_http_request_t *r);

@@ -927,7 +927,7 @@ ngx_http_webauthn_cleanup(void *data)
     ngx_http_webauthn_ctx_t *ctx = data;
 
     ngx_http_webauthn_store_cancel(&ctx->store);
-    ngx_http_webauthn_sts_cancel(ctx);
+    ngx_http_webauthn_aws_cancel(ctx);
 
     wa_assertion_free(&ctx->assertion);
 }

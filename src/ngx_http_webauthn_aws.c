@@ -33,7 +33,6 @@
 #define NGX_HTTP_WEBAUTHN_AWS_READ          16384 /* body file reads */
 #define NGX_HTTP_WEBAUTHN_AWS_DURATION      900   /* s, STS's minimum */
 #define NGX_HTTP_WEBAUTHN_AWS_DURATION_MAX  43200
-#define NGX_HTTP_WEBAUTHN_AWS_AKID_MAX      128
 
 
 typedef struct {
@@ -66,7 +65,6 @@ static ngx_int_t ngx_http_webauthn_aws_signs(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webauthn_aws_key(ngx_http_webauthn_aws_creds_t *c,
     const u_char *date, ngx_str_t *region, ngx_str_t *service,
     unsigned char **key);
-static ngx_int_t ngx_http_webauthn_aws_base(ngx_http_webauthn_aws_creds_t *c);
 static ngx_int_t ngx_http_webauthn_aws_remove_amz(ngx_http_request_t *r);
 static void ngx_http_webauthn_aws_body_handler(ngx_http_request_t *r);
 
@@ -139,8 +137,9 @@ char *
 ngx_http_webauthn_aws_merge(ngx_conf_t *cf, ngx_http_webauthn_loc_conf_t *prev,
     ngx_http_webauthn_loc_conf_t *conf)
 {
-    ngx_http_core_loc_conf_t  *clcf;
-    ngx_http_upstream_conf_t  *ucf;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_upstream_conf_t       *ucf;
+    ngx_http_webauthn_main_conf_t  *wmcf;
 
     ngx_conf_merge_value(conf->aws_sign, prev->aws_sign, 0);
     ngx_conf_merge_str_value(conf->aws_region, prev->aws_region, "");
@@ -184,6 +183,15 @@ ngx_http_webauthn_aws_merge(ngx_conf_t *cf, ngx_http_webauthn_loc_conf_t *prev,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webauthn_aws_sign\" needs \"auth_webauthn\" in "
                            "the same location");
+        return NGX_CONF_ERROR;
+    }
+
+    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webauthn_module);
+
+    if (wmcf->aws_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webauthn_aws_credentials\" is required where "
+                           "\"webauthn_aws_sign\" is on");
         return NGX_CONF_ERROR;
     }
 
@@ -831,38 +839,6 @@ ngx_http_webauthn_aws_step_role(ngx_http_request_t *r,
 }
 
 
-/* the credentials that sign: the base ones, or a role assumed for them */
-
-ngx_int_t
-ngx_http_webauthn_aws_step_credentials(ngx_http_request_t *r,
-    ngx_http_webauthn_ctx_t *ctx)
-{
-    if (!ctx->wlcf->aws_sign) {
-        return NGX_OK;
-    }
-
-    if (ctx->aws_fetch) {
-        /* STS answered */
-        return ngx_http_webauthn_sts_assume(r, ctx);
-    }
-
-    if (ngx_http_webauthn_aws_base(&ctx->aws) != NGX_OK) {
-        return ngx_http_webauthn_refuse(ctx,
-                                   WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
-                                   "no AWS credentials are available",
-                                   "no AWS credentials: AWS_ACCESS_KEY_ID "
-                                   "and AWS_SECRET_ACCESS_KEY are not set "
-                                   "(\"env\" passes them to workers)");
-    }
-
-    if (ctx->aws_role.len == 0) {
-        return NGX_OK;
-    }
-
-    return ngx_http_webauthn_sts_assume(r, ctx);
-}
-
-
 /*
  * the whole body is needed to sign it: read here, whatever
  * proxy_request_buffering says, as the mirror module reads it
@@ -978,37 +954,4 @@ ngx_http_webauthn_aws_remove_amz(ngx_http_request_t *r)
             return NGX_ERROR;
         }
     }
-}
-
-
-/* 1. the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ... */
-
-static ngx_int_t
-ngx_http_webauthn_aws_base(ngx_http_webauthn_aws_creds_t *c)
-{
-    char  *akid, *secret, *token;
-
-    akid = getenv("AWS_ACCESS_KEY_ID");
-    secret = getenv("AWS_SECRET_ACCESS_KEY");
-    token = getenv("AWS_SESSION_TOKEN");
-
-    if (akid == NULL || secret == NULL || akid[0] == '\0'
-        || secret[0] == '\0')
-    {
-        return NGX_DECLINED;
-    }
-
-    c->access_key.data = (u_char *) akid;
-    c->access_key.len = ngx_strlen(akid);
-    c->secret.data = (u_char *) secret;
-    c->secret.len = ngx_strlen(secret);
-
-    if (token && token[0]) {
-        c->token.data = (u_char *) token;
-        c->token.len = ngx_strlen(token);
-    }
-
-    c->expires = 0;
-
-    return NGX_OK;
 }

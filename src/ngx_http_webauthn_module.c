@@ -117,6 +117,13 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       offsetof(ngx_http_webauthn_loc_conf_t, user_verification),
       &ngx_http_webauthn_uv },
 
+    { ngx_string("webauthn_aws_credentials"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_webauthn_aws_credentials,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_main_conf_t, aws_zone),
+      &ngx_http_webauthn_module },
+
     { ngx_string("webauthn_aws_sign"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,

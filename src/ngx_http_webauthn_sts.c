@@ -5,13 +5,13 @@
 
 
 /*
- * Per-person role sessions: STS AssumeRole, signed with the base
+ * STS, the protocol: AssumeRole (per person: signed with the base
  * credentials, for the role the location maps the credential's roles
  * to, with RoleSessionName and SourceIdentity from the user name and the
- * session tags webauthn_user and webauthn_credential.  The answer is
- * STS's documented XML, read with libxml2.  Credentials are kept per
- * worker, per role, user and credential, and fetched again ahead of
- * their expiry; one fetch per key at a time in a worker.
+ * session tags webauthn_user and webauthn_credential) and
+ * AssumeRoleWithWebIdentity (a base source), and their answers, STS's
+ * documented XML, read with libxml2.  Fetching and keeping credentials is
+ * ngx_http_webauthn_aws_creds.c's.
  *
  * The endpoint is AWS_ENDPOINT_URL_STS: an http:// URL with an IP
  * address (the stand-ins of the tests, a VPC endpoint's address behind a
@@ -31,267 +31,40 @@
 #include <ngx_http_webauthn_http.h>
 
 
-#define NGX_HTTP_WEBAUTHN_STS_CACHE       64
 #define NGX_HTTP_WEBAUTHN_STS_NAME_MIN    2     /* RoleSessionName, STS */
 #define NGX_HTTP_WEBAUTHN_STS_NAME_MAX    64
 #define NGX_HTTP_WEBAUTHN_STS_TAG_MAX     256
 #define NGX_HTTP_WEBAUTHN_STS_HASH        8     /* hex digits of a suffix */
-#define NGX_HTTP_WEBAUTHN_STS_AHEAD       300   /* s: refresh before */
 #define NGX_HTTP_WEBAUTHN_STS_TIMEOUT     5000  /* ms */
 #define NGX_HTTP_WEBAUTHN_STS_VERSION     "2011-06-15"
+#define NGX_HTTP_WEBAUTHN_STS_CHAIN_MAX   3600  /* s, a chained session */
 
 
-typedef struct {
-    ngx_str_t                          key;     /* arn \n user \n cred */
-    ngx_http_webauthn_aws_creds_t      creds;
-    time_t                             issued;
-    ngx_uint_t                         fetching;
-    ngx_uint_t                         used;
-} ngx_http_webauthn_sts_entry_t;
-
-
-typedef struct {
-    ngx_http_request_t                *request;
-    ngx_http_webauthn_ctx_t           *ctx;
-    ngx_http_webauthn_http_t          *hr;
-    ngx_str_t                          key;
-} ngx_http_webauthn_sts_fetch_t;
-
-
-static ngx_http_webauthn_sts_entry_t *ngx_http_webauthn_sts_lookup(
-    ngx_str_t *key, ngx_uint_t create);
-static ngx_int_t ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r,
-    ngx_str_t *host, const char **reason);
-static ngx_int_t ngx_http_webauthn_sts_request(ngx_http_request_t *r,
-    ngx_http_webauthn_ctx_t *ctx, ngx_str_t *host, ngx_str_t *out);
 static u_char *ngx_http_webauthn_sts_fit(ngx_pool_t *pool, ngx_str_t *in,
     ngx_uint_t max, ngx_uint_t tag, size_t *len);
-static void ngx_http_webauthn_sts_handler(ngx_http_webauthn_http_t *hr);
-static ngx_int_t ngx_http_webauthn_sts_parse(ngx_http_webauthn_http_t *hr,
-    ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why);
-static void ngx_http_webauthn_sts_set(ngx_str_t *dst, const xmlChar *src);
-static void ngx_http_webauthn_sts_use(ngx_http_webauthn_ctx_t *ctx,
-    ngx_http_webauthn_sts_entry_t *e, ngx_pool_t *pool);
-static void ngx_http_webauthn_sts_wipe(ngx_http_webauthn_aws_creds_t *c);
-static void ngx_http_webauthn_sts_wipe_pool(void *data);
+static void ngx_http_webauthn_sts_set(ngx_pool_t *pool, ngx_str_t *dst,
+    xmlChar *src);
 
-
-static ngx_http_webauthn_sts_entry_t  ngx_http_webauthn_sts_cache[
-                                          NGX_HTTP_WEBAUTHN_STS_CACHE];
-static ngx_uint_t                     ngx_http_webauthn_sts_tick;
 static ngx_http_webauthn_peer_t       ngx_http_webauthn_sts_server;
 static ngx_addr_t                     ngx_http_webauthn_sts_addr;
 static u_char                         ngx_http_webauthn_sts_host[256];
 static size_t                         ngx_http_webauthn_sts_host_len;
 
 
-ngx_int_t
-ngx_http_webauthn_sts_assume(ngx_http_request_t *r,
-    ngx_http_webauthn_ctx_t *ctx)
-{
-    u_char                         *p;
-    time_t                          now, ahead;
-    ngx_str_t                       key, host, req;
-    const char                     *reason;
-    ngx_http_webauthn_http_t       *hr;
-    ngx_http_webauthn_sts_fetch_t  *f;
-    ngx_http_webauthn_sts_entry_t  *e;
-
-    if (ctx->aws_fetch) {
-        /* the answer is in: used by the handler, or the reason set */
-        return ctx->err == WA_OK ? NGX_OK : NGX_DECLINED;
-    }
-
-    key.len = ctx->aws_role.len + 1 + ctx->cred.user_name.len + 1
-              + ctx->cred.id.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
-    if (key.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(key.data, ctx->aws_role.data, ctx->aws_role.len);
-    *p++ = '\n';
-    p = ngx_cpymem(p, ctx->cred.user_name.data, ctx->cred.user_name.len);
-    *p++ = '\n';
-    ngx_memcpy(p, ctx->cred.id.data, ctx->cred.id.len);
-
-    now = ngx_time();
-
-    e = ngx_http_webauthn_sts_lookup(&key, 0);
-
-    if (e && e->creds.expires > now) {
-
-        /* refreshed ahead of expiry: 5 minutes or a fifth of the life */
-
-        ahead = ngx_min(NGX_HTTP_WEBAUTHN_STS_AHEAD,
-                        (e->creds.expires - e->issued) / 5);
-
-        if (e->creds.expires - now > ahead || e->fetching) {
-            ngx_http_webauthn_sts_use(ctx, e, r->pool);
-            return NGX_OK;
-        }
-    }
-
-    reason = NULL;
-
-    if (ngx_http_webauthn_sts_endpoint(r, &host, &reason) != NGX_OK) {
-        return ngx_http_webauthn_refuse(ctx,
-                                        WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
-                                        "no AWS credentials are available",
-                                        reason);
-    }
-
-    if (ngx_http_webauthn_sts_request(r, ctx, &host, &req) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    hr = ngx_http_webauthn_http_create(&ngx_http_webauthn_sts_server,
-                                       r->connection->log);
-    if (hr == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* in the request's pool: it outlives the exchange */
-
-    f = ngx_pcalloc(r->pool, sizeof(ngx_http_webauthn_sts_fetch_t));
-    if (f == NULL) {
-        ngx_http_webauthn_http_free(hr);
-        return NGX_ERROR;
-    }
-
-    f->request = r;
-    f->ctx = ctx;
-    f->hr = hr;
-    f->key = key;
-
-    hr->handler = ngx_http_webauthn_sts_handler;
-    hr->data = f;
-
-    if (ngx_http_webauthn_http_start(hr, &req) != NGX_OK) {
-        reason = (char *) ngx_pstrdup(r->pool, &hr->reason);
-        ngx_http_webauthn_http_free(hr);
-
-        return ngx_http_webauthn_refuse(ctx,
-                                        WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
-                                        "no AWS credentials are available",
-                                        reason);
-    }
-
-    e = ngx_http_webauthn_sts_lookup(&key, 1);
-    if (e) {
-        e->fetching = 1;
-    }
-
-    ctx->aws_fetch = f;
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "webauthn sts: AssumeRole \"%V\"", &ctx->aws_role);
-
-    return NGX_AGAIN;
-}
-
-
-void
-ngx_http_webauthn_sts_cancel(ngx_http_webauthn_ctx_t *ctx)
-{
-    ngx_http_webauthn_sts_fetch_t  *f;
-    ngx_http_webauthn_sts_entry_t  *e;
-
-    f = ctx->aws_fetch;
-
-    if (f == NULL || f->hr == NULL) {
-        return;
-    }
-
-    e = ngx_http_webauthn_sts_lookup(&f->key, 0);
-    if (e) {
-        e->fetching = 0;
-    }
-
-    ngx_http_webauthn_http_free(f->hr);
-    f->hr = NULL;
-}
-
-
-static void
-ngx_http_webauthn_sts_handler(ngx_http_webauthn_http_t *hr)
-{
-    ngx_http_webauthn_sts_fetch_t *f = hr->data;
-
-    u_char                         *p;
-    ngx_str_t                       why;
-    ngx_http_request_t             *r;
-    ngx_http_webauthn_ctx_t        *ctx;
-    ngx_http_webauthn_aws_creds_t   c;
-    ngx_http_webauthn_sts_entry_t  *e;
-
-    r = f->request;
-    ctx = f->ctx;
-
-    e = ngx_http_webauthn_sts_lookup(&f->key, 1);
-    if (e) {
-        e->fetching = 0;
-    }
-
-    ngx_memzero(&c, sizeof(ngx_http_webauthn_aws_creds_t));
-    ngx_str_null(&why);
-
-    if (hr->rc != NGX_OK) {
-        why = hr->reason;
-
-    } else if (ngx_http_webauthn_sts_parse(hr, &c, &why) == NGX_OK && e) {
-        ngx_http_webauthn_sts_wipe(&e->creds);
-        e->creds = c;
-        e->issued = ngx_time();
-        ngx_http_webauthn_sts_use(ctx, e, r->pool);
-        ngx_str_null(&why);
-    }
-
-    if (why.len || e == NULL) {
-        if (why.len == 0) {
-            ngx_str_set(&why, "out of memory");
-        }
-
-        p = ngx_pnalloc(r->pool, why.len + sizeof("STS AssumeRole: "));
-        if (p) {
-            ngx_sprintf(p, "STS AssumeRole: %V%Z", &why);
-        }
-
-        ngx_http_webauthn_sts_wipe(&c);
-
-        (void) ngx_http_webauthn_refuse(ctx,
-                                        WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
-                                        "no AWS credentials are available",
-                                        p ? (char *) p : "STS AssumeRole");
-    }
-
-    /* the step sees aws_fetch set and the outcome */
-
-    ngx_http_webauthn_http_free(hr);
-    f->hr = NULL;
-
-    ctx->waiting = 0;
-
-    ngx_http_webauthn_wake(r);
-}
-
-
 /* the AssumeRole answer: Credentials in STS's namespace */
 
-static ngx_int_t
-ngx_http_webauthn_sts_parse(ngx_http_webauthn_http_t *hr,
-    ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why)
+ngx_int_t
+ngx_http_webauthn_sts_parse(ngx_pool_t *pool, ngx_uint_t status,
+    ngx_str_t *body, ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why)
 {
-    int          y, mo, d, h, mi, s;
     xmlDoc      *doc;
     xmlChar     *text;
     xmlNode     *n, *cr, *code;
-    ngx_tm_t     tm;
     ngx_str_t    exp;
     ngx_uint_t   depth;
     u_char      *msg;
 
-    doc = xmlReadMemory((char *) hr->body.data, (int) hr->body.len,
+    doc = xmlReadMemory((char *) body->data, (int) body->len,
                         "sts.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS
                                          | XML_PARSE_NOERROR
                                          | XML_PARSE_NOWARNING);
@@ -340,17 +113,17 @@ ngx_http_webauthn_sts_parse(ngx_http_webauthn_http_t *hr,
         }
     }
 
-    if (hr->status != 200 || cr == NULL) {
+    if (status != 200 || cr == NULL) {
         text = code ? xmlNodeGetContent(code) : NULL;
 
         /* copied by the handler before the exchange is freed */
 
-        msg = ngx_pnalloc(hr->pool, 128);
+        msg = ngx_pnalloc(pool, 128);
 
         if (msg) {
             why->data = msg;
             why->len = ngx_snprintf(msg, 128, "status %ui, %s",
-                                    hr->status,
+                                    status,
                                     text ? (char *) text : "no Credentials")
                        - msg;
         } else {
@@ -373,52 +146,30 @@ ngx_http_webauthn_sts_parse(ngx_http_webauthn_http_t *hr,
         }
 
         if (xmlStrcmp(n->name, (const xmlChar *) "AccessKeyId") == 0) {
-            ngx_http_webauthn_sts_set(&c->access_key, xmlNodeGetContent(n));
+            ngx_http_webauthn_sts_set(pool, &c->access_key, xmlNodeGetContent(n));
 
         } else if (xmlStrcmp(n->name, (const xmlChar *) "SecretAccessKey")
                    == 0)
         {
-            ngx_http_webauthn_sts_set(&c->secret, xmlNodeGetContent(n));
+            ngx_http_webauthn_sts_set(pool, &c->secret, xmlNodeGetContent(n));
 
         } else if (xmlStrcmp(n->name, (const xmlChar *) "SessionToken") == 0)
         {
-            ngx_http_webauthn_sts_set(&c->token, xmlNodeGetContent(n));
+            ngx_http_webauthn_sts_set(pool, &c->token, xmlNodeGetContent(n));
 
         } else if (xmlStrcmp(n->name, (const xmlChar *) "Expiration") == 0) {
-            ngx_http_webauthn_sts_set(&exp, xmlNodeGetContent(n));
+            ngx_http_webauthn_sts_set(pool, &exp, xmlNodeGetContent(n));
         }
     }
 
     xmlFreeDoc(doc);
 
-    /* ISO 8601, UTC: 2026-12-01T19:30:00Z (fractions allowed) */
-
-    if (exp.data == NULL
-        || sscanf((char *) exp.data, "%4d-%2d-%2dT%2d:%2d:%2d",
-                  &y, &mo, &d, &h, &mi, &s) != 6)
-    {
-        ngx_http_webauthn_sts_wipe(c);
-        ngx_free(exp.data);
-        ngx_str_set(why, "the answer has no valid Expiration");
-        return NGX_ERROR;
-    }
-
-    ngx_free(exp.data);
-
-    ngx_memzero(&tm, sizeof(ngx_tm_t));
-    tm.ngx_tm_year = y;
-    tm.ngx_tm_mon = mo - 1;
-    tm.ngx_tm_mday = d;
-    tm.ngx_tm_hour = h;
-    tm.ngx_tm_min = mi;
-    tm.ngx_tm_sec = s;
-
-    c->expires = timegm(&tm);
+    c->expires = exp.data ? ngx_http_webauthn_aws_time(exp.data, exp.len)
+                          : -1;
 
     if (c->access_key.len == 0 || c->secret.len == 0 || c->token.len == 0
         || c->expires <= ngx_time())
     {
-        ngx_http_webauthn_sts_wipe(c);
         ngx_str_set(why, "the answer's credentials are incomplete or "
                          "expired");
         return NGX_ERROR;
@@ -428,14 +179,13 @@ ngx_http_webauthn_sts_parse(ngx_http_webauthn_http_t *hr,
 }
 
 
-/* a copy on the worker's heap (libxml2's string freed) */
+/* a copy in the fetch's pool (libxml2's string wiped and freed) */
 
 static void
-ngx_http_webauthn_sts_set(ngx_str_t *dst, const xmlChar *src)
+ngx_http_webauthn_sts_set(ngx_pool_t *pool, ngx_str_t *dst, xmlChar *src)
 {
     size_t  len;
 
-    ngx_free(dst->data);
     ngx_str_null(dst);
 
     if (src == NULL) {
@@ -444,125 +194,26 @@ ngx_http_webauthn_sts_set(ngx_str_t *dst, const xmlChar *src)
 
     len = ngx_strlen(src);
 
-    dst->data = ngx_alloc(len + 1, ngx_cycle->log);
+    dst->data = ngx_pnalloc(pool, len + 1);
 
     if (dst->data) {
         ngx_memcpy(dst->data, src, len + 1);
         dst->len = len;
     }
 
-    wa_memzero((void *) src, len);
-    xmlFree((void *) src);
+    wa_memzero(src, len);
+    xmlFree(src);
 }
 
 
-/* the request's copy, wiped with its pool */
-
-static void
-ngx_http_webauthn_sts_use(ngx_http_webauthn_ctx_t *ctx,
-    ngx_http_webauthn_sts_entry_t *e, ngx_pool_t *pool)
+ngx_http_webauthn_peer_t *
+ngx_http_webauthn_sts_peer(void)
 {
-    ngx_pool_cleanup_t  *cln;
-
-    ctx->aws.access_key.data = ngx_pstrdup(pool, &e->creds.access_key);
-    ctx->aws.secret.data = ngx_pstrdup(pool, &e->creds.secret);
-    ctx->aws.token.data = ngx_pstrdup(pool, &e->creds.token);
-
-    if (ctx->aws.access_key.data == NULL || ctx->aws.secret.data == NULL
-        || ctx->aws.token.data == NULL)
-    {
-        ngx_str_null(&ctx->aws.access_key);
-        return;
-    }
-
-    ctx->aws.access_key.len = e->creds.access_key.len;
-    ctx->aws.secret.len = e->creds.secret.len;
-    ctx->aws.token.len = e->creds.token.len;
-    ctx->aws.expires = e->creds.expires;
-
-    e->used = ++ngx_http_webauthn_sts_tick;
-
-    cln = ngx_pool_cleanup_add(pool, 0);
-    if (cln) {
-        cln->handler = ngx_http_webauthn_sts_wipe_pool;
-        cln->data = &ctx->aws;
-    }
+    return &ngx_http_webauthn_sts_server;
 }
 
 
-static void
-ngx_http_webauthn_sts_wipe_pool(void *data)
-{
-    ngx_http_webauthn_aws_creds_t *c = data;
-
-    if (c->secret.data) {
-        wa_memzero(c->secret.data, c->secret.len);
-    }
-}
-
-
-static void
-ngx_http_webauthn_sts_wipe(ngx_http_webauthn_aws_creds_t *c)
-{
-    if (c->secret.data) {
-        wa_memzero(c->secret.data, c->secret.len);
-    }
-
-    ngx_free(c->access_key.data);
-    ngx_free(c->secret.data);
-    ngx_free(c->token.data);
-
-    ngx_memzero(c, sizeof(ngx_http_webauthn_aws_creds_t));
-}
-
-
-static ngx_http_webauthn_sts_entry_t *
-ngx_http_webauthn_sts_lookup(ngx_str_t *key, ngx_uint_t create)
-{
-    ngx_uint_t                      i, oldest;
-    ngx_http_webauthn_sts_entry_t  *e;
-
-    e = ngx_http_webauthn_sts_cache;
-    oldest = 0;
-
-    for (i = 0; i < NGX_HTTP_WEBAUTHN_STS_CACHE; i++) {
-        if (e[i].key.len == key->len
-            && ngx_memcmp(e[i].key.data, key->data, key->len) == 0)
-        {
-            return &e[i];
-        }
-
-        if (e[i].used < e[oldest].used && !e[i].fetching) {
-            oldest = i;
-        }
-    }
-
-    if (!create) {
-        return NULL;
-    }
-
-    e = &e[oldest];
-
-    ngx_http_webauthn_sts_wipe(&e->creds);
-    ngx_free(e->key.data);
-    ngx_memzero(e, sizeof(ngx_http_webauthn_sts_entry_t));
-
-    e->key.data = ngx_alloc(key->len, ngx_cycle->log);
-    if (e->key.data == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(e->key.data, key->data, key->len);
-    e->key.len = key->len;
-    e->used = ++ngx_http_webauthn_sts_tick;
-
-    return e;
-}
-
-
-/* AWS_ENDPOINT_URL_STS: http://IP[:port], parsed once per worker */
-
-static ngx_int_t
+ngx_int_t
 ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r, ngx_str_t *host,
     const char **reason)
 {
@@ -629,11 +280,13 @@ ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r, ngx_str_t *host,
  * signed for service "sts" in the location's region
  */
 
-static ngx_int_t
-ngx_http_webauthn_sts_request(ngx_http_request_t *r,
-    ngx_http_webauthn_ctx_t *ctx, ngx_str_t *host, ngx_str_t *out)
+ngx_int_t
+ngx_http_webauthn_sts_assume_request(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, ngx_http_webauthn_aws_creds_t *base,
+    ngx_str_t *host, ngx_str_t *out)
 {
     u_char                        *p, *name, *user, *cred;
+    time_t                         duration;
     char                          *authz;
     size_t                         len, name_len, user_len, cred_len;
     wa_err_t                       err;
@@ -692,7 +345,15 @@ ngx_http_webauthn_sts_request(ngx_http_request_t *r,
     p = (u_char *) ngx_escape_uri(p, name, name_len, NGX_ESCAPE_ARGS);
     p = ngx_cpymem(p, "&SourceIdentity=", sizeof("&SourceIdentity=") - 1);
     p = (u_char *) ngx_escape_uri(p, name, name_len, NGX_ESCAPE_ARGS);
-    p = ngx_sprintf(p, "&DurationSeconds=%T", wlcf->aws_role_duration);
+    /* STS caps role chaining at an hour: base credentials with a token */
+
+    duration = wlcf->aws_role_duration;
+
+    if (base->token.len && duration > NGX_HTTP_WEBAUTHN_STS_CHAIN_MAX) {
+        duration = NGX_HTTP_WEBAUTHN_STS_CHAIN_MAX;
+    }
+
+    p = ngx_sprintf(p, "&DurationSeconds=%T", duration);
     p = ngx_cpymem(p, "&Tags.member.1.Key=webauthn_user&Tags.member.1.Value=",
                    sizeof("&Tags.member.1.Key=webauthn_user"
                           "&Tags.member.1.Value=") - 1);
@@ -717,8 +378,8 @@ ngx_http_webauthn_sts_request(ngx_http_request_t *r,
 
     ngx_str_set(&sts, "sts");
 
-    if (wa_sigv4_signing_key(key, (char *) ctx->aws.secret.data,
-                             ctx->aws.secret.len, (char *) date,
+    if (wa_sigv4_signing_key(key, (char *) base->secret.data,
+                             base->secret.len, (char *) date,
                              (char *) wlcf->aws_region.data,
                              wlcf->aws_region.len, "sts", 3)
         != 0)
@@ -740,8 +401,8 @@ ngx_http_webauthn_sts_request(ngx_http_request_t *r,
     h[2].value_len = WA_SIGV4_DATE_LEN;
     h[3].name = "x-amz-security-token";
     h[3].name_len = sizeof("x-amz-security-token") - 1;
-    h[3].value = (char *) ctx->aws.token.data;
-    h[3].value_len = ctx->aws.token.len;
+    h[3].value = (char *) base->token.data;
+    h[3].value_len = base->token.len;
 
     ngx_memzero(&req, sizeof(wa_sigv4_request_t));
 
@@ -750,7 +411,7 @@ ngx_http_webauthn_sts_request(ngx_http_request_t *r,
     req.target = "/";
     req.target_len = 1;
     req.headers = h;
-    req.nheaders = ctx->aws.token.len ? 4 : 3;
+    req.nheaders = base->token.len ? 4 : 3;
     req.payload_hash = hash;
     req.amz_date = (char *) date;
     req.region = (char *) wlcf->aws_region.data;
@@ -762,8 +423,8 @@ ngx_http_webauthn_sts_request(ngx_http_request_t *r,
     authz = NULL;
     detail = NULL;
 
-    err = wa_sigv4_sign(&req, key, (char *) ctx->aws.access_key.data,
-                        ctx->aws.access_key.len, &authz, NULL, NULL, &detail);
+    err = wa_sigv4_sign(&req, key, (char *) base->access_key.data,
+                        base->access_key.len, &authz, NULL, NULL, &detail);
 
     wa_memzero(key, sizeof(key));
 
@@ -778,8 +439,8 @@ ngx_http_webauthn_sts_request(ngx_http_request_t *r,
           + host->len + type.len + WA_SIGV4_DATE_LEN + ngx_strlen(authz)
           + NGX_SIZE_T_LEN + body.len;
 
-    if (ctx->aws.token.len) {
-        len += sizeof("X-Amz-Security-Token: \r\n") - 1 + ctx->aws.token.len;
+    if (base->token.len) {
+        len += sizeof("X-Amz-Security-Token: \r\n") - 1 + base->token.len;
     }
 
     out->data = ngx_pnalloc(r->pool, len);
@@ -792,8 +453,8 @@ ngx_http_webauthn_sts_request(ngx_http_request_t *r,
                     "Content-Type: %V\r\nX-Amz-Date: %s\r\n",
                     host, &type, date);
 
-    if (ctx->aws.token.len) {
-        p = ngx_sprintf(p, "X-Amz-Security-Token: %V\r\n", &ctx->aws.token);
+    if (base->token.len) {
+        p = ngx_sprintf(p, "X-Amz-Security-Token: %V\r\n", &base->token);
     }
 
     p = ngx_sprintf(p, "Authorization: %s\r\nContent-Length: %uz\r\n\r\n%V",
@@ -802,6 +463,66 @@ ngx_http_webauthn_sts_request(ngx_http_request_t *r,
     out->len = p - out->data;
 
     wa_sigv4_free(authz);
+
+    return NGX_OK;
+}
+
+
+/*
+ * AssumeRoleWithWebIdentity: unsigned, the token is the proof (STS API
+ * Reference; EKS IRSA)
+ */
+
+ngx_int_t
+ngx_http_webauthn_sts_web_identity_request(ngx_pool_t *pool, ngx_str_t *arn,
+    ngx_str_t *session, ngx_str_t *token, ngx_str_t *host, ngx_str_t *out)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   body;
+
+    len = sizeof("Action=AssumeRoleWithWebIdentity&Version="
+                 NGX_HTTP_WEBAUTHN_STS_VERSION
+                 "&RoleArn=&RoleSessionName=&WebIdentityToken=") - 1
+          + 3 * (arn->len + session->len + token->len);
+
+    body.data = ngx_pnalloc(pool, len);
+    if (body.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(body.data, "Action=AssumeRoleWithWebIdentity&Version="
+                   NGX_HTTP_WEBAUTHN_STS_VERSION "&RoleArn=",
+                   sizeof("Action=AssumeRoleWithWebIdentity&Version="
+                          NGX_HTTP_WEBAUTHN_STS_VERSION "&RoleArn=") - 1);
+    p = (u_char *) ngx_escape_uri(p, arn->data, arn->len, NGX_ESCAPE_ARGS);
+    p = ngx_cpymem(p, "&RoleSessionName=", sizeof("&RoleSessionName=") - 1);
+    p = (u_char *) ngx_escape_uri(p, session->data, session->len,
+                                  NGX_ESCAPE_ARGS);
+    p = ngx_cpymem(p, "&WebIdentityToken=", sizeof("&WebIdentityToken=") - 1);
+    p = (u_char *) ngx_escape_uri(p, token->data, token->len,
+                                  NGX_ESCAPE_ARGS);
+
+    body.len = p - body.data;
+
+    len = sizeof("POST / HTTP/1.1\r\nHost: \r\nContent-Type: "
+                 "application/x-www-form-urlencoded; charset=utf-8\r\n"
+                 "Content-Length: \r\n\r\n") - 1
+          + host->len + NGX_SIZE_T_LEN + body.len;
+
+    out->data = ngx_pnalloc(pool, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(out->data, "POST / HTTP/1.1\r\nHost: %V\r\n"
+                    "Content-Type: application/x-www-form-urlencoded; "
+                    "charset=utf-8\r\nContent-Length: %uz\r\n\r\n%V",
+                    host, body.len, &body);
+
+    out->len = p - out->data;
+
+    wa_memzero(body.data, body.len);
 
     return NGX_OK;
 }

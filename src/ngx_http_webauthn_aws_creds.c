@@ -1,0 +1,1503 @@
+
+/*
+ * Copyright (C) ngx_http_webauthn_module authors
+ */
+
+
+/*
+ * AWS credentials: the base ones, in the AWS SDKs' order and with their
+ * environment variables (design.md, "AWS credentials"):
+ *
+ *   1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN;
+ *   2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN,
+ *      AWS_ROLE_SESSION_NAME: STS AssumeRoleWithWebIdentity, the token
+ *      file read again at each fetch (EKS IRSA);
+ *   3. container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (ECS), else
+ *      AWS_CONTAINER_CREDENTIALS_FULL_URI with
+ *      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or _TOKEN (EKS Pod
+ *      Identity), plain http to loopback or the ECS/EKS addresses only;
+ *   4. EC2 instance metadata, IMDSv2 only, unless
+ *      AWS_EC2_METADATA_DISABLED=true;
+ *
+ * and per person the role the location maps the credential to, through
+ * STS AssumeRole signed with the base ones.  Every fetched set is kept in
+ * the "webauthn_aws_credentials" shared zone for all workers: refreshed
+ * ahead of its expiry (5 minutes or a fifth of its lifetime), one fetch
+ * per set at a time across all workers (the others sign with the still
+ * valid set, or wait for the fetch when there is none), and a source that
+ * fails is tried again with back-off, never in a loop.  A fetch belongs
+ * to its worker, not to a request: a request that goes away leaves it to
+ * complete for the others.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include <ngx_http_webauthn.h>
+#include <ngx_http_webauthn_http.h>
+
+
+#define NGX_HTTP_WEBAUTHN_AWS_SECRET_MAX   128
+#define NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX    4096
+#define NGX_HTTP_WEBAUTHN_AWS_ERROR_MAX    160
+#define NGX_HTTP_WEBAUTHN_AWS_POLL         25       /* ms between looks */
+#define NGX_HTTP_WEBAUTHN_AWS_AHEAD        300      /* s, at most */
+#define NGX_HTTP_WEBAUTHN_AWS_BACKOFF_MAX  60       /* s */
+#define NGX_HTTP_WEBAUTHN_AWS_CHAIN_MAX    3600     /* s: role chaining */
+#define NGX_HTTP_WEBAUTHN_AWS_TIMEOUT      5000     /* ms, a fetch */
+#define NGX_HTTP_WEBAUTHN_AWS_IMDS_TTL     "21600"
+#define NGX_HTTP_WEBAUTHN_AWS_ECS_HOST     "169.254.170.2"
+
+
+typedef enum {
+    NGX_HTTP_WEBAUTHN_AWS_FRESH = 0,    /* valid: use it */
+    NGX_HTTP_WEBAUTHN_AWS_REFRESH,      /* valid, near expiry: use it,
+                                           and fetch (the caller's turn) */
+    NGX_HTTP_WEBAUTHN_AWS_FETCH,        /* none: fetch (the caller's turn) */
+    NGX_HTTP_WEBAUTHN_AWS_WAIT,         /* none: another fetch is under way */
+    NGX_HTTP_WEBAUTHN_AWS_BACKOFF       /* none: the source failed lately */
+} ngx_http_webauthn_aws_state_e;
+
+
+typedef enum {
+    NGX_HTTP_WEBAUTHN_AWS_ASSUME = 0,
+    NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY,
+    NGX_HTTP_WEBAUTHN_AWS_CONTAINER,
+    NGX_HTTP_WEBAUTHN_AWS_IMDS
+} ngx_http_webauthn_aws_kind_e;
+
+
+typedef struct {
+    ngx_rbtree_t                     rbtree;
+    ngx_rbtree_node_t                sentinel;
+    ngx_queue_t                      queue;
+} ngx_http_webauthn_aws_sh_t;
+
+
+typedef struct {
+    ngx_http_webauthn_aws_sh_t      *sh;
+    ngx_slab_pool_t                 *shpool;
+    ngx_msec_t                       timeout;
+} ngx_http_webauthn_aws_zone_t;
+
+
+/* one set of credentials in the zone; the key is a SHA-256 of its name */
+
+typedef struct {
+    ngx_str_node_t                   sn;
+    ngx_queue_t                      queue;
+    u_char                           key[WA_SHA256_LEN];
+
+    time_t                           expires;      /* 0: none yet */
+    time_t                           issued;
+    uint64_t                         fetching;     /* until, ms; 0: no */
+    time_t                           retry;        /* back-off until */
+    ngx_uint_t                       failures;
+
+    size_t                           akid_len;
+    size_t                           secret_len;
+    size_t                           token_len;
+    size_t                           error_len;
+    u_char                           akid[NGX_HTTP_WEBAUTHN_AWS_AKID_MAX];
+    u_char                           secret[NGX_HTTP_WEBAUTHN_AWS_SECRET_MAX];
+    u_char                           token[NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX];
+    u_char                           error[NGX_HTTP_WEBAUTHN_AWS_ERROR_MAX];
+} ngx_http_webauthn_aws_node_t;
+
+
+/* a fetch: the worker's, with a pool of its own */
+
+typedef struct {
+    ngx_pool_t                      *pool;
+    ngx_http_webauthn_aws_zone_t    *zone;
+    u_char                           key[WA_SHA256_LEN];
+    ngx_http_webauthn_aws_kind_e     kind;
+    ngx_uint_t                       stage;        /* IMDS: 0, 1, 2 */
+    const char                      *source;       /* for the log */
+    ngx_http_webauthn_peer_t        *server;
+    ngx_str_t                        host;
+    ngx_str_t                        path;
+    ngx_str_t                        auth;         /* container token */
+    ngx_str_t                        imds_token;
+    ngx_http_webauthn_http_t        *hr;
+} ngx_http_webauthn_aws_fetch_t;
+
+
+/* an http:// endpoint of a credential source: parsed once per worker */
+
+typedef struct {
+    ngx_http_webauthn_peer_t         server;
+    ngx_addr_t                       addr;
+    u_char                           url[256];
+    size_t                           url_len;
+    u_char                           host[256];
+    size_t                           host_len;
+    u_char                           path[1024];
+    size_t                           path_len;
+} ngx_http_webauthn_aws_endpoint_t;
+
+
+static ngx_int_t ngx_http_webauthn_aws_obtain(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, ngx_str_t *name,
+    ngx_http_webauthn_aws_kind_e kind, const char *source);
+static ngx_int_t ngx_http_webauthn_aws_wait(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+static void ngx_http_webauthn_aws_wake(ngx_event_t *ev);
+static ngx_int_t ngx_http_webauthn_aws_fetch(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, u_char *key,
+    ngx_http_webauthn_aws_kind_e kind, const char *source,
+    const char **reason);
+static ngx_int_t ngx_http_webauthn_aws_next(ngx_http_webauthn_aws_fetch_t *f);
+static void ngx_http_webauthn_aws_fetch_handler(ngx_http_webauthn_http_t *hr);
+static ngx_int_t ngx_http_webauthn_aws_json(ngx_http_webauthn_aws_fetch_t *f,
+    ngx_str_t *body, ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why);
+static void ngx_http_webauthn_aws_fetch_done(ngx_http_webauthn_aws_fetch_t *f,
+    ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why);
+static ngx_int_t ngx_http_webauthn_aws_endpoint(
+    ngx_http_webauthn_aws_endpoint_t *ep, const char *url, ngx_uint_t any,
+    const char **reason);
+static ngx_http_webauthn_aws_state_e ngx_http_webauthn_aws_lookup(
+    ngx_http_webauthn_aws_zone_t *zone, u_char *key, ngx_pool_t *pool,
+    ngx_http_webauthn_aws_creds_t *out, ngx_str_t *error);
+static void ngx_http_webauthn_aws_store(ngx_http_webauthn_aws_zone_t *zone,
+    u_char *key, ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why,
+    ngx_log_t *log);
+static ngx_http_webauthn_aws_node_t *ngx_http_webauthn_aws_node(
+    ngx_http_webauthn_aws_zone_t *zone, u_char *key, ngx_uint_t create);
+static ngx_int_t ngx_http_webauthn_aws_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_webauthn_aws_env(ngx_http_webauthn_aws_creds_t *c);
+static char *ngx_http_webauthn_aws_getenv(const char *name);
+
+
+static ngx_http_webauthn_aws_endpoint_t  ngx_http_webauthn_aws_imds_ep;
+static ngx_http_webauthn_aws_endpoint_t  ngx_http_webauthn_aws_ecs_ep;
+
+
+/* webauthn_aws_credentials zone=name:size [timeout=time]; */
+
+char *
+ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    char  *c = conf;
+
+    u_char                        *p;
+    ssize_t                        size;
+    ngx_str_t                     *value, name, s;
+    ngx_uint_t                     i;
+    ngx_msec_t                     timeout;
+    ngx_shm_zone_t                *shm_zone, **zp;
+    ngx_http_webauthn_aws_zone_t  *zone;
+
+    zp = (ngx_shm_zone_t **) (c + cmd->offset);
+
+    if (*zp) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    ngx_str_null(&name);
+    size = 0;
+    timeout = NGX_HTTP_WEBAUTHN_AWS_TIMEOUT;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+            name.data = value[i].data + 5;
+
+            p = (u_char *) ngx_strchr(name.data, ':');
+            if (p == NULL) {
+                goto invalid;
+            }
+
+            name.len = p - name.data;
+
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+
+            size = ngx_parse_size(&s);
+
+            if (size == NGX_ERROR
+                || size < (ssize_t) (8 * ngx_pagesize))
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            timeout = ngx_parse_time(&s, 0);
+            if (timeout == (ngx_msec_t) NGX_ERROR || timeout == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must have \"zone\" parameter",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone = ngx_shared_memory_add(cf, &name, size, cmd->post);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate zone \"%V\"", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_webauthn_aws_zone_t));
+    if (zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    zone->timeout = timeout;
+
+    shm_zone->init = ngx_http_webauthn_aws_init_zone;
+    shm_zone->data = zone;
+
+    *zp = shm_zone;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_aws_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_webauthn_aws_zone_t  *ozone = data;
+
+    size_t                         len;
+    ngx_http_webauthn_aws_zone_t  *zone;
+
+    zone = shm_zone->data;
+
+    if (ozone) {
+        zone->sh = ozone->sh;
+        zone->shpool = ozone->shpool;
+        return NGX_OK;
+    }
+
+    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        zone->sh = zone->shpool->data;
+        return NGX_OK;
+    }
+
+    zone->sh = ngx_slab_alloc(zone->shpool,
+                              sizeof(ngx_http_webauthn_aws_sh_t));
+    if (zone->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->shpool->data = zone->sh;
+
+    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_queue_init(&zone->sh->queue);
+
+    len = sizeof(" in webauthn_aws_credentials zone \"\"")
+          + shm_zone->shm.name.len;
+
+    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
+    if (zone->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(zone->shpool->log_ctx,
+                " in webauthn_aws_credentials zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    zone->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/* the step: the credentials that sign this request */
+
+ngx_int_t
+ngx_http_webauthn_aws_step_credentials(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx)
+{
+    u_char                         *p;
+    ngx_int_t                       rc;
+    ngx_str_t                       name;
+    ngx_http_webauthn_aws_kind_e    kind;
+    const char                     *source;
+
+    if (!ctx->wlcf->aws_sign) {
+        return NGX_OK;
+    }
+
+    if (!ctx->aws_base) {
+
+        if (ngx_http_webauthn_aws_env(&ctx->aws) == NGX_OK) {
+            ctx->aws_base = 1;
+
+        } else {
+            if (ngx_http_webauthn_aws_getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
+                && ngx_http_webauthn_aws_getenv("AWS_ROLE_ARN"))
+            {
+                kind = NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY;
+                source = "web identity";
+
+            } else if (ngx_http_webauthn_aws_getenv(
+                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+                       || ngx_http_webauthn_aws_getenv(
+                           "AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+            {
+                kind = NGX_HTTP_WEBAUTHN_AWS_CONTAINER;
+                source = "container credentials";
+
+            } else {
+                p = (u_char *)
+                        ngx_http_webauthn_aws_getenv(
+                                                "AWS_EC2_METADATA_DISABLED");
+
+                if (p && ngx_strcasecmp(p, (u_char *) "true") == 0) {
+                    return ngx_http_webauthn_refuse(ctx,
+                               WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
+                               "no AWS credentials are available",
+                               "no AWS credentials: no source is configured "
+                               "(environment, web identity, container) and "
+                               "AWS_EC2_METADATA_DISABLED is true");
+                }
+
+                kind = NGX_HTTP_WEBAUTHN_AWS_IMDS;
+                source = "instance metadata";
+            }
+
+            ngx_str_set(&name, "base");
+
+            rc = ngx_http_webauthn_aws_obtain(r, ctx, &name, kind, source);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            ctx->aws_base = 1;
+        }
+    }
+
+    if (ctx->aws_role.len == 0) {
+        return NGX_OK;
+    }
+
+    /* the person's session: role, user, credential (tags name the device) */
+
+    name.len = sizeof("role\n\n\n") - 1 + ctx->aws_role.len
+               + ctx->cred.user_name.len + ctx->cred.id.len;
+    name.data = ngx_pnalloc(r->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(name.data, "role\n%V\n%V\n%V", &ctx->aws_role,
+                &ctx->cred.user_name, &ctx->cred.id);
+
+    return ngx_http_webauthn_aws_obtain(r, ctx, &name,
+                                        NGX_HTTP_WEBAUTHN_AWS_ASSUME, "STS");
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_aws_obtain(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, ngx_str_t *name,
+    ngx_http_webauthn_aws_kind_e kind, const char *source)
+{
+    u_char                          *p;
+    ngx_str_t                        error;
+    const char                      *reason;
+    ngx_http_webauthn_aws_creds_t    creds;
+    ngx_http_webauthn_aws_zone_t    *zone;
+    ngx_http_webauthn_main_conf_t   *wmcf;
+    u_char                           key[WA_SHA256_LEN];
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
+    zone = wmcf->aws_zone->data;
+
+    wa_sha256(key, name->data, name->len);
+
+    ngx_memzero(&creds, sizeof(ngx_http_webauthn_aws_creds_t));
+    ngx_str_null(&error);
+
+    switch (ngx_http_webauthn_aws_lookup(zone, key, r->pool, &creds,
+                                         &error))
+    {
+
+    case NGX_HTTP_WEBAUTHN_AWS_FRESH:
+        ctx->aws = creds;
+        return NGX_OK;
+
+    case NGX_HTTP_WEBAUTHN_AWS_REFRESH:
+
+        /* signs with these; the fetch is for the next requests */
+
+        reason = NULL;
+
+        if (ngx_http_webauthn_aws_fetch(r, ctx, key, kind, source, &reason)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "webauthn: %s refresh failed to start: %s",
+                          source, reason ? reason : "out of memory");
+        }
+
+        ctx->aws = creds;
+        return NGX_OK;
+
+    case NGX_HTTP_WEBAUTHN_AWS_FETCH:
+
+        reason = NULL;
+
+        if (ngx_http_webauthn_aws_fetch(r, ctx, key, kind, source, &reason)
+            != NGX_OK)
+        {
+            error.data = (u_char *) (reason ? reason : "out of memory");
+            error.len = ngx_strlen(error.data);
+            ngx_http_webauthn_aws_store(zone, key, NULL, &error,
+                                        r->connection->log);
+            goto unavailable;
+        }
+
+        /* fall through */
+
+    case NGX_HTTP_WEBAUTHN_AWS_WAIT:
+        return ngx_http_webauthn_aws_wait(r, ctx);
+
+    default: /* NGX_HTTP_WEBAUTHN_AWS_BACKOFF */
+        goto unavailable;
+    }
+
+unavailable:
+
+    p = ngx_pnalloc(r->pool, ngx_strlen(source) + sizeof(": ") + error.len);
+    if (p) {
+        ngx_sprintf(p, "%s: %V%Z", source, &error);
+    }
+
+    return ngx_http_webauthn_refuse(ctx, WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
+                                    "no AWS credentials are available",
+                                    p ? (char *) p : source);
+}
+
+
+/* waiting for another fetch: looked at again every few milliseconds */
+
+static ngx_int_t
+ngx_http_webauthn_aws_wait(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
+{
+    ngx_http_webauthn_main_conf_t  *wmcf;
+    ngx_http_webauthn_aws_zone_t   *zone;
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
+    zone = wmcf->aws_zone->data;
+
+    if (ctx->aws_wait_until == 0) {
+        ctx->aws_wait_until = ngx_http_webauthn_now() + zone->timeout
+                              + 2 * NGX_HTTP_WEBAUTHN_AWS_POLL;
+
+    } else if (ngx_http_webauthn_now() > ctx->aws_wait_until) {
+        return ngx_http_webauthn_refuse(ctx,
+                                        WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
+                                        "no AWS credentials are available",
+                                        "no AWS credentials: the fetch did "
+                                        "not complete in time");
+    }
+
+    ctx->aws_timer.handler = ngx_http_webauthn_aws_wake;
+    ctx->aws_timer.data = r;
+    ctx->aws_timer.log = r->connection->log;
+
+    ngx_add_timer(&ctx->aws_timer, NGX_HTTP_WEBAUTHN_AWS_POLL);
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_webauthn_aws_wake(ngx_event_t *ev)
+{
+    ngx_http_request_t       *r;
+    ngx_http_webauthn_ctx_t  *ctx;
+
+    r = ev->data;
+
+    ctx = ngx_http_webauthn_get_ctx(r);
+    if (ctx) {
+        ctx->waiting = 0;
+    }
+
+    ngx_http_webauthn_wake(r);
+}
+
+
+void
+ngx_http_webauthn_aws_cancel(ngx_http_webauthn_ctx_t *ctx)
+{
+    if (ctx->aws_timer.timer_set) {
+        ngx_del_timer(&ctx->aws_timer);
+    }
+}
+
+
+/* starts the worker's fetch of one set; the zone says it is under way */
+
+static ngx_int_t
+ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
+    u_char *key, ngx_http_webauthn_aws_kind_e kind, const char *source,
+    const char **reason)
+{
+    u_char                          *p;
+    char                            *env;
+    size_t                           len;
+    ssize_t                          n;
+    ngx_fd_t                         fd;
+    ngx_str_t                        req, arn, session, token, host;
+    ngx_pool_t                      *pool;
+    ngx_http_webauthn_aws_fetch_t   *f;
+    ngx_http_webauthn_main_conf_t   *wmcf;
+    u_char                           buf[NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX];
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    f = ngx_pcalloc(pool, sizeof(ngx_http_webauthn_aws_fetch_t));
+    if (f == NULL) {
+        goto failed;
+    }
+
+    f->pool = pool;
+    f->zone = wmcf->aws_zone->data;
+    f->kind = kind;
+    f->source = source;
+    ngx_memcpy(f->key, key, WA_SHA256_LEN);
+
+    switch (kind) {
+
+    case NGX_HTTP_WEBAUTHN_AWS_ASSUME:
+    case NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY:
+
+        if (ngx_http_webauthn_sts_endpoint(r, &host, reason) != NGX_OK) {
+            goto failed;
+        }
+
+        f->server = ngx_http_webauthn_sts_peer();
+
+        if (kind == NGX_HTTP_WEBAUTHN_AWS_ASSUME) {
+            if (ngx_http_webauthn_sts_assume_request(r, ctx, &ctx->aws,
+                                                     &host, &req)
+                != NGX_OK)
+            {
+                *reason = "the AssumeRole request cannot be made";
+                goto failed;
+            }
+
+            break;
+        }
+
+        /* the token file is read again at each fetch: it is rotated */
+
+        env = ngx_http_webauthn_aws_getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+
+        fd = ngx_open_file(env, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+        if (fd == NGX_INVALID_FILE) {
+            *reason = "AWS_WEB_IDENTITY_TOKEN_FILE cannot be opened";
+            goto failed;
+        }
+
+        n = ngx_read_fd(fd, buf, sizeof(buf));
+        (void) ngx_close_file(fd);
+
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'
+                         || buf[n - 1] == ' '))
+        {
+            n--;
+        }
+
+        if (n <= 0 || n == (ssize_t) sizeof(buf)) {
+            *reason = "AWS_WEB_IDENTITY_TOKEN_FILE is empty or too large";
+            goto failed;
+        }
+
+        token.data = buf;
+        token.len = n;
+
+        arn.data = (u_char *) ngx_http_webauthn_aws_getenv("AWS_ROLE_ARN");
+        arn.len = ngx_strlen(arn.data);
+
+        env = ngx_http_webauthn_aws_getenv("AWS_ROLE_SESSION_NAME");
+        if (env == NULL) {
+            env = "webauthn-gateway";
+        }
+
+        session.data = (u_char *) env;
+        session.len = ngx_strlen(env);
+
+        if (ngx_http_webauthn_sts_web_identity_request(pool, &arn, &session,
+                                                       &token, &host, &req)
+            != NGX_OK)
+        {
+            wa_memzero(buf, sizeof(buf));
+            *reason = "the AssumeRoleWithWebIdentity request cannot be made";
+            goto failed;
+        }
+
+        wa_memzero(buf, sizeof(buf));
+        break;
+
+    case NGX_HTTP_WEBAUTHN_AWS_CONTAINER:
+
+        env = ngx_http_webauthn_aws_getenv(
+                                     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+
+        if (env) {
+            p = ngx_pnalloc(pool, sizeof("http://" NGX_HTTP_WEBAUTHN_AWS_ECS_HOST)
+                                  + ngx_strlen(env));
+            if (p == NULL) {
+                goto failed;
+            }
+
+            ngx_sprintf(p, "http://" NGX_HTTP_WEBAUTHN_AWS_ECS_HOST "%s%Z",
+                        env);
+            env = (char *) p;
+
+        } else {
+            env = ngx_http_webauthn_aws_getenv(
+                                         "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+        }
+
+        if (ngx_http_webauthn_aws_endpoint(&ngx_http_webauthn_aws_ecs_ep, env,
+                                           0, reason)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+
+        f->server = &ngx_http_webauthn_aws_ecs_ep.server;
+        f->host.data = ngx_http_webauthn_aws_ecs_ep.host;
+        f->host.len = ngx_http_webauthn_aws_ecs_ep.host_len;
+        f->path.data = ngx_http_webauthn_aws_ecs_ep.path;
+        f->path.len = ngx_http_webauthn_aws_ecs_ep.path_len;
+
+        /* the token file is read at each fetch (EKS Pod Identity) */
+
+        env = ngx_http_webauthn_aws_getenv(
+                                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+        if (env) {
+            fd = ngx_open_file(env, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+            if (fd == NGX_INVALID_FILE) {
+                *reason = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE cannot be "
+                          "opened";
+                goto failed;
+            }
+
+            n = ngx_read_fd(fd, buf, sizeof(buf));
+            (void) ngx_close_file(fd);
+
+            while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+                n--;
+            }
+
+            if (n <= 0 || n == (ssize_t) sizeof(buf)) {
+                *reason = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is empty "
+                          "or too large";
+                goto failed;
+            }
+
+            f->auth.data = ngx_pnalloc(pool, n);
+            if (f->auth.data == NULL) {
+                goto failed;
+            }
+
+            ngx_memcpy(f->auth.data, buf, n);
+            f->auth.len = n;
+            wa_memzero(buf, sizeof(buf));
+
+        } else {
+            env = ngx_http_webauthn_aws_getenv(
+                                          "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+            if (env) {
+                f->auth.data = (u_char *) env;
+                f->auth.len = ngx_strlen(env);
+            }
+        }
+
+        len = sizeof("GET  HTTP/1.1\r\nHost: \r\nAccept: application/json"
+                     "\r\nAuthorization: \r\n\r\n") - 1
+              + f->path.len + f->host.len + f->auth.len;
+
+        req.data = ngx_pnalloc(pool, len);
+        if (req.data == NULL) {
+            goto failed;
+        }
+
+        p = ngx_sprintf(req.data, "GET %V HTTP/1.1\r\nHost: %V\r\n"
+                        "Accept: application/json\r\n", &f->path, &f->host);
+        if (f->auth.len) {
+            p = ngx_sprintf(p, "Authorization: %V\r\n", &f->auth);
+        }
+
+        *p++ = CR; *p++ = LF;
+        req.len = p - req.data;
+        break;
+
+    default: /* NGX_HTTP_WEBAUTHN_AWS_IMDS */
+
+        env = ngx_http_webauthn_aws_getenv(
+                                          "AWS_EC2_METADATA_SERVICE_ENDPOINT");
+        if (env == NULL) {
+            env = "http://169.254.169.254";
+        }
+
+        if (ngx_http_webauthn_aws_endpoint(&ngx_http_webauthn_aws_imds_ep,
+                                           env, 1, reason)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+
+        f->server = &ngx_http_webauthn_aws_imds_ep.server;
+        f->host.data = ngx_http_webauthn_aws_imds_ep.host;
+        f->host.len = ngx_http_webauthn_aws_imds_ep.host_len;
+
+        /* IMDSv2: a session token first, never IMDSv1 */
+
+        ngx_str_set(&req, "PUT /latest/api/token HTTP/1.1\r\n");
+
+        len = req.len + sizeof("Host: \r\nX-aws-ec2-metadata-token-ttl-"
+                               "seconds: " NGX_HTTP_WEBAUTHN_AWS_IMDS_TTL
+                               "\r\nContent-Length: 0\r\n\r\n") - 1
+              + f->host.len;
+
+        p = ngx_pnalloc(pool, len);
+        if (p == NULL) {
+            goto failed;
+        }
+
+        req.data = p;
+        p = ngx_sprintf(p, "PUT /latest/api/token HTTP/1.1\r\nHost: %V\r\n"
+                        "X-aws-ec2-metadata-token-ttl-seconds: "
+                        NGX_HTTP_WEBAUTHN_AWS_IMDS_TTL "\r\n"
+                        "Content-Length: 0\r\n\r\n", &f->host);
+        req.len = p - req.data;
+        break;
+    }
+
+    f->hr = ngx_http_webauthn_http_create(f->server, ngx_cycle->log);
+    if (f->hr == NULL) {
+        goto failed;
+    }
+
+    f->hr->handler = ngx_http_webauthn_aws_fetch_handler;
+    f->hr->data = f;
+
+    if (ngx_http_webauthn_http_start(f->hr, &req) != NGX_OK) {
+        *reason = (char *) ngx_pstrdup(r->pool, &f->hr->reason);
+        ngx_http_webauthn_http_free(f->hr);
+        goto failed;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webauthn aws: fetch from %s", source);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_destroy_pool(pool);
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_webauthn_aws_fetch_handler(ngx_http_webauthn_http_t *hr)
+{
+    ngx_http_webauthn_aws_fetch_t *f = hr->data;
+
+    u_char                         *p;
+    ngx_str_t                       why, req;
+    ngx_http_webauthn_aws_creds_t   c;
+
+    ngx_memzero(&c, sizeof(ngx_http_webauthn_aws_creds_t));
+    ngx_str_null(&why);
+
+    f->hr = NULL;
+
+    if (hr->rc != NGX_OK) {
+        why.data = ngx_pstrdup(f->pool, &hr->reason);
+        why.len = why.data ? hr->reason.len : 0;
+        goto done;
+    }
+
+    switch (f->kind) {
+
+    case NGX_HTTP_WEBAUTHN_AWS_ASSUME:
+    case NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY:
+        (void) ngx_http_webauthn_sts_parse(f->pool, hr->status, &hr->body, &c,
+                                           &why);
+        goto done;
+
+    case NGX_HTTP_WEBAUTHN_AWS_CONTAINER:
+        (void) ngx_http_webauthn_aws_json(f, &hr->body, &c, &why);
+
+        if (hr->status != NGX_HTTP_OK && why.len == 0) {
+            ngx_str_set(&why, "an error status");
+        }
+
+        goto done;
+
+    default: /* IMDS */
+        break;
+    }
+
+    if (hr->status != NGX_HTTP_OK) {
+        p = ngx_pnalloc(f->pool, 64);
+        if (p) {
+            why.data = p;
+            why.len = ngx_sprintf(p, "status %ui at step %ui", hr->status,
+                                  f->stage) - p;
+        }
+
+        goto done;
+    }
+
+    switch (f->stage) {
+
+    case 0:
+        /* the session token */
+        f->imds_token.data = ngx_pstrdup(f->pool, &hr->body);
+        f->imds_token.len = hr->body.len;
+        ngx_str_set(&req, "/latest/meta-data/iam/security-credentials/");
+        break;
+
+    case 1:
+        /* the instance profile's role name, one line */
+
+        for (p = hr->body.data; p < hr->body.data + hr->body.len; p++) {
+            if (*p == '\n' || *p == '\r') {
+                break;
+            }
+        }
+
+        f->path.len = sizeof("/latest/meta-data/iam/security-credentials/")
+                      - 1 + (p - hr->body.data);
+        f->path.data = ngx_pnalloc(f->pool, f->path.len);
+        if (f->path.data == NULL || p == hr->body.data) {
+            ngx_str_set(&why, "no instance profile role");
+            goto done;
+        }
+
+        ngx_sprintf(f->path.data, "/latest/meta-data/iam/security-credentials/"
+                    "%*s", (size_t) (p - hr->body.data), hr->body.data);
+        req = f->path;
+        break;
+
+    default:
+        (void) ngx_http_webauthn_aws_json(f, &hr->body, &c, &why);
+        goto done;
+    }
+
+    ngx_http_webauthn_http_free(hr);
+
+    f->stage++;
+    f->path = req;
+
+    if (ngx_http_webauthn_aws_next(f) != NGX_OK) {
+        ngx_str_set(&why, "the next instance metadata request failed");
+        ngx_http_webauthn_aws_fetch_done(f, NULL, &why);
+    }
+
+    return;
+
+done:
+
+    ngx_http_webauthn_http_free(hr);
+
+    ngx_http_webauthn_aws_fetch_done(f, why.len ? NULL : &c, &why);
+}
+
+
+/* IMDS: a GET with the session token */
+
+static ngx_int_t
+ngx_http_webauthn_aws_next(ngx_http_webauthn_aws_fetch_t *f)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   req;
+
+    len = sizeof("GET  HTTP/1.1\r\nHost: \r\nX-aws-ec2-metadata-token: "
+                 "\r\n\r\n") - 1
+          + f->path.len + f->host.len + f->imds_token.len;
+
+    req.data = ngx_pnalloc(f->pool, len);
+    if (req.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(req.data, "GET %V HTTP/1.1\r\nHost: %V\r\n"
+                    "X-aws-ec2-metadata-token: %V\r\n\r\n",
+                    &f->path, &f->host, &f->imds_token);
+    req.len = p - req.data;
+
+    f->hr = ngx_http_webauthn_http_create(f->server, ngx_cycle->log);
+    if (f->hr == NULL) {
+        return NGX_ERROR;
+    }
+
+    f->hr->handler = ngx_http_webauthn_aws_fetch_handler;
+    f->hr->data = f;
+
+    if (ngx_http_webauthn_http_start(f->hr, &req) != NGX_OK) {
+        ngx_http_webauthn_http_free(f->hr);
+        f->hr = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the container and IMDS answers: JSON, read with jansson */
+
+static ngx_int_t
+ngx_http_webauthn_aws_json(ngx_http_webauthn_aws_fetch_t *f, ngx_str_t *body,
+    ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why)
+{
+    json_t        *root, *v;
+    ngx_str_t      s;
+    json_error_t   jerr;
+    ngx_uint_t     i;
+
+    static const char  *names[] = {
+        "AccessKeyId", "SecretAccessKey", "Token", "Expiration"
+    };
+
+    root = json_loadb((char *) body->data, body->len, 0, &jerr);
+    if (root == NULL || !json_is_object(root)) {
+        json_decref(root);
+        ngx_str_set(why, "the answer is not a JSON object");
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        v = json_object_get(root, names[i]);
+
+        if (!json_is_string(v)) {
+            json_decref(root);
+            ngx_str_set(why, "the answer lacks AccessKeyId, "
+                             "SecretAccessKey, Token or Expiration");
+            return NGX_ERROR;
+        }
+
+        s.data = (u_char *) json_string_value(v);
+        s.len = json_string_length(v);
+
+        switch (i) {
+        case 0:
+            c->access_key.data = ngx_pstrdup(f->pool, &s);
+            c->access_key.len = s.len;
+            break;
+        case 1:
+            c->secret.data = ngx_pstrdup(f->pool, &s);
+            c->secret.len = s.len;
+            wa_memzero(s.data, s.len);
+            break;
+        case 2:
+            c->token.data = ngx_pstrdup(f->pool, &s);
+            c->token.len = s.len;
+            break;
+        default:
+            c->expires = ngx_http_webauthn_aws_time(s.data, s.len);
+        }
+    }
+
+    json_decref(root);
+
+    if (c->access_key.data == NULL || c->secret.data == NULL
+        || c->token.data == NULL || c->expires <= ngx_time())
+    {
+        ngx_str_set(why, "the answer's credentials are incomplete or "
+                         "expired");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webauthn_aws_fetch_done(ngx_http_webauthn_aws_fetch_t *f,
+    ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why)
+{
+    if (c == NULL) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "webauthn: aws_credentials_unavailable: %s: %V",
+                      f->source, why);
+    }
+
+    ngx_http_webauthn_aws_store(f->zone, f->key, c, why, ngx_cycle->log);
+
+    if (c && c->secret.data) {
+        wa_memzero(c->secret.data, c->secret.len);
+    }
+
+    ngx_destroy_pool(f->pool);
+}
+
+
+/* an http:// endpoint: an IP address (loopback and link-local for any) */
+
+static ngx_int_t
+ngx_http_webauthn_aws_endpoint(ngx_http_webauthn_aws_endpoint_t *ep,
+    const char *url, ngx_uint_t any, const char **reason)
+{
+    u_char     *p, *last, *slash;
+    size_t      len;
+    ngx_url_t   u;
+
+    len = ngx_strlen(url);
+
+    if (ep->server.addr && ep->url_len == len
+        && ngx_strncmp(ep->url, url, len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (len >= sizeof(ep->url) || ngx_strncmp(url, "http://", 7) != 0) {
+        *reason = "the endpoint is not an http:// URL";
+        return NGX_ERROR;
+    }
+
+    p = (u_char *) url + 7;
+    last = (u_char *) url + len;
+
+    slash = ngx_strlchr(p, last, '/');
+    if (slash == NULL) {
+        slash = last;
+    }
+
+    if ((size_t) (slash - p) >= sizeof(ep->host)
+        || (size_t) (last - slash) >= sizeof(ep->path))
+    {
+        *reason = "the endpoint URL is too long";
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url.data = p;
+    u.url.len = slash - p;
+    u.default_port = 80;
+    u.no_resolve = 1;
+
+    /* "localhost" is the one name taken without a resolver */
+
+    if (u.url.len >= 9 && ngx_strncmp(p, "localhost", 9) == 0
+        && (u.url.len == 9 || p[9] == ':'))
+    {
+        ngx_memcpy(ep->host, "127.0.0.1", 9);
+        ngx_memcpy(ep->host + 9, p + 9, u.url.len - 9);
+        u.url.data = ep->host;
+    }
+
+    if (ngx_parse_url(ngx_cycle->pool, &u) != NGX_OK || u.naddrs == 0) {
+        *reason = "the endpoint's host is not an IP address (host names "
+                  "need a resolver: not supported for this source yet)";
+        return NGX_ERROR;
+    }
+
+    /* plain http: loopback, and for containers the ECS/EKS addresses */
+
+    if (!any) {
+        p = u.host.data;
+
+        if (!(u.host.len >= 4 && ngx_strncmp(p, "127.", 4) == 0)
+            && !(u.host.len == 3 && ngx_strncmp(p, "::1", 3) == 0)
+            && !(u.host.len == 13
+                 && ngx_strncmp(p, "169.254.170.2", 13) == 0)
+            && !(u.host.len == 14
+                 && ngx_strncmp(p, "169.254.170.23", 14) == 0)
+            && !(u.host.len == 10
+                 && ngx_strncmp(p, "fd00:ec2::23", 10) == 0))
+        {
+            *reason = "plain http is allowed only to loopback and the "
+                      "ECS/EKS container credential addresses";
+            return NGX_ERROR;
+        }
+    }
+
+    ep->addr = u.addrs[0];
+
+    ngx_http_webauthn_peer_init(&ep->server, any ? "imds" : "container");
+    ep->server.timeout = NGX_HTTP_WEBAUTHN_AWS_TIMEOUT;
+    ep->server.connect_timeout = NGX_HTTP_WEBAUTHN_AWS_TIMEOUT;
+    ep->server.keepalive = 2;
+    ep->server.addr = &ep->addr;
+
+    ngx_memcpy(ep->url, url, len);
+    ep->url_len = len;
+    ngx_memcpy(ep->host, (u_char *) url + 7, slash - (u_char *) url - 7);
+    ep->host_len = slash - (u_char *) url - 7;
+
+    if (slash == last) {
+        ep->path[0] = '/';
+        ep->path_len = 1;
+
+    } else {
+        ngx_memcpy(ep->path, slash, last - slash);
+        ep->path_len = last - slash;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the zone: what a request may do with the set named by key */
+
+static ngx_http_webauthn_aws_state_e
+ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
+    ngx_pool_t *pool, ngx_http_webauthn_aws_creds_t *out, ngx_str_t *error)
+{
+    time_t                          now, ahead;
+    uint64_t                        ms;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_webauthn_aws_node_t   *n;
+    ngx_http_webauthn_aws_state_e   state;
+
+    now = ngx_time();
+    ms = ngx_http_webauthn_now();
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    n = ngx_http_webauthn_aws_node(zone, key, 1);
+
+    if (n == NULL) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        ngx_str_set(error, "the credentials zone is full");
+        return NGX_HTTP_WEBAUTHN_AWS_BACKOFF;
+    }
+
+    if (n->fetching && n->fetching < ms) {
+        /* a fetch that never finished: its worker is gone */
+        n->fetching = 0;
+    }
+
+    if (n->expires > now) {
+        ahead = ngx_min(NGX_HTTP_WEBAUTHN_AWS_AHEAD,
+                        (n->expires - n->issued) / 5);
+
+        state = NGX_HTTP_WEBAUTHN_AWS_FRESH;
+
+        if (n->expires - now <= ahead && !n->fetching && n->retry <= now) {
+            state = NGX_HTTP_WEBAUTHN_AWS_REFRESH;
+            n->fetching = ms + zone->timeout;
+        }
+
+        out->access_key.data = ngx_pnalloc(pool, n->akid_len);
+        out->secret.data = ngx_pnalloc(pool, n->secret_len);
+        out->token.data = ngx_pnalloc(pool, n->token_len + 1);
+        cln = ngx_pool_cleanup_add(pool, 0);
+
+        if (out->access_key.data == NULL || out->secret.data == NULL
+            || out->token.data == NULL || cln == NULL)
+        {
+            if (state == NGX_HTTP_WEBAUTHN_AWS_REFRESH) {
+                n->fetching = 0;
+            }
+
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            ngx_str_set(error, "out of memory");
+            return NGX_HTTP_WEBAUTHN_AWS_BACKOFF;
+        }
+
+        ngx_memcpy(out->access_key.data, n->akid, n->akid_len);
+        out->access_key.len = n->akid_len;
+        ngx_memcpy(out->secret.data, n->secret, n->secret_len);
+        out->secret.len = n->secret_len;
+        ngx_memcpy(out->token.data, n->token, n->token_len);
+        out->token.len = n->token_len;
+        out->expires = n->expires;
+
+        ngx_queue_remove(&n->queue);
+        ngx_queue_insert_head(&zone->sh->queue, &n->queue);
+
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        /* the request's copy of the secret is wiped with its pool */
+
+        cln->handler = ngx_http_webauthn_aws_wipe;
+        cln->data = &out->secret;
+
+        return state;
+    }
+
+    if (n->fetching) {
+        state = NGX_HTTP_WEBAUTHN_AWS_WAIT;
+
+    } else if (n->retry > now) {
+        state = NGX_HTTP_WEBAUTHN_AWS_BACKOFF;
+
+        error->data = ngx_pnalloc(pool, n->error_len);
+        if (error->data) {
+            ngx_memcpy(error->data, n->error, n->error_len);
+            error->len = n->error_len;
+        }
+
+    } else {
+        state = NGX_HTTP_WEBAUTHN_AWS_FETCH;
+        n->fetching = ms + zone->timeout;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return state;
+}
+
+
+void
+ngx_http_webauthn_aws_wipe(void *data)
+{
+    ngx_str_t  *s = data;
+
+    if (s->data) {
+        wa_memzero(s->data, s->len);
+    }
+}
+
+
+/* a fetch's outcome: the set, or a failure and its back-off */
+
+static void
+ngx_http_webauthn_aws_store(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
+    ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why, ngx_log_t *log)
+{
+    time_t                         now, backoff;
+    ngx_http_webauthn_aws_node_t  *n;
+
+    now = ngx_time();
+
+    if (c && (c->access_key.len > NGX_HTTP_WEBAUTHN_AWS_AKID_MAX
+              || c->secret.len > NGX_HTTP_WEBAUTHN_AWS_SECRET_MAX
+              || c->token.len > NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX))
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "webauthn: aws_credentials_unavailable: the fetched "
+                      "credentials are larger than this module keeps");
+        c = NULL;
+        ngx_str_set(why, "the fetched credentials are too large");
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    n = ngx_http_webauthn_aws_node(zone, key, 1);
+
+    if (n == NULL) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return;
+    }
+
+    n->fetching = 0;
+
+    if (c) {
+        wa_memzero(n->secret, sizeof(n->secret));
+
+        ngx_memcpy(n->akid, c->access_key.data, c->access_key.len);
+        n->akid_len = c->access_key.len;
+        ngx_memcpy(n->secret, c->secret.data, c->secret.len);
+        n->secret_len = c->secret.len;
+        ngx_memcpy(n->token, c->token.data, c->token.len);
+        n->token_len = c->token.len;
+        n->expires = c->expires;
+        n->issued = now;
+        n->failures = 0;
+        n->retry = 0;
+        n->error_len = 0;
+
+    } else {
+
+        /* 1, 2, 4, ... seconds, at most a minute: never in a loop */
+
+        backoff = (time_t) 1 << ngx_min(n->failures, 6);
+        n->failures++;
+        n->retry = now + ngx_min(backoff, NGX_HTTP_WEBAUTHN_AWS_BACKOFF_MAX);
+        n->error_len = ngx_min(why->len, sizeof(n->error));
+        ngx_memcpy(n->error, why->data, n->error_len);
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/* under the zone lock */
+
+static ngx_http_webauthn_aws_node_t *
+ngx_http_webauthn_aws_node(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
+    ngx_uint_t create)
+{
+    uint32_t                       hash;
+    ngx_str_t                      k;
+    ngx_queue_t                   *q;
+    ngx_http_webauthn_aws_node_t  *n;
+
+    k.data = key;
+    k.len = WA_SHA256_LEN;
+    hash = ngx_crc32_short(key, WA_SHA256_LEN);
+
+    n = (ngx_http_webauthn_aws_node_t *)
+            ngx_str_rbtree_lookup(&zone->sh->rbtree, &k, hash);
+
+    if (n || !create) {
+        return n;
+    }
+
+    n = ngx_slab_alloc_locked(zone->shpool,
+                              sizeof(ngx_http_webauthn_aws_node_t));
+
+    if (n == NULL && !ngx_queue_empty(&zone->sh->queue)) {
+
+        /* the least recently used set gives way, unless it is fetching */
+
+        q = ngx_queue_last(&zone->sh->queue);
+        n = ngx_queue_data(q, ngx_http_webauthn_aws_node_t, queue);
+
+        if (n->fetching) {
+            return NULL;
+        }
+
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&zone->sh->rbtree, &n->sn.node);
+        wa_memzero(n, sizeof(ngx_http_webauthn_aws_node_t));
+        ngx_slab_free_locked(zone->shpool, n);
+
+        n = ngx_slab_alloc_locked(zone->shpool,
+                                  sizeof(ngx_http_webauthn_aws_node_t));
+    }
+
+    if (n == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(n, sizeof(ngx_http_webauthn_aws_node_t));
+
+    ngx_memcpy(n->key, key, WA_SHA256_LEN);
+    n->sn.node.key = hash;
+    n->sn.str.data = n->key;
+    n->sn.str.len = WA_SHA256_LEN;
+
+    ngx_rbtree_insert(&zone->sh->rbtree, &n->sn.node);
+    ngx_queue_insert_head(&zone->sh->queue, &n->queue);
+
+    return n;
+}
+
+
+/* 1. the environment */
+
+static ngx_int_t
+ngx_http_webauthn_aws_env(ngx_http_webauthn_aws_creds_t *c)
+{
+    char  *akid, *secret, *token;
+
+    akid = ngx_http_webauthn_aws_getenv("AWS_ACCESS_KEY_ID");
+    secret = ngx_http_webauthn_aws_getenv("AWS_SECRET_ACCESS_KEY");
+    token = ngx_http_webauthn_aws_getenv("AWS_SESSION_TOKEN");
+
+    if (akid == NULL || secret == NULL) {
+        return NGX_DECLINED;
+    }
+
+    c->access_key.data = (u_char *) akid;
+    c->access_key.len = ngx_strlen(akid);
+    c->secret.data = (u_char *) secret;
+    c->secret.len = ngx_strlen(secret);
+
+    if (token) {
+        c->token.data = (u_char *) token;
+        c->token.len = ngx_strlen(token);
+    }
+
+    c->expires = 0;
+
+    return NGX_OK;
+}
+
+
+/* a variable that is set and not empty ("env" passes it to workers) */
+
+static char *
+ngx_http_webauthn_aws_getenv(const char *name)
+{
+    char  *v;
+
+    v = getenv(name);
+
+    return (v && v[0]) ? v : NULL;
+}
+
+
+/* ISO 8601, UTC: 2026-12-01T19:30:00Z (fractions of a second allowed) */
+
+time_t
+ngx_http_webauthn_aws_time(u_char *s, size_t len)
+{
+    int       y, mo, d, h, mi, sec;
+    char      buf[32];
+    ngx_tm_t  tm;
+
+    if (len >= sizeof(buf)) {
+        return -1;
+    }
+
+    ngx_memcpy(buf, s, len);
+    buf[len] = '\0';
+
+    if (sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec)
+        != 6)
+    {
+        return -1;
+    }
+
+    ngx_memzero(&tm, sizeof(ngx_tm_t));
+    tm.ngx_tm_year = y - 1900;          /* timegm(): struct tm */
+    tm.ngx_tm_mon = mo - 1;
+    tm.ngx_tm_mday = d;
+    tm.ngx_tm_hour = h;
+    tm.ngx_tm_min = mi;
+    tm.ngx_tm_sec = sec;
+
+    return timegm(&tm);
+}
