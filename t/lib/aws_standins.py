@@ -829,7 +829,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            'requests': list(st.services[n].requests),
                            'config': st.services[n].config} for n in names}
             out = out if q.get('all') else out[self.svc.name]
-            return self.answer(200, json.dumps(out))
+            return self.answer(200, json.dumps(out, sort_keys=True,
+                                               separators=(',', ':')))
         if path == '/__config' and self.command == 'POST':
             try:
                 cfg = json.loads(self.body or b'{}')
