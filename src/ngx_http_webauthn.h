@@ -94,6 +94,7 @@ typedef struct {
     ngx_str_t                        aws_host;      /* empty: nginx's */
     ngx_array_t                     *aws_roles;     /* of ..._aws_role_t */
     time_t                           aws_role_duration;
+    ngx_http_handler_pt              aws_handler;   /* the proxy's, wrapped */
 } ngx_http_webauthn_loc_conf_t;
 
 
@@ -130,6 +131,8 @@ typedef struct {
     ngx_event_t                      aws_timer;     /* waiting for a
                                                        fetch */
     uint64_t                         aws_wait_until;
+    ngx_int_t                      (*aws_create_request)(
+                                         ngx_http_request_t *r);
 
     /* variables */
     ngx_str_t                        sign_count;
@@ -172,7 +175,6 @@ char *ngx_http_webauthn_aws_role(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_webauthn_aws_merge(ngx_conf_t *cf,
     ngx_http_webauthn_loc_conf_t *prev, ngx_http_webauthn_loc_conf_t *conf);
-ngx_int_t ngx_http_webauthn_aws_init(ngx_conf_t *cf);
 void ngx_http_webauthn_aws_cleanup(void);
 
 /* ngx_http_webauthn_aws_creds.c */

@@ -8,16 +8,19 @@
  * AWS SigV4 re-signing of proxied requests (design.md, "SigV4").
  *
  * The signature must cover exactly what nginx sends upstream, so the
- * request is signed after the proxy module has built it: nginx calls an
- * upstream's peer.init right after create_request() and before it
- * connects, for every proxy_pass without variables.  The module wraps
- * the peer.init of every upstream at postconfiguration; the wrapper
- * reads the request line and headers the proxy built, hashes the body as
- * it will be sent (memory or temporary file), signs with the credentials
- * the access phase prepared, and rebuilds the header block with
- * X-Amz-Date, X-Amz-Security-Token and Authorization.  A signing location
- * whose proxy_pass has variables (no peer.init is called for a resolved
- * address) is refused at nginx -t: no request leaves unsigned.
+ * request is signed after the proxy module has built it, by wrapping the
+ * upstream's create_request.  The location's content handler (the
+ * proxy's) is wrapped at configuration: it runs with r->aio set, which
+ * makes nginx's ngx_http_upstream_init_request() return before it builds
+ * anything (as it does while a cache file is read); the wrapper then puts
+ * its create_request around the proxy's and starts the upstream again
+ * with ngx_http_upstream_init().  So every proxy_pass works the same: with
+ * or without a URI part, with variables ($request_uri), after rewrite.
+ * The wrapper reads the request line and headers the proxy built, hashes
+ * the body as it will be sent (memory or temporary file), signs with the
+ * credentials the access phase prepared, and rebuilds the header block
+ * with X-Amz-Date, X-Amz-Security-Token and Authorization.  Any failure
+ * fails the request (500): nothing leaves a signing location unsigned.
  */
 
 
@@ -35,12 +38,6 @@
 #define NGX_HTTP_WEBAUTHN_AWS_DURATION_MAX  43200
 
 
-typedef struct {
-    ngx_http_upstream_srv_conf_t     *uscf;
-    ngx_http_upstream_init_peer_pt    init;
-} ngx_http_webauthn_aws_peer_t;
-
-
 /* a derived signing key: per access key, day, region and service */
 
 typedef struct {
@@ -54,8 +51,8 @@ typedef struct {
 } ngx_http_webauthn_aws_key_t;
 
 
-static ngx_int_t ngx_http_webauthn_aws_peer_init(ngx_http_request_t *r,
-    ngx_http_upstream_srv_conf_t *us);
+static ngx_int_t ngx_http_webauthn_aws_content_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webauthn_aws_create_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webauthn_aws_sign(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx, ngx_http_webauthn_loc_conf_t *wlcf);
 static ngx_int_t ngx_http_webauthn_aws_hash_body(ngx_http_request_t *r,
@@ -69,12 +66,6 @@ static ngx_int_t ngx_http_webauthn_aws_remove_amz(ngx_http_request_t *r);
 static void ngx_http_webauthn_aws_body_handler(ngx_http_request_t *r);
 
 
-/* the proxy module, exported by nginx; its location configuration starts
- * with its ngx_http_upstream_conf_t */
-extern ngx_module_t  ngx_http_proxy_module;
-
-
-static ngx_array_t                  ngx_http_webauthn_aws_peers;
 static ngx_http_webauthn_aws_key_t  ngx_http_webauthn_aws_keys[
                                         NGX_HTTP_WEBAUTHN_AWS_KEYS];
 static ngx_uint_t                   ngx_http_webauthn_aws_tick;
@@ -138,7 +129,6 @@ ngx_http_webauthn_aws_merge(ngx_conf_t *cf, ngx_http_webauthn_loc_conf_t *prev,
     ngx_http_webauthn_loc_conf_t *conf)
 {
     ngx_http_core_loc_conf_t       *clcf;
-    ngx_http_upstream_conf_t       *ucf;
     ngx_http_webauthn_main_conf_t  *wmcf;
 
     ngx_conf_merge_value(conf->aws_sign, prev->aws_sign, 0);
@@ -195,67 +185,12 @@ ngx_http_webauthn_aws_merge(ngx_conf_t *cf, ngx_http_webauthn_loc_conf_t *prev,
         return NGX_CONF_ERROR;
     }
 
-    /*
-     * the proxy module's location configuration starts with its
-     * ngx_http_upstream_conf_t; "upstream" is set for a proxy_pass
-     * without variables, the only kind whose requests pass peer.init
-     */
+    /* the proxy's content handler, wrapped: see the top of this file */
 
-    ucf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_proxy_module);
-
-    if (ucf == NULL || ucf->upstream == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webauthn_aws_sign\" needs a \"proxy_pass\" "
-                           "without variables in the same location");
-        return NGX_CONF_ERROR;
-    }
+    conf->aws_handler = clcf->handler;
+    clcf->handler = ngx_http_webauthn_aws_content_handler;
 
     return NGX_CONF_OK;
-}
-
-
-/* postconfiguration: every upstream's peer.init is wrapped */
-
-ngx_int_t
-ngx_http_webauthn_aws_init(ngx_conf_t *cf)
-{
-    ngx_uint_t                       i;
-    ngx_http_webauthn_aws_peer_t    *p;
-    ngx_http_upstream_srv_conf_t   **uscfp;
-    ngx_http_upstream_main_conf_t   *umcf;
-
-    umcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_upstream_module);
-
-    if (ngx_array_init(&ngx_http_webauthn_aws_peers, cf->pool,
-                       umcf->upstreams.nelts ? umcf->upstreams.nelts : 1,
-                       sizeof(ngx_http_webauthn_aws_peer_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    uscfp = umcf->upstreams.elts;
-
-    for (i = 0; i < umcf->upstreams.nelts; i++) {
-
-        if (uscfp[i]->peer.init == NULL
-            || uscfp[i]->peer.init == ngx_http_webauthn_aws_peer_init)
-        {
-            continue;
-        }
-
-        p = ngx_array_push(&ngx_http_webauthn_aws_peers);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        p->uscf = uscfp[i];
-        p->init = uscfp[i]->peer.init;
-
-        uscfp[i]->peer.init = ngx_http_webauthn_aws_peer_init;
-    }
-
-    return NGX_OK;
 }
 
 
@@ -268,40 +203,15 @@ ngx_http_webauthn_aws_cleanup(void)
 
 
 static ngx_int_t
-ngx_http_webauthn_aws_peer_init(ngx_http_request_t *r,
-    ngx_http_upstream_srv_conf_t *us)
+ngx_http_webauthn_aws_content_handler(ngx_http_request_t *r)
 {
+    unsigned                       aio;
     ngx_int_t                      rc;
-    ngx_uint_t                     i;
+    ngx_http_upstream_t           *u;
     ngx_http_webauthn_ctx_t       *ctx;
-    ngx_http_webauthn_aws_peer_t  *p;
     ngx_http_webauthn_loc_conf_t  *wlcf;
 
-    p = ngx_http_webauthn_aws_peers.elts;
-
-    for (i = 0; i < ngx_http_webauthn_aws_peers.nelts; i++) {
-        if (p[i].uscf == us) {
-            break;
-        }
-    }
-
-    if (i == ngx_http_webauthn_aws_peers.nelts) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "webauthn: upstream \"%V\" was not wrapped", &us->host);
-        return NGX_ERROR;
-    }
-
-    rc = p[i].init(r, us);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
-
-    if (!wlcf->aws_sign) {
-        return NGX_OK;
-    }
 
     ctx = ngx_http_webauthn_get_ctx(r);
 
@@ -313,7 +223,57 @@ ngx_http_webauthn_aws_peer_init(ngx_http_request_t *r,
                       "reached a signing location without credentials "
                       "prepared for it (an internal redirect from a "
                       "location that does not sign?)");
-        return NGX_ERROR;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    aio = r->aio;
+    r->aio = 1;
+
+    rc = wlcf->aws_handler(r);
+
+    r->aio = aio;
+
+    u = r->upstream;
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE || rc == NGX_ERROR || u == NULL
+        || u->create_request == NULL
+        || u->create_request == ngx_http_webauthn_aws_create_request)
+    {
+        if (u == NULL && rc < NGX_HTTP_SPECIAL_RESPONSE && rc != NGX_ERROR) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "webauthn: \"webauthn_aws_sign\" is on where the "
+                          "content handler is not proxy_pass");
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return rc;
+    }
+
+    ctx->aws_create_request = u->create_request;
+    u->create_request = ngx_http_webauthn_aws_create_request;
+
+    /* what reading the body would have done, now with the wrapper */
+
+    ngx_http_upstream_init(r);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_aws_create_request(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_webauthn_ctx_t       *ctx;
+    ngx_http_webauthn_loc_conf_t  *wlcf;
+
+    ctx = ngx_http_webauthn_get_ctx(r);
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
+
+    rc = ctx->aws_create_request(r);
+
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     return ngx_http_webauthn_aws_sign(r, ctx, wlcf);

@@ -1194,6 +1194,7 @@ ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
 {
     time_t                          now, ahead;
     uint64_t                        ms;
+    ngx_str_t                      *wipe;
     ngx_pool_cleanup_t             *cln;
     ngx_http_webauthn_aws_node_t   *n;
     ngx_http_webauthn_aws_state_e   state;
@@ -1230,10 +1231,11 @@ ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
         out->access_key.data = ngx_pnalloc(pool, n->akid_len);
         out->secret.data = ngx_pnalloc(pool, n->secret_len);
         out->token.data = ngx_pnalloc(pool, n->token_len + 1);
+        wipe = ngx_palloc(pool, sizeof(ngx_str_t));
         cln = ngx_pool_cleanup_add(pool, 0);
 
         if (out->access_key.data == NULL || out->secret.data == NULL
-            || out->token.data == NULL || cln == NULL)
+            || out->token.data == NULL || wipe == NULL || cln == NULL)
         {
             if (state == NGX_HTTP_WEBAUTHN_AWS_REFRESH) {
                 n->fetching = 0;
@@ -1259,8 +1261,10 @@ ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
 
         /* the request's copy of the secret is wiped with its pool */
 
+        *wipe = out->secret;
+
         cln->handler = ngx_http_webauthn_aws_wipe;
-        cln->data = &out->secret;
+        cln->data = wipe;
 
         return state;
     }

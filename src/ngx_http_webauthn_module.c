@@ -433,7 +433,7 @@ ngx_http_webauthn_init(ngx_conf_t *cf)
 
     *h = ngx_http_webauthn_subrequest_handler;
 
-    return ngx_http_webauthn_aws_init(cf);
+    return NGX_OK;
 }
 
 

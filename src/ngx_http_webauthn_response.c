@@ -273,8 +273,9 @@ ngx_http_webauthn_quote(u_char *dst, ngx_str_t *src)
 
 /*
  * "webauthn: <code>: <reason>, credential: <id>" once per request and
- * code, at "info" for mistakes of the client, at "error" for faults of the
- * store; internal failures were logged where they happened
+ * code, at "info" for refusals of the client (401, 403), at "error" for
+ * faults of the store or of AWS credentials (503); internal failures were
+ * logged where they happened
  */
 
 static void
@@ -282,7 +283,7 @@ ngx_http_webauthn_log_refusal(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx, const char *detail)
 {
     ngx_str_t   reason;
-    ngx_uint_t  level;
+    ngx_uint_t  level, status;
 
     if (ctx->was_logged && ctx->logged == ctx->err) {
         return;
@@ -299,8 +300,10 @@ ngx_http_webauthn_log_refusal(ngx_http_request_t *r,
         reason.len = ngx_strlen(detail);
     }
 
-    level = (ngx_http_webauthn_error(ctx->err)->status
-             == NGX_HTTP_UNAUTHORIZED) ? NGX_LOG_INFO : NGX_LOG_ERR;
+    status = ngx_http_webauthn_error(ctx->err)->status;
+
+    level = (status == NGX_HTTP_UNAUTHORIZED || status == NGX_HTTP_FORBIDDEN)
+            ? NGX_LOG_INFO : NGX_LOG_ERR;
 
     /* credential ids are base64url: they cannot split the line */
 

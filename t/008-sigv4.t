@@ -408,7 +408,7 @@ main::echo_re(key => $ENV{TEST_NGINX_AWS_SESSION_ACCESS_KEY_ID},
 --- aws_source: env
 --- config eval: main::api_config(host => $::Api)
 --- request
-GET /api/forged
+GET /api/client-headers
 --- more_headers eval
 main::authz() . "\n" . join "\n",
     'X-Amz-Date: 20000101T000000Z',
@@ -418,7 +418,7 @@ main::authz() . "\n" . join "\n",
     'x-amz-meta-evil: 1',
     'X-AMZ-USER-AGENT: forged-agent'
 --- response_body_like eval
-main::echo_re(target => '/api/forged', signed => ['x-amz-date'],
+main::echo_re(target => '/api/client-headers', signed => ['x-amz-date'],
     extra => '(?!.*forged)(?!.*20000101T)(?!.*DynamoDB)'
              . '(?!.*UNSIGNED-PAYLOAD)(?!.*(?i:x-amz-meta-evil))'
              . '(?!.*(?i:x-amz-content-sha256))'

@@ -245,7 +245,7 @@ Test::More::isnt($name{zoe}, $name{zoe2},
 Test::More::isnt($name{zoe}, $::Zoe, "Zoe's name was mapped");
 --- request
 GET /__stats/sts
---- response_body_like
+--- response_body_like chomp
 ^\{(?=.*"calls":\{"AssumeRole":3\})(?!.*"status":400).*\}$
 --- no_error_log
 [alert]
@@ -269,7 +269,7 @@ Test::More::isnt($e3 && $e3->{access_key_id}, $e1 && $e1->{access_key_id},
                  'bob: credentials of his own');
 --- request
 GET /__stats/sts
---- response_body_like
+--- response_body_like chomp
 ^\{(?=.*"calls":\{"AssumeRole":2\})(?=.*"RoleSessionName":"rita")(?=.*"RoleSessionName":"bob").*\}$
 --- no_error_log
 [alert]
@@ -293,7 +293,7 @@ Test::More::is(scalar(keys %keys), 1, 'all with the same credentials');
 AwsStandins::aws_config('sts', delay => 0);
 --- request
 GET /__stats/sts
---- response_body_like
+--- response_body_like chomp
 ^\{(?=.*"calls":\{"AssumeRole":1\}).*\}$
 --- no_error_log
 [alert]
@@ -325,7 +325,7 @@ Test::More::isnt($e3 && $e3->{access_key_id}, $e1 && $e1->{access_key_id},
 AwsStandins::aws_config('sts', lifetime => undef);
 --- request
 GET /__stats/sts
---- response_body_like
+--- response_body_like chomp
 ^\{(?=.*"calls":\{"AssumeRole":2\}).*\}$
 --- no_error_log
 [alert]
