@@ -53,6 +53,11 @@ typedef struct {
     ngx_str_t                        secret_file;
 
     ngx_shm_zone_t                  *cache_zone;    /* NULL: no key cache */
+
+    /* TLS of the AWS credential sources (ngx_http_webauthn_event.c) */
+    ngx_str_t                        aws_trusted_certificate;
+    ngx_ssl_t                       *aws_ssl;       /* NULL: not needed, or
+                                                       no CA bundle */
 } ngx_http_webauthn_main_conf_t;
 
 
