@@ -575,7 +575,7 @@ ngx_http_webauthn_event_resolve_handler(ngx_resolver_ctx_t *resolve)
         goto failed;
     }
 
-    /* the first address, as the brief of a credential source is short */
+    /* the first address (as the OCSP client tries them in turn) */
 
     socklen = resolve->addrs[0].socklen;
 
@@ -1318,6 +1318,12 @@ ngx_http_webauthn_event_finalize(ngx_http_webauthn_event_t *ev, ngx_int_t rc)
     if (c) {
         ev->peer.connection = NULL;
 
+        /* the session a new connection resumes, kept or not this one */
+
+        if (rc == NGX_OK && c->ssl && c->ssl->handshaked) {
+            ngx_http_webauthn_event_ssl_save(ev, c);
+        }
+
         if (rc == NGX_OK
             && ev->reusable
             && ev->server->keepalive
@@ -1330,10 +1336,6 @@ ngx_http_webauthn_event_finalize(ngx_http_webauthn_event_t *ev, ngx_int_t rc)
             && !c->write->timedout
             && ev->request->pos == ev->request->last)
         {
-            if (c->ssl) {
-                ngx_http_webauthn_event_ssl_save(ev, c);
-            }
-
             ngx_http_webauthn_event_keepalive(ev, c);
 
         } else {

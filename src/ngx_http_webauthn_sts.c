@@ -190,7 +190,15 @@ ngx_http_webauthn_sts_assume(ngx_http_request_t *r,
     hr->data = f;
 
     if (ngx_http_webauthn_http_start(hr, &req) != NGX_OK) {
-        reason = (char *) ngx_pstrdup(r->pool, &hr->reason);
+        /* null-terminated, and worded as the handler's */
+
+        p = ngx_pnalloc(r->pool, hr->reason.len + sizeof("STS AssumeRole: "));
+        if (p) {
+            ngx_sprintf(p, "STS AssumeRole: %V%Z", &hr->reason);
+        }
+
+        reason = p ? (char *) p : "STS AssumeRole";
+
         ngx_http_webauthn_http_free(hr);
 
         return ngx_http_webauthn_refuse(ctx,
