@@ -55,6 +55,11 @@ typedef struct {
 
     ngx_shm_zone_t                  *cache_zone;    /* NULL: no key cache */
     ngx_shm_zone_t                  *aws_zone;      /* AWS credentials */
+
+    /* TLS of the AWS credential sources (ngx_http_webauthn_event.c) */
+    ngx_str_t                        aws_trusted_certificate;
+    ngx_ssl_t                       *aws_ssl;       /* NULL: not needed, or
+                                                       no CA bundle */
 } ngx_http_webauthn_main_conf_t;
 
 
@@ -181,13 +186,15 @@ void ngx_http_webauthn_aws_cleanup(void);
 char *ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_http_webauthn_aws_cancel(ngx_http_webauthn_ctx_t *ctx);
+void ngx_http_webauthn_aws_creds_cleanup(void);
 void ngx_http_webauthn_aws_wipe(void *data);
 time_t ngx_http_webauthn_aws_time(u_char *s, size_t len);
 
 /* ngx_http_webauthn_sts.c */
-ngx_http_webauthn_peer_t *ngx_http_webauthn_sts_peer(void);
+void ngx_http_webauthn_sts_cleanup(void);
 ngx_int_t ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r,
-    ngx_str_t *host, const char **reason);
+    ngx_str_t *region, ngx_http_webauthn_peer_t **server, ngx_str_t *host,
+    const char **reason);
 ngx_int_t ngx_http_webauthn_sts_assume_request(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx, ngx_http_webauthn_aws_creds_t *base,
     ngx_str_t *host, ngx_str_t *out);

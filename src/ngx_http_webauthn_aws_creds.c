@@ -178,6 +178,23 @@ static ngx_http_webauthn_aws_endpoint_t  ngx_http_webauthn_aws_imds_ep;
 static ngx_http_webauthn_aws_endpoint_t  ngx_http_webauthn_aws_ecs_ep;
 
 
+/* worker exit */
+
+void
+ngx_http_webauthn_aws_creds_cleanup(void)
+{
+    if (ngx_http_webauthn_aws_imds_ep.server.addr) {
+        ngx_http_webauthn_peer_cleanup(&ngx_http_webauthn_aws_imds_ep.server);
+    }
+
+    if (ngx_http_webauthn_aws_ecs_ep.server.addr) {
+        ngx_http_webauthn_peer_cleanup(&ngx_http_webauthn_aws_ecs_ep.server);
+    }
+
+    ngx_http_webauthn_sts_cleanup();
+}
+
+
 /* webauthn_aws_credentials zone=name:size [timeout=time]; */
 
 char *
@@ -581,6 +598,7 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     ssize_t                          n;
     ngx_fd_t                         fd;
     ngx_str_t                        req, arn, session, token, host;
+    ngx_str_t                        region;
     ngx_pool_t                      *pool;
     ngx_http_webauthn_aws_fetch_t   *f;
     ngx_http_webauthn_main_conf_t   *wmcf;
@@ -609,11 +627,28 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     case NGX_HTTP_WEBAUTHN_AWS_ASSUME:
     case NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY:
 
-        if (ngx_http_webauthn_sts_endpoint(r, &host, reason) != NGX_OK) {
-            goto failed;
+        /* web identity: STS in AWS_REGION, else the location's region */
+
+        region = ctx->wlcf->aws_region;
+
+        if (kind == NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY) {
+            env = ngx_http_webauthn_aws_getenv("AWS_REGION");
+            if (env == NULL) {
+                env = ngx_http_webauthn_aws_getenv("AWS_DEFAULT_REGION");
+            }
+
+            if (env) {
+                region.data = (u_char *) env;
+                region.len = ngx_strlen(env);
+            }
         }
 
-        f->server = ngx_http_webauthn_sts_peer();
+        if (ngx_http_webauthn_sts_endpoint(r, &region, &f->server, &host,
+                                           reason)
+            != NGX_OK)
+        {
+            goto failed;
+        }
 
         if (kind == NGX_HTTP_WEBAUTHN_AWS_ASSUME) {
             if (ngx_http_webauthn_sts_assume_request(r, ctx, &ctx->aws,

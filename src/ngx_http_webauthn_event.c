@@ -12,6 +12,13 @@
 #include <ngx_http_webauthn_event.h>
 
 
+/* Debian's bundle of the system's trusted CAs (ca-certificates) */
+#define NGX_HTTP_WEBAUTHN_EVENT_CA_FILE  "/etc/ssl/certs/ca-certificates.crt"
+
+/* intermediate CAs a chain may have: AWS's endpoints send one or two */
+#define NGX_HTTP_WEBAUTHN_EVENT_VERIFY_DEPTH  4
+
+
 typedef struct {
     ngx_http_webauthn_peer_t     *server;
     ngx_queue_t                   queue;
@@ -24,6 +31,26 @@ static ngx_int_t ngx_http_webauthn_event_init(
     ngx_http_webauthn_peer_t *server);
 static ngx_int_t ngx_http_webauthn_event_connect(
     ngx_http_webauthn_event_t *ev);
+static ngx_int_t ngx_http_webauthn_event_resolve(
+    ngx_http_webauthn_event_t *ev);
+static void ngx_http_webauthn_event_resolve_handler(
+    ngx_resolver_ctx_t *resolve);
+static ngx_int_t ngx_http_webauthn_event_connect_peer(
+    ngx_http_webauthn_event_t *ev, ngx_addr_t *addr);
+static void ngx_http_webauthn_event_fail(ngx_http_webauthn_event_t *ev);
+static void ngx_http_webauthn_event_ssl_init(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c);
+static void ngx_http_webauthn_event_ssl_handler(ngx_connection_t *c);
+static void ngx_http_webauthn_event_ssl_handshaked(
+    ngx_http_webauthn_event_t *ev, ngx_connection_t *c);
+static ngx_int_t ngx_http_webauthn_event_ssl_verify(
+    ngx_http_webauthn_event_t *ev, ngx_connection_t *c);
+static void ngx_http_webauthn_event_ssl_save(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c);
+static ngx_uint_t ngx_http_webauthn_event_literal(ngx_str_t *host);
+static void ngx_http_webauthn_event_close(ngx_connection_t *c);
+static ngx_str_t *ngx_http_webauthn_event_label(
+    ngx_http_webauthn_peer_t *server);
 static ngx_connection_t *ngx_http_webauthn_event_get_cached(
     ngx_http_webauthn_event_t *ev);
 static ngx_int_t ngx_http_webauthn_event_test_connect(
@@ -120,6 +147,69 @@ ngx_http_webauthn_peer_param(ngx_http_webauthn_peer_t *server,
 }
 
 
+/*
+ * TLS as the upstream's proxy_ssl_verify does it: the handshake verifies
+ * without failing (SSL_VERIFY_NONE, nginx's verify callback), and the
+ * result and the name are checked once it is done, so that a failure has
+ * a reason of its own
+ */
+
+ngx_int_t
+ngx_http_webauthn_peer_ssl(ngx_conf_t *cf, ngx_str_t *trusted,
+    ngx_ssl_t **sslp)
+{
+    ngx_str_t            file;
+    ngx_ssl_t           *ssl;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+
+    *sslp = NULL;
+
+    if (trusted->len) {
+        file = *trusted;
+
+    } else {
+        ngx_str_set(&file, NGX_HTTP_WEBAUTHN_EVENT_CA_FILE);
+
+        if (ngx_file_info(file.data, &fi) == NGX_FILE_ERROR) {
+            /* no system bundle: an https server is refused, with a reason */
+            return NGX_OK;
+        }
+    }
+
+    ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    ssl->log = cf->log;
+
+    if (ngx_ssl_create(ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(ssl);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = ssl;
+
+    if (ngx_ssl_trusted_certificate(cf, ssl, &file,
+                                    NGX_HTTP_WEBAUTHN_EVENT_VERIFY_DEPTH)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    *sslp = ssl;
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_webauthn_peer_cleanup(ngx_http_webauthn_peer_t *server)
 {
@@ -140,10 +230,15 @@ ngx_http_webauthn_peer_cleanup(ngx_http_webauthn_peer_t *server)
                        "%s close idle connection %p",
                        server->name, item->connection);
 
-        ngx_close_connection(item->connection);
+        ngx_http_webauthn_event_close(item->connection);
         item->connection = NULL;
 
         ngx_queue_insert_head(&server->free, q);
+    }
+
+    if (server->ssl_session) {
+        ngx_ssl_free_session(server->ssl_session);
+        server->ssl_session = NULL;
     }
 }
 
@@ -177,6 +272,8 @@ ngx_http_webauthn_event_create(ngx_http_webauthn_peer_t *server,
     ev->server = server;
     ev->pool = pool;
     ev->rc = NGX_ERROR;
+    ev->resolver = server->resolver;
+    ev->resolver_timeout = server->resolver_timeout;
 
     ev->log = *log;
     ev->log_handler = log->handler;
@@ -200,8 +297,7 @@ failed:
 ngx_int_t
 ngx_http_webauthn_event_start(ngx_http_webauthn_event_t *ev)
 {
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
-                   "%s start: %V", ev->server->name, &ev->server->addr->name);
+    ngx_int_t  rc;
 
     if (ev->running) {
         ngx_http_webauthn_event_reason(ev, 0, "%s exchange already running",
@@ -215,7 +311,20 @@ ngx_http_webauthn_event_start(ngx_http_webauthn_event_t *ev)
         return NGX_ERROR;
     }
 
-    if (ngx_http_webauthn_event_connect(ev) != NGX_OK) {
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s start: %V", ev->server->name,
+                   ngx_http_webauthn_event_label(ev->server));
+
+    /* a resolver may answer from its cache, within this call */
+
+    ev->starting = 1;
+    ev->start_failed = 0;
+
+    rc = ngx_http_webauthn_event_connect(ev);
+
+    ev->starting = 0;
+
+    if (rc != NGX_OK || ev->start_failed) {
         return NGX_ERROR;
     }
 
@@ -253,12 +362,17 @@ ngx_http_webauthn_event_cleanup(void *data)
 {
     ngx_http_webauthn_event_t  *ev = data;
 
+    if (ev->resolve) {
+        ngx_resolve_name_done(ev->resolve);
+        ev->resolve = NULL;
+    }
+
     if (ev->peer.connection) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
                        "%s close connection %p of a cancelled exchange",
                        ev->server->name, ev->peer.connection);
 
-        ngx_close_connection(ev->peer.connection);
+        ngx_http_webauthn_event_close(ev->peer.connection);
         ev->peer.connection = NULL;
     }
 
@@ -271,11 +385,24 @@ ngx_http_webauthn_event_cleanup(void *data)
 static ngx_int_t
 ngx_http_webauthn_event_init(ngx_http_webauthn_peer_t *server)
 {
+    u_char                           *p;
     ngx_uint_t                        i;
     ngx_http_webauthn_event_cache_t  *cached;
 
     if (server->initialized) {
         return NGX_OK;
+    }
+
+    if (server->addr == NULL && server->label.len == 0) {
+        p = ngx_pnalloc(ngx_cycle->pool, server->host.len + sizeof(":65535"));
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        server->label.data = p;
+        server->label.len = ngx_sprintf(p, "%V:%d", &server->host,
+                                        (int) server->port)
+                            - p;
     }
 
     ngx_queue_init(&server->cache);
@@ -304,6 +431,198 @@ ngx_http_webauthn_event_init(ngx_http_webauthn_peer_t *server)
 static ngx_int_t
 ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
 {
+    ngx_connection_t          *c;
+    ngx_http_webauthn_peer_t  *server;
+
+    server = ev->server;
+
+    ev->connected = 0;
+    ev->secured = 0;
+    ev->cached = 0;
+    ev->received = 0;
+    ev->reusable = 0;
+
+    ngx_memzero(&ev->peer, sizeof(ngx_peer_connection_t));
+
+    /* a retry is on a fresh connection: the other idle ones may be stale */
+
+    c = ev->retried ? NULL : ngx_http_webauthn_event_get_cached(ev);
+
+    if (c == NULL) {
+        if (ev->create_request(ev, 1) != NGX_OK) {
+            ngx_http_webauthn_event_wipe(ev);
+            ngx_http_webauthn_event_reason(ev, 0, "%s request could not be "
+                                           "built", server->name);
+            return NGX_ERROR;
+        }
+
+        if (server->addr) {
+            return ngx_http_webauthn_event_connect_peer(ev, server->addr);
+        }
+
+        /* a host name: resolved once per exchange, at its first connect */
+
+        if (ev->resolved.sockaddr) {
+            return ngx_http_webauthn_event_connect_peer(ev, &ev->resolved);
+        }
+
+        return ngx_http_webauthn_event_resolve(ev);
+    }
+
+    if (ev->create_request(ev, 0) != NGX_OK) {
+        ngx_http_webauthn_event_close(c);
+        ev->peer.connection = NULL;
+
+        ngx_http_webauthn_event_wipe(ev);
+        ngx_http_webauthn_event_reason(ev, 0, "%s request could not be "
+                                       "built", server->name);
+        return NGX_ERROR;
+    }
+
+    /* a reused connection: connected, its TLS (if any) up */
+
+    ev->connected = 1;
+    ev->secured = 1;
+
+    c->data = ev;
+    c->read->handler = ngx_http_webauthn_event_read_handler;
+    c->write->handler = ngx_http_webauthn_event_write_handler;
+
+    ngx_add_timer(c->read, server->timeout);
+
+    /* the write happens from the event loop, never from within start() */
+
+    ngx_post_event(c->write, &ngx_posted_events);
+
+    return NGX_OK;
+}
+
+
+/* as the OCSP client resolves its responder: nginx's resolver, no port */
+
+static ngx_int_t
+ngx_http_webauthn_event_resolve(ngx_http_webauthn_event_t *ev)
+{
+    ngx_resolver_ctx_t        *resolve, temp;
+    ngx_http_webauthn_peer_t  *server;
+
+    server = ev->server;
+
+    resolve = NGX_NO_RESOLVER;
+
+    if (ev->resolver) {
+        temp.name = server->host;
+
+        resolve = ngx_resolve_start(ev->resolver, &temp);
+
+        if (resolve == NULL) {
+            ngx_http_webauthn_event_wipe(ev);
+            ngx_http_webauthn_event_reason(ev, 0, "%s resolver failed: "
+                                           "out of memory", server->name);
+            return NGX_ERROR;
+        }
+    }
+
+    if (resolve == NGX_NO_RESOLVER) {
+        ngx_http_webauthn_event_wipe(ev);
+        ngx_http_webauthn_event_reason(ev, 0, "no resolver defined to "
+                                       "resolve %V", &server->host);
+        return NGX_ERROR;
+    }
+
+    resolve->name = server->host;
+    resolve->handler = ngx_http_webauthn_event_resolve_handler;
+    resolve->data = ev;
+    resolve->timeout = ev->resolver_timeout;
+
+    ev->resolve = resolve;
+    ev->log.action = "resolving";
+
+    /* the handler may be called from within, with a cached answer */
+
+    if (ngx_resolve_name(resolve) != NGX_OK) {
+        ev->resolve = NULL;
+
+        ngx_http_webauthn_event_wipe(ev);
+        ngx_http_webauthn_event_reason(ev, 0, "%s resolver failed to start "
+                                       "resolving %V", server->name,
+                                       &server->host);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webauthn_event_resolve_handler(ngx_resolver_ctx_t *resolve)
+{
+    ngx_http_webauthn_event_t *ev = resolve->data;
+
+    u_char                    *p;
+    socklen_t                  socklen;
+    struct sockaddr           *sockaddr;
+    ngx_http_webauthn_peer_t  *server;
+
+    server = ev->server;
+    ev->resolve = NULL;
+
+    if (resolve->state || resolve->naddrs == 0) {
+        ngx_http_webauthn_event_reason(ev, 0, "%V could not be resolved "
+                                       "(%i: %s)", &resolve->name,
+                                       resolve->state,
+                                       ngx_resolver_strerror(resolve->state));
+        goto failed;
+    }
+
+    /* the first address (as the OCSP client tries them in turn) */
+
+    socklen = resolve->addrs[0].socklen;
+
+    sockaddr = ngx_palloc(ev->pool, socklen);
+    p = ngx_pnalloc(ev->pool, NGX_SOCKADDR_STRLEN);
+
+    if (sockaddr == NULL || p == NULL) {
+        ngx_http_webauthn_event_reason(ev, 0, "out of memory");
+        goto failed;
+    }
+
+    ngx_memcpy(sockaddr, resolve->addrs[0].sockaddr, socklen);
+    ngx_inet_set_port(sockaddr, server->port);
+
+    ev->resolved.sockaddr = sockaddr;
+    ev->resolved.socklen = socklen;
+    ev->resolved.name.data = p;
+    ev->resolved.name.len = ngx_sock_ntop(sockaddr, socklen, p,
+                                          NGX_SOCKADDR_STRLEN, 1);
+
+    ngx_resolve_name_done(resolve);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s: \"%V\" was resolved to %V", server->name,
+                   &server->host, &ev->resolved.name);
+
+    if (ngx_http_webauthn_event_connect_peer(ev, &ev->resolved) != NGX_OK) {
+        ngx_http_webauthn_event_fail(ev);
+    }
+
+    return;
+
+failed:
+
+    ngx_resolve_name_done(resolve);
+
+    ngx_http_webauthn_event_wipe(ev);
+    ngx_http_webauthn_event_fail(ev);
+}
+
+
+/* a new connection to addr */
+
+static ngx_int_t
+ngx_http_webauthn_event_connect_peer(ngx_http_webauthn_event_t *ev,
+    ngx_addr_t *addr)
+{
     ngx_int_t                  rc;
     ngx_err_t                  err;
     ngx_connection_t          *c;
@@ -311,64 +630,49 @@ ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
 
     server = ev->server;
 
-    ev->connected = 0;
-    ev->cached = 0;
-    ev->received = 0;
-    ev->reusable = 0;
-
-    ngx_memzero(&ev->peer, sizeof(ngx_peer_connection_t));
-
-    ev->peer.sockaddr = server->addr->sockaddr;
-    ev->peer.socklen = server->addr->socklen;
-    ev->peer.name = &server->addr->name;
+    ev->peer.sockaddr = addr->sockaddr;
+    ev->peer.socklen = addr->socklen;
+    ev->peer.name = &addr->name;
     ev->peer.get = ngx_event_get_peer;
     ev->peer.log = &ev->log;
     ev->peer.log_error = NGX_ERROR_INFO;
 
-    /* a retry is on a fresh connection: the other idle ones may be stale */
+    ev->log.action = "connecting";
 
-    c = ev->retried ? NULL : ngx_http_webauthn_event_get_cached(ev);
+    rc = ngx_event_connect_peer(&ev->peer);
 
-    if (c != NULL) {
-        rc = NGX_OK;
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s connect: %i", server->name, rc);
 
-        if (ev->create_request(ev, 0) != NGX_OK) {
-            goto failed;
-        }
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        err = (rc == NGX_DECLINED) ? ngx_socket_errno : 0;
 
-    } else {
-        if (ev->create_request(ev, 1) != NGX_OK) {
-            goto failed;
-        }
+        ngx_http_webauthn_event_reason(ev, err, "%s connect() to %V failed",
+                                       server->name, &addr->name);
+        ev->peer.connection = NULL;
 
-        ev->log.action = "connecting";
+        ngx_http_webauthn_event_wipe(ev);
 
-        rc = ngx_event_connect_peer(&ev->peer);
+        return NGX_ERROR;
+    }
 
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
-                       "%s connect: %i", server->name, rc);
+    c = ev->peer.connection;
 
-        if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
-            err = (rc == NGX_DECLINED) ? ngx_socket_errno : 0;
+    /* a request goes in one write; do not let Nagle hold it */
 
-            ngx_http_webauthn_event_reason(ev, err, "%s connect() to %V "
-                                           "failed", server->name,
-                                           &server->addr->name);
-            ev->peer.connection = NULL;
+    if (c->type == SOCK_STREAM
+        && addr->sockaddr->sa_family != AF_UNIX
+        && ngx_tcp_nodelay(c) != NGX_OK)
+    {
+        goto failed;
+    }
 
-            ngx_http_webauthn_event_wipe(ev);
+    if (server->ssl) {
 
-            return NGX_ERROR;
-        }
+        /* the TLS state outlives the exchange in the keepalive pool */
 
-        c = ev->peer.connection;
-
-        /* a request goes in one write; do not let Nagle hold it */
-
-        if (c->type == SOCK_STREAM
-            && server->addr->sockaddr->sa_family != AF_UNIX
-            && ngx_tcp_nodelay(c) != NGX_OK)
-        {
+        c->pool = ngx_create_pool(256, ngx_cycle->log);
+        if (c->pool == NULL) {
             goto failed;
         }
     }
@@ -382,13 +686,18 @@ ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
         return NGX_OK;
     }
 
-    /* a reused connection, or a unix socket connected at once */
+    /* a unix socket (or loopback) connected at once */
 
     ev->connected = 1;
 
-    ngx_add_timer(c->read, server->timeout);
+    if (server->ssl) {
+        /* the handshake, from the write handler, within connect_timeout */
+        ngx_add_timer(c->write, server->connect_timeout);
 
-    /* the write happens from the event loop, never from within start() */
+    } else {
+        ev->secured = 1;
+        ngx_add_timer(c->read, server->timeout);
+    }
 
     ngx_post_event(c->write, &ngx_posted_events);
 
@@ -396,17 +705,288 @@ ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
 
 failed:
 
-    if (ev->peer.connection) {
-        ngx_close_connection(ev->peer.connection);
-        ev->peer.connection = NULL;
-    }
+    ngx_http_webauthn_event_close(c);
+    ev->peer.connection = NULL;
 
     ngx_http_webauthn_event_wipe(ev);
 
     ngx_http_webauthn_event_reason(ev, 0, "%s connection to %V failed",
-                                   server->name, &server->addr->name);
+                                   server->name, &addr->name);
 
     return NGX_ERROR;
+}
+
+
+/* a failure after start() returned: done; within start(): its NGX_ERROR */
+
+static void
+ngx_http_webauthn_event_fail(ngx_http_webauthn_event_t *ev)
+{
+    if (ev->starting) {
+        ev->start_failed = 1;
+        return;
+    }
+
+    ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+}
+
+
+/*
+ * TLS on a new connection, as ngx_http_upstream_ssl_init_connection()
+ * does: the server name (RFC 6066, 3: never a literal address), the last
+ * session of the pool, the handshake within connect_timeout
+ */
+
+static void
+ngx_http_webauthn_event_ssl_init(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c)
+{
+    ngx_int_t                  rc;
+    ngx_http_webauthn_peer_t  *server;
+
+    server = ev->server;
+
+    if (ngx_ssl_create_connection(server->ssl, c, NGX_SSL_CLIENT) != NGX_OK) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s TLS connection could not "
+                                       "be created", server->name);
+        goto failed;
+    }
+
+    if (server->host.len
+        && !ngx_http_webauthn_event_literal(&server->host)
+        && SSL_set_tlsext_host_name(c->ssl->connection,
+                                    (char *) server->host.data)
+           == 0)
+    {
+        ngx_ssl_error(NGX_LOG_ALERT, c->log, 0,
+                      "SSL_set_tlsext_host_name(\"%s\") failed",
+                      server->host.data);
+        ngx_http_webauthn_event_reason(ev, 0, "%s TLS server name could not "
+                                       "be set", server->name);
+        goto failed;
+    }
+
+    if (ngx_ssl_set_session(c, server->ssl_session) != NGX_OK) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s TLS session could not be "
+                                       "set", server->name);
+        goto failed;
+    }
+
+    ev->log.action = "SSL handshaking";
+
+    rc = ngx_ssl_handshake(c);
+
+    if (rc == NGX_AGAIN) {
+
+        if (!c->write->timer_set) {
+            ngx_add_timer(c->write, server->connect_timeout);
+        }
+
+        c->ssl->handler = ngx_http_webauthn_event_ssl_handler;
+        return;
+    }
+
+    ngx_http_webauthn_event_ssl_handshaked(ev, c);
+    return;
+
+failed:
+
+    ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+}
+
+
+static void
+ngx_http_webauthn_event_ssl_handler(ngx_connection_t *c)
+{
+    ngx_http_webauthn_event_ssl_handshaked(c->data, c);
+}
+
+
+static void
+ngx_http_webauthn_event_ssl_handshaked(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c)
+{
+    ngx_http_webauthn_peer_t  *server;
+
+    server = ev->server;
+
+    if (!c->ssl->handshaked) {
+        if (c->write->timedout || c->read->timedout) {
+            ngx_http_webauthn_event_reason(ev, 0, "%s TLS handshake timed "
+                                           "out", server->name);
+
+        } else {
+            ngx_http_webauthn_event_reason(ev, 0, "%s TLS handshake failed",
+                                           server->name);
+        }
+
+        ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s TLS handshake done, session %s", server->name,
+                   SSL_session_reused(c->ssl->connection) ? "reused" : "new");
+
+    if (ngx_http_webauthn_event_ssl_verify(ev, c) != NGX_OK) {
+        ngx_http_webauthn_event_finalize(ev, NGX_ERROR);
+        return;
+    }
+
+    /* the handshake had handlers of its own */
+
+    c->read->handler = ngx_http_webauthn_event_read_handler;
+    c->write->handler = ngx_http_webauthn_event_write_handler;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    ev->secured = 1;
+
+    ngx_add_timer(c->read, server->timeout);
+
+    /* c->send and c->recv are nginx's SSL ones now */
+
+    ngx_http_webauthn_event_write_handler(c->write);
+}
+
+
+/* as ngx_http_upstream_ssl_handshake() checks: the chain, then the name */
+
+static ngx_int_t
+ngx_http_webauthn_event_ssl_verify(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c)
+{
+    int                        ok;
+    long                       rc;
+    X509                      *cert;
+    ngx_http_webauthn_peer_t  *server;
+
+    server = ev->server;
+
+    rc = SSL_get_verify_result(c->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s TLS certificate verify "
+                                       "failed: %s (%l)", server->name,
+                                       X509_verify_cert_error_string(rc), rc);
+        return NGX_ERROR;
+    }
+
+    if (server->host.len == 0) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s TLS certificate verify "
+                                       "failed: no name to check it "
+                                       "against", server->name);
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_webauthn_event_literal(&server->host)) {
+        ok = (ngx_ssl_check_host(c, &server->host) == NGX_OK);
+
+    } else {
+        /* an address: its iPAddress entry (RFC 6125, 6.2.1) */
+
+        cert = SSL_get_peer_certificate(c->ssl->connection);
+
+        ok = (cert != NULL
+              && X509_check_ip_asc(cert, (char *) server->host.data, 0)
+                 == 1);
+
+        if (cert) {
+            X509_free(cert);
+        }
+    }
+
+    if (!ok) {
+        ngx_http_webauthn_event_reason(ev, 0, "%s TLS certificate verify "
+                                       "failed: the certificate is not for "
+                                       "\"%V\"", server->name, &server->host);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the session the next new connection resumes */
+
+static void
+ngx_http_webauthn_event_ssl_save(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c)
+{
+    ngx_ssl_session_t         *session;
+    ngx_http_webauthn_peer_t  *server;
+
+    server = ev->server;
+
+    session = ngx_ssl_get_session(c);
+
+    if (session == NULL) {
+        return;
+    }
+
+    if (!SSL_SESSION_is_resumable(session)) {
+        ngx_ssl_free_session(session);
+        return;
+    }
+
+    if (server->ssl_session) {
+        ngx_ssl_free_session(server->ssl_session);
+    }
+
+    server->ssl_session = session;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                   "%s TLS session saved", server->name);
+}
+
+
+/* a literal address (no TLS server name; checked as an address) */
+
+static ngx_uint_t
+ngx_http_webauthn_event_literal(ngx_str_t *host)
+{
+#if (NGX_HAVE_INET6)
+    u_char  buf[16];
+
+    if (ngx_inet6_addr(host->data, host->len, buf) == NGX_OK) {
+        return 1;
+    }
+#endif
+
+    return ngx_inet_addr(host->data, host->len) != INADDR_NONE;
+}
+
+
+/* every connection of the base ends here: TLS freed, no close_notify wait */
+
+static void
+ngx_http_webauthn_event_close(ngx_connection_t *c)
+{
+    ngx_pool_t  *pool;
+
+    if (c->ssl) {
+        c->ssl->no_wait_shutdown = 1;
+        c->ssl->no_send_shutdown = 1;
+
+        (void) ngx_ssl_shutdown(c);
+    }
+
+    pool = c->pool;
+
+    ngx_close_connection(c);
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+static ngx_str_t *
+ngx_http_webauthn_event_label(ngx_http_webauthn_peer_t *server)
+{
+    return server->addr ? &server->addr->name : &server->label;
 }
 
 
@@ -490,7 +1070,7 @@ failed:
 #endif
 
     ngx_http_webauthn_event_reason(ev, err, "%s connect() to %V failed",
-                                   ev->server->name, &ev->server->addr->name);
+                                   ev->server->name, ev->peer.name);
 
     return NGX_ERROR;
 }
@@ -509,7 +1089,7 @@ ngx_http_webauthn_event_retry(ngx_http_webauthn_event_t *ev)
                    "%s keepalive connection %p is dead, retrying",
                    ev->server->name, ev->peer.connection);
 
-    ngx_close_connection(ev->peer.connection);
+    ngx_http_webauthn_event_close(ev->peer.connection);
     ev->peer.connection = NULL;
 
     ev->retried = 1;
@@ -560,7 +1140,16 @@ ngx_http_webauthn_event_write_handler(ngx_event_t *wev)
             ngx_del_timer(wev);
         }
 
-        ngx_add_timer(c->read, server->timeout);
+        if (server->ssl == NULL) {
+            ev->secured = 1;
+            ngx_add_timer(c->read, server->timeout);
+        }
+    }
+
+    if (!ev->secured) {
+        /* the request is sent once the handshake is done */
+        ngx_http_webauthn_event_ssl_init(ev, c);
+        return;
     }
 
     ev->log.action = "sending request";
@@ -729,6 +1318,12 @@ ngx_http_webauthn_event_finalize(ngx_http_webauthn_event_t *ev, ngx_int_t rc)
     if (c) {
         ev->peer.connection = NULL;
 
+        /* the session a new connection resumes, kept or not this one */
+
+        if (rc == NGX_OK && c->ssl && c->ssl->handshaked) {
+            ngx_http_webauthn_event_ssl_save(ev, c);
+        }
+
         if (rc == NGX_OK
             && ev->reusable
             && ev->server->keepalive
@@ -747,7 +1342,7 @@ ngx_http_webauthn_event_finalize(ngx_http_webauthn_event_t *ev, ngx_int_t rc)
             ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
                            "%s close connection %p", ev->server->name, c);
 
-            ngx_close_connection(c);
+            ngx_http_webauthn_event_close(c);
         }
     }
 
@@ -772,7 +1367,7 @@ ngx_http_webauthn_event_keepalive(ngx_http_webauthn_event_t *ev,
     server = ev->server;
 
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
-        ngx_close_connection(c);
+        ngx_http_webauthn_event_close(c);
         return;
     }
 
@@ -785,7 +1380,7 @@ ngx_http_webauthn_event_keepalive(ngx_http_webauthn_event_t *ev,
 
         item = ngx_queue_data(q, ngx_http_webauthn_event_cache_t, queue);
 
-        ngx_close_connection(item->connection);
+        ngx_http_webauthn_event_close(item->connection);
 
     } else {
         q = ngx_queue_head(&server->free);
@@ -860,7 +1455,7 @@ close:
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
                    "webauthn close idle connection %p", c);
 
-    ngx_close_connection(c);
+    ngx_http_webauthn_event_close(c);
 
     item->connection = NULL;
 
@@ -944,5 +1539,5 @@ ngx_http_webauthn_event_log_error(ngx_log_t *log, u_char *buf, size_t len)
     len -= p - buf;
 
     return ngx_snprintf(p, len, ", %s: %V", ev->server->name,
-                        &ev->server->addr->name);
+                        ngx_http_webauthn_event_label(ev->server));
 }

@@ -10,9 +10,12 @@
  * (ngx_event_openssl_stapling.c) and the upstream keepalive module.  It
  * owns the peer connection, the connect and I/O timers, the per-worker
  * keepalive pool, the log context (", redis: ADDRESS") and one transparent
- * retry on a fresh connection when a pooled one turns out dead.  A
- * protocol (RESP today; HTTP for the AWS credential chain next) gives it
- * three functions:
+ * retry on a fresh connection when a pooled one turns out dead.  For the
+ * AWS credential sources it also speaks TLS through nginx's own SSL code,
+ * as the upstream's does (server name, verification, session reuse across
+ * the pool), and resolves a server's host name at each new connection
+ * with nginx's resolver, never with a blocking call.  A protocol (RESP;
+ * HTTP for the AWS credential chain) gives it three functions:
  *
  *   create_request  builds ev->request; "fresh" is set for a new
  *                   connection (which may need a handshake: AUTH, SELECT);
@@ -53,13 +56,27 @@ typedef void (*ngx_http_webauthn_event_done_pt)(ngx_http_webauthn_event_t *ev);
 
 
 /*
- * a server: its address and timeouts (configuration), and per worker,
- * after fork, its idle connections
+ * a server: its address or host name, its TLS and timeouts
+ * (configuration), and per worker, after fork, its idle connections and
+ * its last TLS session
  */
 
 typedef struct {
-    ngx_addr_t                          *addr;
+    ngx_addr_t                          *addr;      /* NULL: host is
+                                                       resolved */
+    ngx_str_t                            host;      /* null-terminated: the
+                                                       name resolved, and
+                                                       TLS's server name */
+    in_port_t                            port;      /* with a host name */
+    ngx_str_t                            label;     /* host:port, or the
+                                                       address: for logs */
     const char                          *name;      /* "redis" */
+
+    ngx_ssl_t                           *ssl;       /* NULL: plain TCP */
+    ngx_resolver_t                      *resolver;  /* the default of new
+                                                       exchanges */
+    ngx_msec_t                           resolver_timeout;
+
     ngx_msec_t                           connect_timeout;
     ngx_msec_t                           timeout;   /* send + reply */
     ngx_msec_t                           keepalive_timeout;
@@ -68,6 +85,7 @@ typedef struct {
     /* per worker */
     ngx_queue_t                          cache;     /* idle connections */
     ngx_queue_t                          free;      /* spare items */
+    ngx_ssl_session_t                   *ssl_session;
     ngx_uint_t                           initialized;
 } ngx_http_webauthn_peer_t;
 
@@ -88,14 +106,23 @@ struct ngx_http_webauthn_event_s {
     ngx_int_t                            rc;
     ngx_str_t                            reason;
 
+    /* for a host name: server->resolver unless the owner sets another */
+    ngx_resolver_t                      *resolver;
+    ngx_msec_t                           resolver_timeout;
+
     /* private */
     ngx_peer_connection_t                peer;
+    ngx_resolver_ctx_t                  *resolve;
+    ngx_addr_t                           resolved;  /* the host's address */
     ngx_log_t                            log;
     ngx_log_handler_pt                   log_handler;
     void                                *log_data;
 
     unsigned                             running:1;
+    unsigned                             starting:1;
+    unsigned                             start_failed:1;
     unsigned                             connected:1;
+    unsigned                             secured:1; /* TLS up, or none */
     unsigned                             cached:1;
     unsigned                             retried:1;
     unsigned                             received:1;
@@ -115,7 +142,16 @@ void ngx_http_webauthn_peer_init(ngx_http_webauthn_peer_t *server,
 ngx_int_t ngx_http_webauthn_peer_param(ngx_http_webauthn_peer_t *server,
     ngx_str_t *value);
 
-/* worker exit: closes the idle connections */
+/*
+ * a client TLS context for servers (TLSv1.2 and TLSv1.3, peers verified
+ * against trusted, a CA bundle file, or the system's bundle when empty):
+ * created at configuration, freed with cf->pool; *ssl is NULL when there
+ * is no system bundle
+ */
+ngx_int_t ngx_http_webauthn_peer_ssl(ngx_conf_t *cf, ngx_str_t *trusted,
+    ngx_ssl_t **ssl);
+
+/* worker exit: closes the idle connections, frees the TLS session */
 void ngx_http_webauthn_peer_cleanup(ngx_http_webauthn_peer_t *server);
 
 /* an exchange with a pool of its own, logging to log */

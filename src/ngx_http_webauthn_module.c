@@ -166,6 +166,15 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       offsetof(ngx_http_webauthn_loc_conf_t, aws_role_duration),
       NULL },
 
+    /* TLS of the AWS credential sources (ngx_http_webauthn_event.c) */
+
+    { ngx_string("webauthn_aws_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_main_conf_t, aws_trusted_certificate),
+      NULL },
+
       ngx_null_command
 };
 
@@ -219,6 +228,8 @@ ngx_http_webauthn_create_main_conf(ngx_conf_t *cf)
      *     wmcf->secret = { 0, NULL };
      *     wmcf->secret_file = { 0, NULL };
      *     wmcf->cache_zone = NULL;
+     *     wmcf->aws_trusted_certificate = { 0, NULL };
+     *     wmcf->aws_ssl = NULL;
      */
 
     return wmcf;
@@ -332,6 +343,18 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->user_verification,
                               prev->user_verification, WA_UV_PREFERRED);
     if (ngx_http_webauthn_aws_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* TLS of the AWS credential sources: loaded where signing is on */
+
+    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webauthn_module);
+
+    if (conf->aws_sign && wmcf->aws_ssl == NULL
+        && ngx_http_webauthn_peer_ssl(cf, &wmcf->aws_trusted_certificate,
+                                      &wmcf->aws_ssl)
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -451,6 +474,7 @@ ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_webauthn_pkey_cleanup();
     ngx_http_webauthn_aws_cleanup();
+    ngx_http_webauthn_aws_creds_cleanup();
     wa_core_cleanup();
 }
 
