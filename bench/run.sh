@@ -81,6 +81,7 @@ WRK_PID=""          # the wrk running now
 MON_PID=""          # the redis-cli MONITOR running now
 MD=$D               # this row's duration (wrk -d)
 BODY=0              # this row's request body, bytes (0: GET)
+MODE=""             # the row running now (X-Bench-Row of the SigV4 rows)
 
 log() { echo "bench: $*" >&2; }
 
