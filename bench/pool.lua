@@ -7,6 +7,9 @@
 --   BENCH_SYNC     a directory for the start barrier (threads wait until
 --                  every thread has loaded its pool)
 --   BENCH_RESULT   file done() writes its figures to (key=value lines)
+--   BENCH_BODY     body bytes: when set (> 0), every request is a POST
+--                  with a body of that many bytes (one fixed buffer, made
+--                  once per thread); unset: GET without a body
 --
 -- When a thread has used its whole pool it stops (wrk.thread:stop()); the
 -- rate is then computed over the real window, not wrk's -d.  The one
@@ -37,6 +40,8 @@ end
 local pool, n, i, calls, started, nthreads, sync, drain, head
 local prefix = os.getenv("BENCH_POOL")
 local host = "Host: bench.example\r\n"
+local body_len = tonumber(os.getenv("BENCH_BODY") or "0") or 0
+local body = ""
 
 function init(args)
     nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
@@ -48,7 +53,14 @@ function init(args)
             pool[n] = line
         end
     end
-    head = "GET / HTTP/1.1\r\n" .. host
+    if body_len > 0 then
+        body = string.rep("b", body_len)
+        head = "POST / HTTP/1.1\r\n" .. host ..
+               "Content-Type: application/octet-stream\r\n" ..
+               "Content-Length: " .. body_len .. "\r\n"
+    else
+        head = "GET / HTTP/1.1\r\n" .. host
+    end
     drain = "GET /__bench_drain HTTP/1.1\r\n" .. host .. "\r\n"
     if sync then
         local f = io.open(sync .. "/ready." .. id, "w")
@@ -94,7 +106,7 @@ function request()
         t_first = now()
     end
     if not prefix then
-        return head .. "\r\n"
+        return head .. "\r\n" .. body
     end
     if i >= n then
         if exhausted == 0 then
@@ -111,7 +123,7 @@ function request()
         return drain
     end
     i = i + 1
-    return head .. "Authorization: " .. pool[i] .. "\r\n\r\n"
+    return head .. "Authorization: " .. pool[i] .. "\r\n\r\n" .. body
 end
 
 function done(summary, latency, requests)

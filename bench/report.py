@@ -22,13 +22,17 @@ LABEL = {
     "peer-es256": "peer (auth_request + Node), ES256",
     "peer-rs256": "peer (auth_request + Node), RS256",
     "peer-eddsa": "peer (auth_request + Node), EdDSA",
+    "sigv4-off-1k": "module, ES256, POST 1 KB body, SigV4 off",
+    "sigv4-on-1k": "module, ES256, POST 1 KB body, SigV4 on",
+    "sigv4-off-1m": "module, ES256, POST 1 MB body, SigV4 off",
+    "sigv4-on-1m": "module, ES256, POST 1 MB body, SigV4 on",
 }
 
 NOT_YET = [
     "session tokens",
-    "SigV4 off, 1 KB body", "SigV4 on, 1 KB body",
-    "SigV4 off, 1 MB body", "SigV4 on, 1 MB body",
 ]
+
+SIZES = [("1k", "1 KB", 1024), ("1m", "1 MB", 1048576)]
 
 
 def read_kv(path):
@@ -99,6 +103,19 @@ def main():
               os.environ.get("BENCH_THREADS", "2"),
               os.environ.get("BENCH_CONNECTIONS", "32"),
               os.environ.get("BENCH_DURATION", "10"), os.cpu_count()))
+    sig = read_kv(os.path.join(run, "sigv4.kv"))
+    if any(m.startswith("sigv4-") for m in modes):
+        print("- SigV4 rows: POST with a fixed 1 KB / 1 MB body, ES256, key "
+              "cache on (32 credentials), -d%ss, one pool per body size (sized for %s / %s "
+              "req/s) used by its off and on rows (Redis flushed and nginx "
+              "restarted between rows); `webauthn_aws_sign on` with base "
+              "credentials from the environment (no STS), "
+              "client_max_body_size 2m, client_body_buffer_size default "
+              "(16k): a 1 MB body goes to a temporary file in both rows "
+              "(the proxy buffers it when not signing)" % (
+                  sig.get("sigv4_duration", "?"),
+                  sig.get("sigv4_rate_1k", "?"),
+                  sig.get("sigv4_rate_1m", "?")))
     print("- openssl speed (%s), one core: ECDSA P-256 verify %.0f/s "
           "(sign %.0f/s), Ed25519 verify %.0f/s, RSA-2048 verify %.0f/s"
           % (sh("openssl version | cut -d' ' -f1,2"), p256,
@@ -146,7 +163,7 @@ def main():
         frac = "-"
         own = "-"
         per_worker = "-"
-        if not m.startswith("ceiling") and p256:
+        if not m.startswith(("ceiling", "sigv4-")) and p256:
             per_worker = "%.0f%%" % (100 * num(r, "rps")
                                      / max(num(r, "workers"), 1) / p256)
             frac = "%.0f%%" % (100 * per_core / p256)
@@ -239,6 +256,30 @@ def main():
                                    else 0,
                                    100 * (1e6 / p256) / add if add > 0
                                    and p256 else 0))
+
+    sha = num(speed, "speed_sha256_bytes")
+    for key, name, size in SIZES:
+        off, on = rows.get("sigv4-off-" + key, {}), rows.get("sigv4-on-" + key,
+                                                             {})
+        if not (num(off, "rps") and num(on, "rps")):
+            continue
+        cpu_off = num(off, "cpu_nginx_ns") / max(num(off, "server_requests"),
+                                                 1) / 1000
+        cpu_on = num(on, "cpu_nginx_ns") / max(num(on, "server_requests"),
+                                               1) / 1000
+        signed = on.get("upstream_signed", "")
+        total = num(on, "server_requests") + num(on, "sample_requests")
+        print("\nSigV4, %s body: on/off req/s %.2f (%.0f / %.0f), worker "
+              "CPU per request %.2f (%.1f / %.1f µs); signing adds %.1f µs "
+              "of worker CPU per request%s; signed requests the upstream "
+              "received: %s in the on row (nginx counted %d requests, the "
+              "sample included), %s in the off row" % (
+                  name, num(on, "rps") / num(off, "rps"), num(on, "rps"),
+                  num(off, "rps"), cpu_on / cpu_off if cpu_off else 0,
+                  cpu_on, cpu_off, cpu_on - cpu_off,
+                  " (SHA-256 of the body alone: %.1f µs, openssl speed)"
+                  % (size / sha * 1e6) if sha else "",
+                  signed or "?", total, off.get("upstream_signed") or "?"))
 
 
 if __name__ == "__main__":

@@ -17,10 +17,19 @@
 #                         pool stops early and the table shows its shorter
 #                         window (never a reused assertion)
 #   BENCH_MODES="ceiling ceiling-static es256 es256-static es256-counter
-#                es256-nocache rs256 eddsa peer-es256 peer-rs256 peer-eddsa"
+#                es256-nocache rs256 eddsa peer-es256 peer-rs256 peer-eddsa
+#                sigv4-off-1k sigv4-on-1k sigv4-off-1m sigv4-on-1m"
 #                (-static: the location answers with empty_gif instead of
-#                proxying, to isolate the module's own cost)
+#                proxying, to isolate the module's own cost; sigv4-*: POST
+#                with a 1 KB / 1 MB body, ES256, key cache on, with and
+#                without webauthn_aws_sign)
+#   BENCH_SIGV4_DURATION=5     seconds per sigv4-* run
+#   BENCH_SIGV4_RATE_1K=12000  rates sizing the sigv4 pools (one pool per
+#   BENCH_SIGV4_RATE_1M=1500   body size, used by its "off" and "on" rows)
 #   BENCH_SPEED_SECONDS=2 openssl speed -seconds
+#   BENCH_NGX_LOG_LEVEL=error  error_log level of the nginx under test (warn
+#                         shows "a client request body is buffered to a
+#                         temporary file" for every 1 MB body; logs/)
 #   BENCH_MICRO=1         build and run bench/microbench.c (the core's steps
 #                         timed alone, per algorithm)
 #   BENCH_PERF=1          perf record the workers during BENCH_PERF_MODES
@@ -47,7 +56,15 @@ RATE=${BENCH_RATE:-10000}
 PEER_RATE=${BENCH_PEER_RATE:-1500}
 SPEED_S=${BENCH_SPEED_SECONDS:-2}
 MODES=${BENCH_MODES:-ceiling ceiling-static es256 es256-static es256-counter \
-es256-nocache rs256 eddsa peer-es256 peer-rs256 peer-eddsa}
+es256-nocache rs256 eddsa peer-es256 peer-rs256 peer-eddsa \
+sigv4-off-1k sigv4-on-1k sigv4-off-1m sigv4-on-1m}
+SIGV4_D=${BENCH_SIGV4_DURATION:-5}
+SIGV4_RATE_1K=${BENCH_SIGV4_RATE_1K:-12000}
+SIGV4_RATE_1M=${BENCH_SIGV4_RATE_1M:-1500}
+# the SigV4 rows' base credentials (AWS's documentation example, not a real
+# key: the upstream checks no signature), given to nginx in its environment
+AWS_BENCH_AKID=AKIDEXAMPLE
+AWS_BENCH_SECRET=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 SOAK=${BENCH_SOAK:-0}
 SOAK_N=${BENCH_SOAK_REQUESTS:-1000000}
 
@@ -62,6 +79,9 @@ ORIGIN=https://bench.example
 PIDS_STARTED=()     # processes this script started (stopped on exit)
 WRK_PID=""          # the wrk running now
 MON_PID=""          # the redis-cli MONITOR running now
+MD=$D               # this row's duration (wrk -d)
+BODY=0              # this row's request body, bytes (0: GET)
+MODE=""             # the row running now (X-Bench-Row of the SigV4 rows)
 
 log() { echo "bench: $*" >&2; }
 
@@ -184,8 +204,17 @@ error_log $RUN/up/error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
+    # the SigV4 rows: one line per signed request received (the row's name,
+    # from X-Bench-Row), so the report can tell that the "on" rows signed
+    map \$http_authorization \$bench_signed {
+        "~^AWS4-HMAC-SHA256 Credential=$AWS_BENCH_AKID/" 1;
+        default 0;
+    }
+    log_format bench_signed \$http_x_bench_row;
     server {
         listen 127.0.0.1:$P_UP reuseport backlog=4096;
+        access_log $RUN/up/signed.log bench_signed buffer=256k flush=5s
+            if=\$bench_signed;
         keepalive_requests 1000000;
         location / { return 200 "ok\n"; }
     }
@@ -225,7 +254,7 @@ write_nginx_conf() {
         loc="proxy_pass http://backend;" ;;
     ceiling-static)
         loc="empty_gif;" ;;
-    module|module-nocache|module-static)
+    module|module-nocache|module-static|sigv4-on|sigv4-off)
         load="load_module $MODULE;"
         local cache="webauthn_key_cache zone=webauthn_bench:16m valid=10m;"
         [ "$kind" = module-nocache ] && cache="webauthn_key_cache off;"
@@ -239,6 +268,20 @@ write_nginx_conf() {
             auth_webauthn \"bench\";
             proxy_pass http://backend;"
         [ "$kind" = module-static ] && loc=${loc/proxy_pass http:\/\/backend;/empty_gif;}
+        case $kind in sigv4-*)
+            # the base credentials from the environment (no STS); bodies
+            # up to 2 MB, client_body_buffer_size left at its default (16k
+            # here): a 1 MB body goes to a temporary file, in both rows
+            load="$load
+env AWS_ACCESS_KEY_ID;
+env AWS_SECRET_ACCESS_KEY;"
+            loc="$loc
+            client_max_body_size 2m;
+            proxy_set_header X-Bench-Row $MODE;"
+            [ "$kind" = sigv4-on ] && loc="$loc
+            webauthn_aws_sign on;
+            webauthn_aws_region us-east-1;"
+        esac
         ;;
     peer)
         extra="
@@ -254,10 +297,12 @@ worker_processes $WORKERS;
 worker_rlimit_core 1g;
 working_directory $RUN/ngx;
 pid $RUN/ngx/nginx.pid;
-error_log $RUN/ngx/error.log error;
+error_log $RUN/ngx/error.log ${BENCH_NGX_LOG_LEVEL:-error};
 events { worker_connections 8192; }
 http {
     access_log off;
+    client_body_temp_path $RUN/ngx/client_body_temp;
+    proxy_temp_path $RUN/ngx/proxy_temp;
     upstream backend { server 127.0.0.1:$P_UP; keepalive 64; }
     $extra
     server {
@@ -286,6 +331,7 @@ EOF
 start_nginx() {     # kind
     write_nginx_conf "$1"
     mkdir -p "$RUN/ngx/logs"
+    AWS_ACCESS_KEY_ID=$AWS_BENCH_AKID AWS_SECRET_ACCESS_KEY=$AWS_BENCH_SECRET \
     "$NGINX" -p "$RUN/ngx" -c "$RUN/ngx/nginx.conf" -e "$RUN/ngx/error.log" \
         2>"$RUN/logs/nginx-start.log" \
         || { log "nginx ($1) did not start:"; cat "$RUN/logs/nginx-start.log" >&2;
@@ -334,6 +380,7 @@ wrk_run() {
     sync=$(mktemp -d "$RUN/sync.XXXX")
     (
         [ -n "$pool" ] && export BENCH_POOL=$pool
+        export BENCH_BODY=$BODY
         export BENCH_THREADS=$t BENCH_SYNC=$sync BENCH_RESULT=$res
         exec timeout $((d + 180)) wrk -t "$t" -c "$c" -d "${d}s" \
             --timeout 5s -s "$BENCH/pool.lua" "http://127.0.0.1:$P_NGX/"
@@ -366,6 +413,7 @@ measure() {
     local verifier_pids="" rss0 rss1 c_ngx0 c_ngx1 c_r0 c_r1 c_v0 c_v1
     local c_up0 c_up1 n0 n1 io0 io1 cmds anon0 anon1
     log "run: $mode"
+    MODE=$mode
     if [ -n "$pool" ]; then
         load_creds "$pool" || return 1
     fi
@@ -386,12 +434,12 @@ measure() {
     then
         # where the workers' CPU goes (perf's overhead shows in this row)
         perf record -q -F 999 -g -o "$RUN/logs/$mode.perf.data" \
-            -p "$(echo $NGX_WORKERS | tr ' ' ',')" -- sleep "$D" \
+            -p "$(echo $NGX_WORKERS | tr ' ' ',')" -- sleep "$MD" \
             >/dev/null 2>&1 &
         perf_pid=$!
     fi
 
-    wrk_run "$res" "${pool:+$RUN/pool/$pool}" "$THREADS" "$CONNS" "$D" \
+    wrk_run "$res" "${pool:+$RUN/pool/$pool}" "$THREADS" "$CONNS" "$MD" \
         || log "wrk exited non-zero ($mode): $RUN/logs/wrk.log"
 
     if [ -n "$perf_pid" ]; then
@@ -456,6 +504,8 @@ measure() {
         echo "anon0_kb=$anon0"
         echo "anon1_kb=$anon1"
         echo "workers=$WORKERS"
+        echo "duration=$MD"
+        echo "body=$BODY"
     } > "$out"
     grep -q . "$RUN/ngx/error.log" 2>/dev/null \
         && cp "$RUN/ngx/error.log" "$RUN/logs/$mode.error.log"
@@ -477,11 +527,18 @@ speed() {
         "$RUN/logs/speed.txt")
     SPEED_ED=$(awk '/EdDSA \(Ed25519\)/{print $NF}' "$RUN/logs/speed.txt")
     SPEED_RSA=$(awk '/^rsa 2048 bits/{print $NF}' "$RUN/logs/speed.txt")
+    # SHA-256 over 16 KB blocks (the module hashes a body file in 16 KB
+    # reads): what hashing a 1 MB body costs by itself
+    openssl speed -seconds 1 -bytes 16384 sha256 \
+        > "$RUN/logs/speed-sha256.txt" 2>/dev/null
+    SPEED_SHA=$(awk '$1=="sha256"{sub(/k$/, "", $2); print $2 * 1000}' \
+        "$RUN/logs/speed-sha256.txt")
     {
         echo "speed_p256_verify=$SPEED_P256"
         echo "speed_p256_sign=$SPEED_P256_SIGN"
         echo "speed_ed25519_verify=$SPEED_ED"
         echo "speed_rsa2048_verify=$SPEED_RSA"
+        echo "speed_sha256_bytes=$SPEED_SHA"
     } > "$RUN/speed.kv"
 }
 
@@ -589,15 +646,50 @@ for mode in $MODES; do
         creds=256; [ "$alg" = rs256 ] && creds=16
         make_pool "$mode" "$alg" zero "$peer_count" "$creds" \
             && measure "$mode" peer "$mode" ;;
+    sigv4-on-1k|sigv4-off-1k|sigv4-on-1m|sigv4-off-1m)
+        if [ $have_module = 0 ]; then
+            na_row "$mode" "module not built"
+            continue
+        fi
+        size=${mode##*-}
+        if [ "$size" = 1k ]; then BODY=1024; rate=$SIGV4_RATE_1K
+        else BODY=1048576; rate=$SIGV4_RATE_1M; fi
+        # one pool per body size, for its "off" and its "on" row: every
+        # row starts from a FLUSHALL (no nonce recorded) and a new nginx
+        # (empty key caches), so within a row no assertion is used twice;
+        # 32 credentials: the few hundred requests of a 1 MB row are not
+        # dominated by the key caches' first misses
+        [ -f "$RUN/pool/sigv4-$size.0" ] \
+            || make_pool "sigv4-$size" es256 zero \
+                   $((rate * SIGV4_D * 12 / 10)) 32 \
+            || { BODY=0; continue; }
+        MD=$SIGV4_D
+        measure "$mode" "${mode%-*}" "sigv4-$size"
+        MD=$D; BODY=0 ;;
     *)
         log "unknown mode $mode" ;;
     esac
     rm -f "$RUN/pool/$mode".*
 done
+rm -f "$RUN"/pool/sigv4-*
 
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RUN/load.kv"
 cleanup
 
-# "session tokens" and "SigV4" do not exist yet: printed as n/a
+# the signed requests the upstream received per SigV4 row (its log is
+# complete once it has stopped)
+for mode in $MODES; do
+    case $mode in sigv4-*)
+        [ -f "$RUN/$mode.row" ] && echo "upstream_signed=$(grep -c -x -- \
+            "$mode" "$RUN/up/signed.log" 2>/dev/null)" >> "$RUN/$mode.row"
+    esac
+done
+{
+    echo "sigv4_duration=$SIGV4_D"
+    echo "sigv4_rate_1k=$SIGV4_RATE_1K"
+    echo "sigv4_rate_1m=$SIGV4_RATE_1M"
+} > "$RUN/sigv4.kv"
+
+# "session tokens" do not exist yet: printed as n/a
 $PY "$BENCH/report.py" "$RUN" $MODES | tee "$RUN/table.md"
 log "table: $RUN/table.md, logs: $RUN/logs"
