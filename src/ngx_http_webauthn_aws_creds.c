@@ -384,7 +384,7 @@ ngx_http_webauthn_aws_step_credentials(ngx_http_request_t *r,
                 && ngx_http_webauthn_aws_getenv("AWS_ROLE_ARN"))
             {
                 kind = NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY;
-                source = "web identity";
+                source = "STS AssumeRoleWithWebIdentity";
 
             } else if (ngx_http_webauthn_aws_getenv(
                            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
@@ -440,7 +440,8 @@ ngx_http_webauthn_aws_step_credentials(ngx_http_request_t *r,
                 &ctx->cred.user_name, &ctx->cred.id);
 
     return ngx_http_webauthn_aws_obtain(r, ctx, &name,
-                                        NGX_HTTP_WEBAUTHN_AWS_ASSUME, "STS");
+                                        NGX_HTTP_WEBAUTHN_AWS_ASSUME,
+                                        "STS AssumeRole");
 }
 
 
@@ -1098,9 +1099,14 @@ static void
 ngx_http_webauthn_aws_fetch_done(ngx_http_webauthn_aws_fetch_t *f,
     ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why)
 {
+    /*
+     * the requests refused for it log the reason at "error"; this line is
+     * for a refresh that failed while the old credentials still sign
+     */
+
     if (c == NULL) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "webauthn: aws_credentials_unavailable: %s: %V",
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "webauthn: AWS credentials from %s failed: %V",
                       f->source, why);
     }
 

@@ -133,6 +133,7 @@ env AWS_ENDPOINT_URL_STS=https://127.0.0.1:$TEST_NGINX_STS_PORT;
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
     webauthn_aws_trusted_certificate $TEST_NGINX_CA;
+    webauthn_aws_credentials zone=aws_credentials:1m;
 --- config
     location = /aws {
         auth_webauthn "test";
@@ -180,6 +181,7 @@ env AWS_ENDPOINT_URL_STS=https://127.0.0.1:$TEST_NGINX_STS_PORT;
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
     webauthn_aws_trusted_certificate $TEST_NGINX_WRONG_CA;
+    webauthn_aws_credentials zone=aws_credentials:1m;
 --- config
     location = /aws {
         auth_webauthn "test";
@@ -217,6 +219,7 @@ env AWS_ENDPOINT_URL_STS=https://127.0.0.1:$TEST_NGINX_OTHER_PORT;
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
     webauthn_aws_trusted_certificate $TEST_NGINX_CA;
+    webauthn_aws_credentials zone=aws_credentials:1m;
 --- config
     location = /aws {
         auth_webauthn "test";
@@ -254,6 +257,7 @@ env AWS_ENDPOINT_URL_STS=https://localhost:$TEST_NGINX_STS_PORT/;
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
     webauthn_aws_trusted_certificate $TEST_NGINX_CA;
+    webauthn_aws_credentials zone=aws_credentials:1m;
 --- config
     resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
     resolver_timeout 2s;
@@ -295,6 +299,7 @@ env AWS_ENDPOINT_URL_STS=https://localhost:$TEST_NGINX_STS_PORT;
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
     webauthn_aws_trusted_certificate $TEST_NGINX_CA;
+    webauthn_aws_credentials zone=aws_credentials:1m;
 --- config
     location = /aws {
         auth_webauthn "test";
@@ -330,6 +335,7 @@ env AWS_SECRET_ACCESS_KEY;
     webauthn_rp_id localhost;
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
+    webauthn_aws_credentials zone=aws_credentials:1m;
 --- config
     location = /aws {
         auth_webauthn "test";
@@ -367,6 +373,7 @@ env AWS_ENDPOINT_URL_STS=https://127.0.0.1:$TEST_NGINX_CLOSE_PORT;
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
     webauthn_aws_trusted_certificate $TEST_NGINX_CA;
+    webauthn_aws_credentials zone=aws_credentials:1m;
 --- config
     location = /aws {
         auth_webauthn "test";
@@ -411,6 +418,7 @@ env AWS_ENDPOINT_URL_STS=http://127.0.0.1:$TEST_NGINX_PLAIN_PORT;
     webauthn_rp_id localhost;
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
+    webauthn_aws_credentials zone=aws_credentials:1m;
 --- config
     location = /aws {
         auth_webauthn "test";
@@ -446,6 +454,7 @@ env AWS_ENDPOINT_URL_STS=http://localhost:$TEST_NGINX_PLAIN_PORT;
     webauthn_rp_id localhost;
     webauthn_origin http://localhost;
     webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
+    webauthn_aws_credentials zone=aws_credentials:1m;
 --- config
     resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
     location = /aws {
@@ -465,7 +474,7 @@ WebAuthnTest::authz(key => 'es256')
 --- error_code: 503
 --- response_body_like: "code"\s*:\s*"aws_credentials_unavailable"
 --- error_log eval
-[qr/\[error\] .*webauthn: aws_credentials_unavailable: no STS endpoint: plain http:\/\/ in AWS_ENDPOINT_URL_STS is only for a loopback address/]
+[qr/\[error\] .*webauthn: aws_credentials_unavailable: STS AssumeRole: no STS endpoint: plain http:\/\/ in AWS_ENDPOINT_URL_STS is only for a loopback address/]
 --- no_error_log
 [alert]
 [crit]
