@@ -52,8 +52,8 @@ static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
  *      user handle the signature was checked with;
  *   2. its fields are readable (design.md, "Record fields"): sign_count 1
  *      to 10 decimal digits, at most 2^32-1 (absent counts as 0),
- *      user_name printable ASCII, roles tokens of A-Za-z0-9._:- separated
- *      by one space;
+ *      user_name UTF-8 without control characters (as wa_record.c), roles
+ *      tokens of A-Za-z0-9._:- separated by one space;
  *   3. the challenge was issued after the store epoch: the time since
  *      which this Redis has kept every used nonce.  An absent epoch means
  *      the data is gone (a restart without persistence, a flush): it is
@@ -72,6 +72,29 @@ static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
  */
 
 static ngx_str_t  ngx_http_webauthn_store_script = ngx_string(
+    "local function utf8ok(s)\n"
+    "    local i, n = 1, #s\n"
+    "    while i <= n do\n"
+    "        local b = string.byte(s, i)\n"
+    "        local k, lo, hi = 0, 128, 191\n"
+    "        if b < 32 or b == 127 then return false\n"
+    "        elseif b < 128 then k = 0\n"
+    "        elseif b >= 194 and b <= 223 then k = 1\n"
+    "            if b == 194 then lo = 160 end\n"
+    "        elseif b >= 224 and b <= 239 then k = 2\n"
+    "            if b == 224 then lo = 160 elseif b == 237 then hi = 159 end\n"
+    "        elseif b >= 240 and b <= 244 then k = 3\n"
+    "            if b == 240 then lo = 144 elseif b == 244 then hi = 143 end\n"
+    "        else return false end\n"
+    "        for j = 1, k do\n"
+    "            local x = string.byte(s, i + j)\n"
+    "            if not x or x < lo or x > hi then return false end\n"
+    "            lo, hi = 128, 191\n"
+    "        end\n"
+    "        i = i + k + 1\n"
+    "    end\n"
+    "    return true\n"
+    "end\n"
     "local c = redis.call('HMGET', KEYS[1], 'public_key', 'user_handle',\n"
     "    'revoked', 'sign_count', 'user_name', 'roles')\n"
     "if not c[1] then return {'unknown'} end\n"
@@ -83,7 +106,7 @@ static ngx_str_t  ngx_http_webauthn_store_script = ngx_string(
     "    or tonumber(n) > 4294967295 then\n"
     "    return {'bad_record', 'sign_count'} end\n"
     "local u = c[5] or ''\n"
-    "if #u > 256 or string.find(u, '[^ -~]') then\n"
+    "if #u > 256 or not utf8ok(u) then\n"
     "    return {'bad_record', 'user_name'} end\n"
     "local r = c[6] or ''\n"
     "if r ~= '' then\n"

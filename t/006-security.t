@@ -30,6 +30,7 @@ WebAuthnTest::enroll('uh', alg => 'es256', user => 'uma', roles => 'u');
 WebAuthnTest::enroll('fk', alg => 'es256', user => 'alice', roles => 'reader');
 WebAuthnTest::enroll('rs', alg => 'es256', user => 'rose', roles => 'r');
 WebAuthnTest::enroll('mir', alg => 'es256', user => 'mia', roles => 'm');
+WebAuthnTest::enroll('utf', alg => 'es256', user => "Zo\xc3\xab O'Brien", roles => 'u');
 
 # scripted Redis servers: HMGET answers the real record of fk, the commit
 # (EVALSHA or EVAL) answers these raw replies in turn
@@ -583,7 +584,31 @@ X-WA-Error: []
 
 
 
-=== TEST 23: a replay after Redis restarted empty (no persistence): challenge_invalid; a fresh challenge passes
+=== TEST 23: a UTF-8 user name passes; invalid UTF-8 (a lone 0xff, an overlong LF, a C1 control) is an invalid record
+--- init
+my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'utf', no_counter => 1));
+Test::More::is($r->{status}, 200, 'UTF-8 user name: 200');
+Test::More::like($r->{body} // '', qr/^user=Zo\xc3\xab O'Brien /, 'the upstream gets it as it is stored');
+for my $bad ("Zo\xff", "a\xc0\x8aX-Evil: 1", "a\xc2\x85b") {
+    WebAuthnTest::cred_cmd('utf', 'HSET', 'user_name', $bad);
+    $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'utf', no_counter => 1));
+    Test::More::is($r->{status}, 503, 'invalid UTF-8 user name: 503');
+}
+WebAuthnTest::cred_cmd('utf', 'HSET', 'user_name', "Zo\xc3\xab");
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'utf', no_counter => 1)
+--- response_body_like: ^user=Zo\xc3\xab roles=u
+--- error_log eval
+[qr/\[error\] .*webauthn: store_unavailable: the credential record has an invalid user_name/]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 24: a replay after Redis restarted empty (no persistence): challenge_invalid; a fresh challenge passes
 --- init
 # counter 0 (a synced passkey): only the used nonce stops a replay
 my $h = WebAuthnTest::authz(key => 'rs', no_counter => 1);

@@ -27,10 +27,10 @@ add_block_preprocessor(\&AwsStandins::preprocess);
 our $Acct = $AwsStandins::Account;
 our $Reader = "arn:aws:iam::$Acct:role/ApiReader";
 our $Deployer = "arn:aws:iam::$Acct:role/ApiDeployer";
-# user_name is printable ASCII (README, "Redis schema"), so issue 8's
-# "Zo\xc3\xab O'Brien" is written here as the ASCII names that need the same
-# mapping: a space and an apostrophe are outside STS's set
-our $Zoe = "Zoe O'Brien";
+# user_name is UTF-8 without controls (README, "Redis schema"): issue 8's
+# "Zo\xc3\xab O'Brien" (UTF-8 bytes here), a space and an apostrophe, all
+# outside STS's set
+our $Zoe = "Zo\xc3\xab O'Brien";
 our $Zoe2 = "Zoe O Brien";
 our $Long = ('l' x 80) . ' "x"';
 
@@ -220,7 +220,7 @@ main::session_re(role => $::Reader, session => 'bo.th')
 
 
 
-=== TEST 3: names outside STS's set ("Zoe O'Brien", "Zoe O Brien", 84 characters) get a session: mapped into [A-Za-z0-9_+=,.@-], at most 64, distinct people distinct
+=== TEST 3: names outside STS's set ("Zo\xc3\xab O'Brien" in UTF-8, "Zoe O Brien", 84 characters) get a session: mapped into [A-Za-z0-9_+=,.@-], at most 64, distinct people distinct
 --- aws_source: env
 --- config eval: main::api_config()
 --- init

@@ -416,8 +416,8 @@ void wa_assertion_free(wa_assertion_t *a);
 #define WA_SIGN_COUNT_DIGITS_MAX  10
 
 /*
- * user_name: 0 to 256 bytes, each printable ASCII 0x20-0x7e (so never CR,
- * LF, NUL or any control); 1 or 0
+ * user_name: 0 to 256 bytes of valid UTF-8 without control characters
+ * (C0, DEL, C1: so never CR, LF or NUL); 1 or 0
  */
 int wa_record_user_name_ok(const unsigned char *s, size_t len);
 /*

@@ -18,18 +18,73 @@
 static int wa_record_role_char(unsigned char c);
 
 
+/*
+ * valid UTF-8 (RFC 3629, 3: no overlong forms, no surrogates, at most
+ * U+10FFFF) without control characters: C0, DEL and C1 (U+0080-U+009F)
+ */
+
 int
 wa_record_user_name_ok(const unsigned char *s, size_t len)
 {
-    size_t  i;
+    size_t         i, n, k;
+    unsigned char  c, lo, hi;
 
     if (len > WA_USER_NAME_MAX || (s == NULL && len != 0)) {
         return 0;
     }
 
-    for (i = 0; i < len; i++) {
-        if (s[i] < 0x20 || s[i] > 0x7e) {
+    for (i = 0; i < len; i += n) {
+        c = s[i];
+
+        lo = 0x80;
+        hi = 0xbf;
+
+        if (c < 0x20 || c == 0x7f) {
             return 0;
+
+        } else if (c < 0x80) {
+            n = 1;
+            continue;
+
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 2;
+
+            if (c == 0xc2) {
+                lo = 0xa0;                /* U+0080-U+009F: C1 controls */
+            }
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 3;
+
+            if (c == 0xe0) {
+                lo = 0xa0;                /* overlong */
+
+            } else if (c == 0xed) {
+                hi = 0x9f;                /* surrogates */
+            }
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 4;
+
+            if (c == 0xf0) {
+                lo = 0x90;                /* overlong */
+
+            } else if (c == 0xf4) {
+                hi = 0x8f;                /* above U+10FFFF */
+            }
+
+        } else {
+            return 0;
+        }
+
+        if (len - i < n || s[i + 1] < lo || s[i + 1] > hi) {
+            return 0;
+        }
+
+        for (k = 2; k < n; k++) {
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf) {
+                return 0;
+            }
         }
     }
 

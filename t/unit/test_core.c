@@ -2256,8 +2256,25 @@ test_record(void)
             "user_name NUL");
     UNIT_OK(wa_record_user_name_ok(REC("a\x7f")) == 0, "user_name DEL");
     UNIT_OK(wa_record_user_name_ok(REC("a\x80")) == 0, "user_name 0x80");
-    UNIT_OK(wa_record_user_name_ok(REC("\xc3\xa9")) == 0,
-            "user_name UTF-8");
+    UNIT_OK(wa_record_user_name_ok(REC("Zo\xc3\xab O'Brien")) == 1,
+            "user_name UTF-8 (Zoe with diaeresis)");
+    UNIT_OK(wa_record_user_name_ok(REC("\xe6\x9d\xb1\xf0\x9f\x94\x91")) == 1,
+            "user_name UTF-8, 3 and 4 bytes");
+    UNIT_OK(wa_record_user_name_ok(REC("\xc2\x85")) == 0,
+            "user_name C1 control U+0085 (NEL)");
+    UNIT_OK(wa_record_user_name_ok(REC("\xc0\x8a")) == 0,
+            "user_name overlong LF");
+    UNIT_OK(wa_record_user_name_ok(REC("\xe0\x80\x8a")) == 0,
+            "user_name overlong LF, 3 bytes");
+    UNIT_OK(wa_record_user_name_ok(REC("\xed\xa0\x80")) == 0,
+            "user_name surrogate");
+    UNIT_OK(wa_record_user_name_ok(REC("\xf4\x90\x80\x80")) == 0,
+            "user_name above U+10FFFF");
+    UNIT_OK(wa_record_user_name_ok(REC("\xc3")) == 0,
+            "user_name cut UTF-8");
+    UNIT_OK(wa_record_user_name_ok(REC("\xe6\x9d")) == 0,
+            "user_name cut 3-byte UTF-8");
+    UNIT_OK(wa_record_user_name_ok(REC("\xff")) == 0, "user_name 0xff");
     UNIT_OK(wa_record_user_name_ok(REC("a\tb")) == 0, "user_name tab");
     UNIT_OK(wa_record_user_name_ok(REC("\x1b[31m")) == 0,
             "user_name ESC");
