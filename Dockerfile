@@ -20,7 +20,7 @@ RUN apt-get update \
  && make deps-build \
  && rm -rf /var/lib/apt/lists/*
 
-COPY config ngx_http_webauthn_module.c ./
+COPY config ./
 COPY src/ src/
 RUN make module
 
@@ -39,7 +39,7 @@ FROM docker.io/library/debian:bookworm
 # ca-certificates: to verify the upstream's certificate.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        nginx libcbor0.8 libjansson4 libhiredis0.14 ca-certificates \
+        nginx libcbor0.8 libjansson4 libhiredis0.14 libxml2 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /run/nginx \
  && chown www-data:root /run/nginx /var/lib/nginx \

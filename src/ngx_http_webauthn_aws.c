@@ -162,6 +162,25 @@ ngx_http_webauthn_aws_merge(ngx_conf_t *cf, ngx_http_webauthn_loc_conf_t *prev,
         return NGX_CONF_OK;
     }
 
+    /*
+     * STS caps role chaining at an hour: where the environment nginx -t
+     * sees says the base credentials are a role session, say so (the
+     * module asks for an hour then; see ngx_http_webauthn_sts.c)
+     */
+
+    if (conf->aws_roles && conf->aws_role_duration > 3600
+        && (getenv("AWS_SESSION_TOKEN") || getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
+            || getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            || getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")))
+    {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"webauthn_aws_role_duration\" %T is more than "
+                           "the hour STS allows a chained role session: the "
+                           "base credentials here are a role session, so "
+                           "sessions of 1h are asked for",
+                           conf->aws_role_duration);
+    }
+
     if (conf->aws_region.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webauthn_aws_region\" is required where "
