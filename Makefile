@@ -157,7 +157,7 @@ VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 test-valgrind: module deps-test $(UNIT_BIN)
 	$(VALGRIND) $(UNIT_BIN) > /dev/null
 	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(TEST_NGINX_INC) \
-	    t/002-assert.t t/004-store.t t/006-security.t
+	    t/002-assert.t t/004-store.t t/006-security.t t/008-sigv4.t t/010-tls.t
 
 # Debian's chromium and its virtual authenticator against the module (npm
 # installs playwright-core into build/browser; no browser is downloaded)

@@ -55,6 +55,7 @@ typedef struct {
 
     ngx_shm_zone_t                  *cache_zone;    /* NULL: no key cache */
     ngx_shm_zone_t                  *aws_zone;      /* AWS credentials */
+    ngx_str_t                        aws_region;    /* the first one */
 
     /* TLS of the AWS credential sources (ngx_http_webauthn_event.c) */
     ngx_str_t                        aws_trusted_certificate;
@@ -181,6 +182,8 @@ char *ngx_http_webauthn_aws_role(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_webauthn_aws_merge(ngx_conf_t *cf,
     ngx_http_webauthn_loc_conf_t *prev, ngx_http_webauthn_loc_conf_t *conf);
 void ngx_http_webauthn_aws_cleanup(void);
+void ngx_http_webauthn_aws_date(u_char *date);
+extern ngx_conf_post_t  ngx_http_webauthn_aws_duration_post;
 
 /* ngx_http_webauthn_aws_creds.c */
 char *ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,

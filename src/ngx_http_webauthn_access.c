@@ -164,7 +164,13 @@ ngx_http_webauthn_check(ngx_http_request_t *r)
             ctx->realm = realm;
             ngx_http_webauthn_recheck(r, ctx, wlcf);
 
-            goto decided;
+            if (ctx->done) {
+                goto decided;
+            }
+
+            /* a signing location: its role and credentials, by the driver */
+
+            goto run;
         }
 
         ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_webauthn_ctx_t));
@@ -186,6 +192,8 @@ ngx_http_webauthn_check(ngx_http_request_t *r)
 
         ngx_http_set_ctx(r, ctx, ngx_http_webauthn_module);
     }
+
+run:
 
     if (!ctx->done) {
 
@@ -357,6 +365,23 @@ ngx_http_webauthn_recheck(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     ctx->err = err;
     ctx->detail = detail;
     ngx_str_null(&ctx->reason);
+
+    /*
+     * a location that signs maps the credential to its own IAM role and
+     * gets its credentials: the AWS steps run again for it (the body, read
+     * once, is kept)
+     */
+
+    if (err == WA_OK && wlcf->aws_sign) {
+        ngx_memzero(&ctx->aws, sizeof(ngx_http_webauthn_aws_creds_t));
+        ngx_str_null(&ctx->aws_role);
+        ctx->aws_ready = 0;
+        ctx->aws_base = 0;
+        ctx->aws_wait_until = 0;
+        ctx->done = 0;
+
+        (void) ngx_http_webauthn_goto(ctx, ngx_http_webauthn_aws_step_role);
+    }
 }
 
 

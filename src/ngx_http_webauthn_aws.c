@@ -41,7 +41,7 @@
 /* a derived signing key: per access key, day, region and service */
 
 typedef struct {
-    u_char                            access_key[NGX_HTTP_WEBAUTHN_AWS_AKID_MAX];
+    u_char                     access_key[NGX_HTTP_WEBAUTHN_AWS_AKID_MAX];
     size_t                            access_key_len;
     u_char                            date[8];
     ngx_str_t                        *region;
@@ -69,6 +69,28 @@ static void ngx_http_webauthn_aws_body_handler(ngx_http_request_t *r);
 static ngx_http_webauthn_aws_key_t  ngx_http_webauthn_aws_keys[
                                         NGX_HTTP_WEBAUTHN_AWS_KEYS];
 static ngx_uint_t                   ngx_http_webauthn_aws_tick;
+
+
+/* webauthn_aws_role_duration: STS's DurationSeconds, 900 to 43200 */
+
+static char *
+ngx_http_webauthn_aws_duration_check(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *t = data;
+
+    if (*t < NGX_HTTP_WEBAUTHN_AWS_DURATION
+        || *t > NGX_HTTP_WEBAUTHN_AWS_DURATION_MAX)
+    {
+        return "must be 15m to 12h (STS's DurationSeconds, 900 to 43200)";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_conf_post_t  ngx_http_webauthn_aws_duration_post = {
+    ngx_http_webauthn_aws_duration_check
+};
 
 
 /* webauthn_aws_role ROLE ARN; lines are tried in order */
@@ -141,15 +163,6 @@ ngx_http_webauthn_aws_merge(ngx_conf_t *cf, ngx_http_webauthn_loc_conf_t *prev,
                              prev->aws_role_duration,
                              NGX_HTTP_WEBAUTHN_AWS_DURATION);
 
-    if (conf->aws_role_duration < NGX_HTTP_WEBAUTHN_AWS_DURATION
-        || conf->aws_role_duration > NGX_HTTP_WEBAUTHN_AWS_DURATION_MAX)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webauthn_aws_role_duration\" must be 15m to "
-                           "12h (STS's DurationSeconds, 900 to 43200)");
-        return NGX_CONF_ERROR;
-    }
-
     if (!conf->aws_sign) {
         return NGX_CONF_OK;
     }
@@ -188,7 +201,10 @@ ngx_http_webauthn_aws_merge(ngx_conf_t *cf, ngx_http_webauthn_loc_conf_t *prev,
         return NGX_CONF_ERROR;
     }
 
-    if (conf->realm == NULL) {
+    if (conf->realm == NULL
+        || (conf->realm->lengths == NULL && conf->realm->value.len == 3
+            && ngx_strncmp(conf->realm->value.data, "off", 3) == 0))
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webauthn_aws_sign\" needs \"auth_webauthn\" in "
                            "the same location");
@@ -202,6 +218,12 @@ ngx_http_webauthn_aws_merge(ngx_conf_t *cf, ngx_http_webauthn_loc_conf_t *prev,
                            "\"webauthn_aws_credentials\" is required where "
                            "\"webauthn_aws_sign\" is on");
         return NGX_CONF_ERROR;
+    }
+
+    /* web identity's STS: AWS_REGION, else the first region configured */
+
+    if (wmcf->aws_region.len == 0) {
+        wmcf->aws_region = conf->aws_region;
     }
 
     /* the proxy's content handler, wrapped: see the top of this file */
@@ -315,7 +337,6 @@ ngx_http_webauthn_aws_sign(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     char                   *authz;
     size_t                  len;
     wa_err_t                err;
-    ngx_tm_t                tm;
     ngx_str_t               name, value, method, target;
     ngx_buf_t              *b, *nb;
     ngx_uint_t              i, nhosts;
@@ -365,12 +386,7 @@ ngx_http_webauthn_aws_sign(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    /* X-Amz-Date, basic format, UTC */
-
-    ngx_gmtime(ngx_time(), &tm);
-    ngx_sprintf(date, "%4d%02d%02dT%02d%02d%02dZ%Z",
-                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+    ngx_http_webauthn_aws_date(date);
 
     nhosts = 0;
 
@@ -712,6 +728,21 @@ ngx_http_webauthn_aws_signs(ngx_http_request_t *r, ngx_str_t *name,
     }
 
     return 1;
+}
+
+
+/* X-Amz-Date: ISO 8601 basic format, UTC, NUL-terminated */
+
+void
+ngx_http_webauthn_aws_date(u_char *date)
+{
+    ngx_tm_t  tm;
+
+    ngx_gmtime(ngx_time(), &tm);
+
+    ngx_sprintf(date, "%4d%02d%02dT%02d%02d%02dZ%Z",
+                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
 }
 
 

@@ -50,6 +50,7 @@
 #define NGX_HTTP_WEBAUTHN_AWS_CHAIN_MAX    3600     /* s: role chaining */
 #define NGX_HTTP_WEBAUTHN_AWS_TIMEOUT      5000     /* ms, a fetch */
 #define NGX_HTTP_WEBAUTHN_AWS_IMDS_TTL     "21600"
+#define NGX_HTTP_WEBAUTHN_AWS_EXCHANGES    3        /* at most, a fetch */
 #define NGX_HTTP_WEBAUTHN_AWS_ECS_HOST     "169.254.170.2"
 
 
@@ -203,7 +204,6 @@ ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     char  *c = conf;
 
-    u_char                        *p;
     ssize_t                        size;
     ngx_str_t                     *value, name, s;
     ngx_uint_t                     i;
@@ -226,24 +226,11 @@ ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
     for (i = 1; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
-            name.data = value[i].data + 5;
 
-            p = (u_char *) ngx_strchr(name.data, ':');
-            if (p == NULL) {
-                goto invalid;
-            }
-
-            name.len = p - name.data;
-
-            s.data = p + 1;
-            s.len = value[i].data + value[i].len - s.data;
-
-            size = ngx_parse_size(&s);
-
-            if (size == NGX_ERROR
-                || size < (ssize_t) (8 * ngx_pagesize))
+            if (ngx_http_webauthn_zone_param(cf, &value[i], &name, &size)
+                != NGX_OK)
             {
-                goto invalid;
+                return NGX_CONF_ERROR;
             }
 
             continue;
@@ -429,15 +416,19 @@ ngx_http_webauthn_aws_step_credentials(ngx_http_request_t *r,
 
     /* the person's session: role, user, credential (tags name the device) */
 
-    name.len = sizeof("role\n\n\n") - 1 + ctx->aws_role.len
-               + ctx->cred.user_name.len + ctx->cred.id.len;
+    /* and the duration: locations asking for other lengths do not share */
+
+    name.len = sizeof("role\n\n\n\n") - 1 + ctx->aws_role.len
+               + ctx->cred.user_name.len + ctx->cred.id.len + NGX_TIME_T_LEN;
     name.data = ngx_pnalloc(r->pool, name.len);
     if (name.data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(name.data, "role\n%V\n%V\n%V", &ctx->aws_role,
-                &ctx->cred.user_name, &ctx->cred.id);
+    name.len = ngx_sprintf(name.data, "role\n%V\n%V\n%V\n%T",
+                           &ctx->aws_role, &ctx->cred.user_name,
+                           &ctx->cred.id, ctx->wlcf->aws_role_duration)
+               - name.data;
 
     return ngx_http_webauthn_aws_obtain(r, ctx, &name,
                                         NGX_HTTP_WEBAUTHN_AWS_ASSUME,
@@ -539,7 +530,9 @@ ngx_http_webauthn_aws_wait(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
     zone = wmcf->aws_zone->data;
 
     if (ctx->aws_wait_until == 0) {
-        ctx->aws_wait_until = ngx_http_webauthn_now() + zone->timeout
+        ctx->aws_wait_until = ngx_http_webauthn_now()
+                              + NGX_HTTP_WEBAUTHN_AWS_EXCHANGES
+                                * zone->timeout
                               + 2 * NGX_HTTP_WEBAUTHN_AWS_POLL;
 
     } else if (ngx_http_webauthn_now() > ctx->aws_wait_until) {
@@ -628,9 +621,13 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     case NGX_HTTP_WEBAUTHN_AWS_ASSUME:
     case NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY:
 
-        /* web identity: STS in AWS_REGION, else the location's region */
+        /* web identity: STS in AWS_REGION, else the first one configured */
 
         region = ctx->wlcf->aws_region;
+
+        if (kind == NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY) {
+            region = wmcf->aws_region;
+        }
 
         if (kind == NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY) {
             env = ngx_http_webauthn_aws_getenv("AWS_REGION");
@@ -719,8 +716,9 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
                                      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 
         if (env) {
-            p = ngx_pnalloc(pool, sizeof("http://" NGX_HTTP_WEBAUTHN_AWS_ECS_HOST)
-                                  + ngx_strlen(env));
+            p = ngx_pnalloc(pool,
+                            sizeof("http://" NGX_HTTP_WEBAUTHN_AWS_ECS_HOST)
+                            + ngx_strlen(env));
             if (p == NULL) {
                 goto failed;
             }
@@ -851,6 +849,11 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
         break;
     }
 
+    /* every exchange of a fetch within webauthn_aws_credentials timeout= */
+
+    f->server->timeout = f->zone->timeout;
+    f->server->connect_timeout = f->zone->timeout;
+
     f->hr = ngx_http_webauthn_http_create(f->server, ngx_cycle->log);
     if (f->hr == NULL) {
         goto failed;
@@ -860,7 +863,12 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     f->hr->data = f;
 
     if (ngx_http_webauthn_http_start(f->hr, &req) != NGX_OK) {
-        *reason = (char *) ngx_pstrdup(r->pool, &f->hr->reason);
+        p = ngx_pnalloc(r->pool, f->hr->reason.len + 1);
+        if (p) {
+            *ngx_cpymem(p, f->hr->reason.data, f->hr->reason.len) = '\0';
+            *reason = (char *) p;
+        }
+
         ngx_http_webauthn_http_free(f->hr);
         goto failed;
     }
@@ -1192,8 +1200,9 @@ ngx_http_webauthn_aws_endpoint(ngx_http_webauthn_aws_endpoint_t *ep,
                  && ngx_strncmp(p, "169.254.170.2", 13) == 0)
             && !(u.host.len == 14
                  && ngx_strncmp(p, "169.254.170.23", 14) == 0)
-            && !(u.host.len == 10
-                 && ngx_strncmp(p, "fd00:ec2::23", 10) == 0))
+            && !(u.host.len == sizeof("[fd00:ec2::23]") - 1
+                 && ngx_strncmp(p, "[fd00:ec2::23]",
+                                sizeof("[fd00:ec2::23]") - 1) == 0))
         {
             *reason = "plain http is allowed only to loopback and the "
                       "ECS/EKS container credential addresses";
@@ -1266,7 +1275,8 @@ ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
 
         if (n->expires - now <= ahead && !n->fetching && n->retry <= now) {
             state = NGX_HTTP_WEBAUTHN_AWS_REFRESH;
-            n->fetching = ms + zone->timeout;
+            n->fetching = ms
+                          + NGX_HTTP_WEBAUTHN_AWS_EXCHANGES * zone->timeout;
         }
 
         out->access_key.data = ngx_pnalloc(pool, n->akid_len);
@@ -1324,7 +1334,7 @@ ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
 
     } else {
         state = NGX_HTTP_WEBAUTHN_AWS_FETCH;
-        n->fetching = ms + zone->timeout;
+        n->fetching = ms + NGX_HTTP_WEBAUTHN_AWS_EXCHANGES * zone->timeout;
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -1388,9 +1398,23 @@ ngx_http_webauthn_aws_store(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
         n->token_len = c->token.len;
         n->expires = c->expires;
         n->issued = now;
-        n->failures = 0;
-        n->retry = 0;
         n->error_len = 0;
+
+        /*
+         * a source that hands back credentials already inside the refresh
+         * window would be asked again by every request: backed off too
+         */
+
+        if (c->expires - now <= NGX_HTTP_WEBAUTHN_AWS_AHEAD) {
+            backoff = (time_t) 1 << ngx_min(n->failures, 6);
+            n->failures++;
+            n->retry = now + ngx_min(backoff,
+                                     NGX_HTTP_WEBAUTHN_AWS_BACKOFF_MAX);
+
+        } else {
+            n->failures = 0;
+            n->retry = 0;
+        }
 
     } else {
 

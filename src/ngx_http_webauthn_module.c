@@ -164,7 +164,7 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webauthn_loc_conf_t, aws_role_duration),
-      NULL },
+      &ngx_http_webauthn_aws_duration_post },
 
     /* TLS of the AWS credential sources (ngx_http_webauthn_event.c) */
 

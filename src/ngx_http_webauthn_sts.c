@@ -13,10 +13,10 @@
  * documented XML, read with libxml2.  Fetching and keeping credentials is
  * ngx_http_webauthn_aws_creds.c's.
  *
- * The endpoint is AWS_ENDPOINT_URL_STS: an http:// URL with an IP
- * address (the stand-ins of the tests, a VPC endpoint's address behind a
- * TLS-terminating sidecar).  HTTPS and host names (nginx's resolver) are
- * not built yet: such an endpoint answers 503 with the reason logged.
+ * The endpoint is AWS_ENDPOINT_URL_STS, else the regional
+ * https://sts.<region>.amazonaws.com: https verified against the system's
+ * CA bundle or webauthn_aws_trusted_certificate, host names resolved with
+ * the location's "resolver"; plain http only to a loopback address.
  */
 
 
@@ -160,16 +160,19 @@ ngx_http_webauthn_sts_parse(ngx_pool_t *pool, ngx_uint_t status,
         }
 
         if (xmlStrcmp(n->name, (const xmlChar *) "AccessKeyId") == 0) {
-            ngx_http_webauthn_sts_set(pool, &c->access_key, xmlNodeGetContent(n));
+            ngx_http_webauthn_sts_set(pool, &c->access_key,
+                                      xmlNodeGetContent(n));
 
         } else if (xmlStrcmp(n->name, (const xmlChar *) "SecretAccessKey")
                    == 0)
         {
-            ngx_http_webauthn_sts_set(pool, &c->secret, xmlNodeGetContent(n));
+            ngx_http_webauthn_sts_set(pool, &c->secret,
+                                      xmlNodeGetContent(n));
 
         } else if (xmlStrcmp(n->name, (const xmlChar *) "SessionToken") == 0)
         {
-            ngx_http_webauthn_sts_set(pool, &c->token, xmlNodeGetContent(n));
+            ngx_http_webauthn_sts_set(pool, &c->token,
+                                      xmlNodeGetContent(n));
 
         } else if (xmlStrcmp(n->name, (const xmlChar *) "Expiration") == 0) {
             ngx_http_webauthn_sts_set(pool, &exp, xmlNodeGetContent(n));
@@ -522,7 +525,6 @@ ngx_http_webauthn_sts_assume_request(ngx_http_request_t *r,
     char                          *authz;
     size_t                         len, name_len, user_len, cred_len;
     wa_err_t                       err;
-    ngx_tm_t                       tm;
     ngx_str_t                      body, sts, arn;
     const char                    *detail;
     unsigned char                  key[WA_SHA256_LEN];
@@ -600,10 +602,7 @@ ngx_http_webauthn_sts_assume_request(ngx_http_request_t *r,
 
     /* the signature, for service sts */
 
-    ngx_gmtime(ngx_time(), &tm);
-    ngx_sprintf(date, "%4d%02d%02dT%02d%02d%02dZ%Z",
-                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+    ngx_http_webauthn_aws_date(date);
 
     wa_sha256(digest, body.data, body.len);
     wa_hex(hash, digest, WA_SHA256_LEN);

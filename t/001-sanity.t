@@ -231,6 +231,36 @@ my @bad = (
         qr/\[emerg\] .*"webauthn_key_cache" must have "zone" parameter/,
     'key cache zone without a size' => "webauthn_key_cache zone=k;",
         qr/\[emerg\] .*invalid zone size "zone=k"/,
+    'signing without the credentials zone' => "webauthn_redis 127.0.0.1:1;\n"
+        . "webauthn_rp_id localhost;\n"
+        . "webauthn_origin http://localhost;\n"
+        . "server { listen 127.0.0.1:1; location / { auth_webauthn x; "
+        . "webauthn_aws_sign on; webauthn_aws_region eu-west-1; "
+        . "proxy_pass http://127.0.0.1:2; } }",
+        qr/\[emerg\] .*"webauthn_aws_credentials" is required where "webauthn_aws_sign" is on/,
+    'signing without a region' => "webauthn_redis 127.0.0.1:1;\n"
+        . "webauthn_rp_id localhost;\n"
+        . "webauthn_origin http://localhost;\n"
+        . "webauthn_aws_credentials zone=a:1m;\n"
+        . "server { listen 127.0.0.1:1; location / { auth_webauthn x; "
+        . "webauthn_aws_sign on; proxy_pass http://127.0.0.1:2; } }",
+        qr/\[emerg\] .*"webauthn_aws_region" is required where "webauthn_aws_sign" is on/,
+    'signing without auth_webauthn' => "webauthn_redis 127.0.0.1:1;\n"
+        . "webauthn_rp_id localhost;\n"
+        . "webauthn_origin http://localhost;\n"
+        . "webauthn_aws_credentials zone=a:1m;\n"
+        . "server { listen 127.0.0.1:1; location / { "
+        . "webauthn_aws_sign on; webauthn_aws_region eu-west-1; "
+        . "proxy_pass http://127.0.0.1:2; } }",
+        qr/\[emerg\] .*"webauthn_aws_sign" needs "auth_webauthn"/,
+    'a role ARN that is not one' => "webauthn_aws_role reader arn:aws:s3:::bucket;",
+        qr/\[emerg\] .*invalid role ARN "arn:aws:s3:::bucket"/,
+    'a role name outside the role set' => "webauthn_aws_role \"a b\" arn:aws:iam::1:role/R;",
+        qr/\[emerg\] .*invalid role "a b"/,
+    'a role duration over 12h' => "webauthn_aws_role_duration 13h;",
+        qr/\[emerg\] .*"webauthn_aws_role_duration" directive must be 15m to 12h/,
+    'a credentials zone without a zone' => "webauthn_aws_credentials timeout=2s;",
+        qr/\[emerg\] .*"webauthn_aws_credentials" must have "zone" parameter/,
 );
 open my $fh, '>', "$WebAuthnTest::WorkDir/short.key" or die;
 print $fh 'x' x 31;
@@ -252,7 +282,15 @@ my ($rc, $out) = WebAuthnTest::nginx_t(
     . "server { listen 127.0.0.1:1; location / { auth_webauthn x; "
     . "auth_webauthn_user_verification discouraged; "
     . "limit_except GET { auth_webauthn y; } } "
-    . "location = /c { webauthn_challenge; } }");
+    . "location = /c { webauthn_challenge; } "
+    . "location /api/ { auth_webauthn api; webauthn_aws_sign on; "
+    . "webauthn_aws_region eu-west-1; webauthn_aws_service execute-api; "
+    . "webauthn_aws_host abc.execute-api.eu-west-1.amazonaws.com; "
+    . "webauthn_aws_role reader arn:aws:iam::111122223333:role/ApiReader; "
+    . "webauthn_aws_role_duration 1h; "
+    . "proxy_pass https://127.0.0.1:2\$request_uri; } }\n"
+    . "webauthn_aws_credentials zone=aws:1m timeout=3s;\n"
+    . "webauthn_aws_trusted_certificate /etc/ssl/certs/ca-certificates.crt;");
 Test::More::is($rc, 0, 'nginx -t accepts every directive and parameter')
     or Test::More::diag($out);
 --- request

@@ -449,3 +449,33 @@ AwsStandins::aws_reset('apigw');
 [alert]
 [crit]
 [error]
+
+
+
+=== TEST 15: an internal redirect from a location that does not sign into one that does: its AWS steps run there, the request goes up signed
+--- aws_source: env
+--- config eval
+'    location /plain/ {
+        auth_webauthn "api";
+        try_files /nonexistent-file @signed;
+    }
+    location @signed {
+        auth_webauthn "api";
+        webauthn_aws_sign on;
+        webauthn_aws_region us-east-1;
+        add_header X-Aws-Key $webauthn_aws_access_key always;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_APIGW_PORT;
+    }
+' . $AwsStandins::StatsLocations
+--- request
+GET /plain/redirected
+--- more_headers eval
+main::authz()
+--- response_headers
+X-Aws-Key: AKIDEXAMPLE
+--- response_body_like chomp
+"access_key_id":"AKIDEXAMPLE".*"target":"/plain/redirected"
+--- no_error_log
+[alert]
+[crit]
+[error]

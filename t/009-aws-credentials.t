@@ -36,6 +36,8 @@ our $Long = ('l' x 80) . ' "x"';
 
 WebAuthnTest::enroll('alice', alg => 'es256', user => 'alice',
                      roles => 'deployer');
+WebAuthnTest::enroll('redir9', alg => 'es256', user => 'rene',
+                     roles => 'deployer');
 WebAuthnTest::enroll('both', alg => 'es256', user => 'bo.th',
                      roles => 'deployer reader');
 WebAuthnTest::enroll('zoe', alg => 'es256', user => $Zoe, roles => 'reader');
@@ -429,6 +431,39 @@ WebAuthnTest::authz(key => 'none')
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 10b: an internal redirect into a signing location that maps none of the credential's roles: 403 role_forbidden there
+--- aws_source: env
+--- config eval
+'    location /api/ {
+        auth_webauthn "api";
+        webauthn_aws_sign on;
+        webauthn_aws_region us-east-1;
+        webauthn_aws_role deployer ' . $::Deployer . ';
+        try_files /nonexistent-file @strict;
+    }
+    location @strict {
+        auth_webauthn "api";
+        webauthn_aws_sign on;
+        webauthn_aws_region us-east-1;
+        webauthn_aws_role reader ' . $::Reader . ';
+        proxy_pass http://127.0.0.1:$TEST_NGINX_APIGW_PORT;
+    }
+    location = /webauthn/challenge {
+        webauthn_challenge;
+    }
+' . $AwsStandins::StatsLocations
+--- request
+GET /api/whoami
+--- more_headers eval
+WebAuthnTest::authz(key => 'redir9', no_counter => 1)
+--- aws_denied: role_forbidden
+--- no_error_log
+[alert]
+[crit]
+[error]
 
 
 
