@@ -410,7 +410,7 @@ main::echo_re(key => $ENV{TEST_NGINX_AWS_SESSION_ACCESS_KEY_ID},
 --- request
 GET /api/client-headers
 --- more_headers eval
-main::authz() . "\n" . join "\n",
+main::authz() . "\n" . CORE::join "\n",
     'X-Amz-Date: 20000101T000000Z',
     'X-Amz-Security-Token: forged-token',
     'X-Amz-Target: DynamoDB_20120810.DeleteTable',
