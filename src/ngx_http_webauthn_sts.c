@@ -73,7 +73,7 @@ ngx_http_webauthn_sts_parse(ngx_pool_t *pool, ngx_uint_t status,
 {
     xmlDoc      *doc;
     xmlChar     *text;
-    xmlNode     *n, *cr, *code;
+    xmlNode     *n, *t, *cr, *code;
     ngx_str_t    exp;
     ngx_uint_t   depth;
     u_char      *msg;
@@ -168,6 +168,14 @@ ngx_http_webauthn_sts_parse(ngx_pool_t *pool, ngx_uint_t status,
         {
             ngx_http_webauthn_sts_set(pool, &c->secret,
                                       xmlNodeGetContent(n));
+
+            /* the document's own copy is wiped before it is freed */
+
+            for (t = n->children; t; t = t->next) {
+                if (t->content) {
+                    wa_memzero(t->content, xmlStrlen(t->content));
+                }
+            }
 
         } else if (xmlStrcmp(n->name, (const xmlChar *) "SessionToken") == 0)
         {
