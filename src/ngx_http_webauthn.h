@@ -21,6 +21,7 @@
  *   ngx_http_webauthn_redis.c      RESP, "webauthn_redis"
  *   ngx_http_webauthn_event.c      the event-client base
  *   ngx_http_webauthn_cache.c      the key caches, "webauthn_key_cache"
+ *   ngx_http_webauthn_metrics.c    "webauthn_metrics", its shared zone
  *
  * The verification core (src/core, wa_core.h) has no nginx headers.
  */
@@ -39,6 +40,7 @@
 #include <ngx_http_webauthn_redis.h>
 #include <ngx_http_webauthn_store.h>
 #include <ngx_http_webauthn_cache.h>
+#include <ngx_http_webauthn_metrics.h>
 
 
 #define NGX_HTTP_WEBAUTHN_SCHEME       "WebAuthn"
@@ -125,6 +127,7 @@ typedef struct {
     ngx_http_webauthn_use_t          use;
     ngx_http_webauthn_store_req_t    store;
     uint64_t                         verified_at;   /* ms */
+    ngx_msec_t                       started;       /* the first step */
 
     wa_err_t                         err;           /* this location's */
     const char                      *detail;        /* public */
@@ -158,6 +161,7 @@ typedef struct {
     unsigned                         aws_base:1;    /* base ones known */
     unsigned                         body_waiting:1;
     unsigned                         body_read:1;
+    unsigned                         counted:1;     /* in the metrics */
 } ngx_http_webauthn_ctx_t;
 
 
@@ -220,6 +224,12 @@ ngx_int_t ngx_http_webauthn_send_json(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, void *json);
 void ngx_http_webauthn_log_internal(ngx_http_request_t *r,
     const char *detail);
+
+/* ngx_http_webauthn_metrics.c */
+ngx_int_t ngx_http_webauthn_metrics_init(ngx_conf_t *cf);
+char *ngx_http_webauthn_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_webauthn_metrics_decide(ngx_http_webauthn_ctx_t *ctx);
 
 /* ngx_http_webauthn_variables.c */
 ngx_int_t ngx_http_webauthn_add_variables(ngx_conf_t *cf);

@@ -189,6 +189,7 @@ ngx_http_webauthn_check(ngx_http_request_t *r)
         ctx->request = r;
         ctx->wlcf = wlcf;
         ctx->realm = realm;
+        ctx->started = ngx_current_msec;
 
         ngx_http_set_ctx(r, ctx, ngx_http_webauthn_module);
     }
@@ -214,6 +215,8 @@ decided:
         /* reading the body failed: nginx's own answer (413, 400, ...) */
         return ctx->status;
     }
+
+    ngx_http_webauthn_metrics_decide(ctx);
 
     if (ctx->err == WA_OK) {
         return NGX_OK;

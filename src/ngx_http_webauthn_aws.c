@@ -564,6 +564,8 @@ ngx_http_webauthn_aws_sign(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
 
     u->request_bufs->buf = nb;
 
+    ngx_http_webauthn_metrics_inc(sigv4_signed);
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "webauthn aws signed with \"%V\": %s",
                    &ctx->aws.access_key, authz);

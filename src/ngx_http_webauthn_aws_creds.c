@@ -474,6 +474,7 @@ ngx_http_webauthn_aws_obtain(ngx_http_request_t *r,
         if (ngx_http_webauthn_aws_fetch(r, ctx, key, kind, source, &reason)
             != NGX_OK)
         {
+            ngx_http_webauthn_metrics_aws(kind, 0, 0);
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "webauthn: %s refresh failed to start: %s",
                           source, reason ? reason : "out of memory");
@@ -489,6 +490,7 @@ ngx_http_webauthn_aws_obtain(ngx_http_request_t *r,
         if (ngx_http_webauthn_aws_fetch(r, ctx, key, kind, source, &reason)
             != NGX_OK)
         {
+            ngx_http_webauthn_metrics_aws(kind, 0, 0);
             error.data = (u_char *) (reason ? reason : "out of memory");
             error.len = ngx_strlen(error.data);
             ngx_http_webauthn_aws_store(zone, key, NULL, &error,
@@ -1118,6 +1120,7 @@ ngx_http_webauthn_aws_fetch_done(ngx_http_webauthn_aws_fetch_t *f,
                       f->source, why);
     }
 
+    ngx_http_webauthn_metrics_aws(f->kind, c ? c->expires : 0, c != NULL);
     ngx_http_webauthn_aws_store(f->zone, f->key, c, why, ngx_cycle->log);
 
     if (c && c->secret.data) {

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 #include <ngx_http_webauthn_cache.h>
 #include <ngx_http_webauthn_store.h>
+#include <ngx_http_webauthn_metrics.h>
 
 
 /*
@@ -102,12 +103,14 @@ ngx_http_webauthn_cache_get(ngx_http_webauthn_cache_t *cache, ngx_str_t *id,
                                    ngx_crc32_short(id->data, id->len));
 
     if (cn == NULL) {
+        ngx_http_webauthn_metrics_inc(cache_misses);
         rc = NGX_DECLINED;
         goto done;
     }
 
     if ((ngx_msec_int_t) (cn->expires - ngx_current_msec) <= 0) {
         ngx_http_webauthn_cache_remove(cache, cn);
+        ngx_http_webauthn_metrics_inc(cache_misses);
         rc = NGX_DECLINED;
         goto done;
     }
@@ -128,6 +131,8 @@ ngx_http_webauthn_cache_get(ngx_http_webauthn_cache_t *cache, ngx_str_t *id,
 
     ngx_queue_remove(&cn->queue);
     ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
+
+    ngx_http_webauthn_metrics_inc(cache_hits);
 
     rc = NGX_OK;
 

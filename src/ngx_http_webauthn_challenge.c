@@ -94,6 +94,8 @@ ngx_http_webauthn_issue(ngx_http_request_t *r,
 
     challenge->len = wa_b64url_encode(challenge->data, raw, sizeof(raw));
 
+    ngx_http_webauthn_metrics_inc(challenges);
+
     return NGX_OK;
 }
 

@@ -166,6 +166,13 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       offsetof(ngx_http_webauthn_loc_conf_t, aws_role_duration),
       &ngx_http_webauthn_aws_duration_post },
 
+    { ngx_string("webauthn_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webauthn_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     /* TLS of the AWS credential sources (ngx_http_webauthn_event.c) */
 
     { ngx_string("webauthn_aws_trusted_certificate"),
@@ -437,6 +444,10 @@ ngx_http_webauthn_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_webauthn_metrics_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

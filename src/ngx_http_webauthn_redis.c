@@ -8,6 +8,7 @@
 #include <ngx_core.h>
 
 #include <ngx_http_webauthn_redis.h>
+#include <ngx_http_webauthn_metrics.h>
 
 #include <hiredis/read.h>
 
@@ -37,6 +38,7 @@ typedef struct {
     ngx_uint_t                         nsetup;     /* AUTH, SELECT replies */
     ngx_uint_t                         nreplies;   /* replies read */
     size_t                             received;
+    ngx_msec_t                         started;    /* for the metrics */
 
     unsigned                           auth:1;
     unsigned                           too_large:1;
@@ -306,6 +308,8 @@ ngx_http_webauthn_redis_run(ngx_http_webauthn_redis_op_t *op)
         return NGX_ERROR;
     }
 
+    ctx->started = ngx_current_msec;
+
     if (ngx_http_webauthn_event_start(ctx->ev) != NGX_OK) {
         op->reason = ctx->ev->reason;
         return NGX_ERROR;
@@ -551,6 +555,10 @@ ngx_http_webauthn_redis_done(ngx_http_webauthn_event_t *ev)
 
     op->rc = ev->rc;
     op->reason = ev->reason;
+
+    ngx_http_webauthn_metrics_inc(redis_round_trips);
+    ngx_http_webauthn_metrics_observe(NGX_HTTP_WEBAUTHN_METRICS_REDIS,
+                                      ngx_current_msec - ctx->started);
 
     /* the handler may free the op */
 

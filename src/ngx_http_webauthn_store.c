@@ -10,6 +10,7 @@
 
 #include <wa_core.h>
 #include <ngx_http_webauthn_store.h>
+#include <ngx_http_webauthn_metrics.h>
 
 
 #define NGX_HTTP_WEBAUTHN_STORE_REASON_MAX  128
@@ -219,6 +220,7 @@ ngx_http_webauthn_store_lookup_handler(ngx_http_webauthn_redis_op_t *op)
     cred = sr->cred;
 
     if (op->rc != NGX_OK) {
+        ngx_http_webauthn_metrics_redis_fault(&op->reason);
         ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
                                       op->reason.len);
         goto done;
@@ -227,11 +229,15 @@ ngx_http_webauthn_store_lookup_handler(ngx_http_webauthn_redis_op_t *op)
     reply = op->replies[0];
 
     if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_webauthn_metrics_inc(
+            redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
         ngx_http_webauthn_store_fault(sr, reply->str, reply->len);
         goto done;
     }
 
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+        ngx_http_webauthn_metrics_inc(
+            redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
         ngx_http_webauthn_store_error(sr, "unexpected reply to HMGET");
         goto done;
     }
@@ -249,6 +255,8 @@ ngx_http_webauthn_store_lookup_handler(ngx_http_webauthn_redis_op_t *op)
            != NGX_OK
         || (f[2]->type != REDIS_REPLY_NIL && f[2]->type != REDIS_REPLY_STRING))
     {
+        ngx_http_webauthn_metrics_inc(
+            redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
         ngx_http_webauthn_store_error(sr, "unexpected reply to HMGET");
         goto done;
     }
@@ -372,6 +380,7 @@ ngx_http_webauthn_store_commit_handler(ngx_http_webauthn_redis_op_t *op)
     redisReply  *reply;
 
     if (op->rc != NGX_OK) {
+        ngx_http_webauthn_metrics_redis_fault(&op->reason);
         ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
                                       op->reason.len);
         goto done;
@@ -400,6 +409,8 @@ ngx_http_webauthn_store_commit_handler(ngx_http_webauthn_redis_op_t *op)
             return;
         }
 
+        ngx_http_webauthn_metrics_inc(
+            redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
         ngx_http_webauthn_store_fault(sr, reply->str, reply->len);
         goto done;
     }
@@ -533,6 +544,7 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
 
 invalid:
 
+    ngx_http_webauthn_metrics_inc(redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
     ngx_http_webauthn_store_error(sr, "unexpected reply to the commit script");
 
     return NGX_ERROR;
@@ -628,6 +640,7 @@ ngx_http_webauthn_store_send(ngx_http_webauthn_store_req_t *sr, int argc,
     }
 
     if (ngx_http_webauthn_redis_run(op) != NGX_OK) {
+        ngx_http_webauthn_metrics_redis_fault(&op->reason);
         ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
                                       op->reason.len);
         ngx_http_webauthn_redis_free(op);
