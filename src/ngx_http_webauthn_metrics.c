@@ -391,7 +391,8 @@ ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
     for (i = 0; i < WA_ERR_LAST; i++) {
         p = ngx_slprintf(p, last, "webauthn_requests_total"
                          "{result=\"%s\",code=\"%s\"} %uA\n",
-                         i == WA_OK ? "allowed" : "refused", wa_err_code((wa_err_t) i),
+                         i == WA_OK ? "allowed" : "refused",
+                         wa_err_code((wa_err_t) i),
                          m->requests[i]);
     }
 

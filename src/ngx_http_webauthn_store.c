@@ -544,7 +544,8 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
 
 invalid:
 
-    ngx_http_webauthn_metrics_inc(redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
+    ngx_http_webauthn_metrics_inc(
+        redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
     ngx_http_webauthn_store_error(sr, "unexpected reply to the commit script");
 
     return NGX_ERROR;

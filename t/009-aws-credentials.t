@@ -12,6 +12,7 @@ use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';
 use WebAuthnTest;
 use AwsStandins;
+use IPC::Open2 ();
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
@@ -61,6 +62,8 @@ for my $m (qw(m500 mgarbage mclose mjunk mhang)) {
 }
 WebAuthnTest::enroll('nobody', alg => 'es256', user => 'nobody',
                      roles => 'auditor');
+WebAuthnTest::enroll('metered', alg => 'es256', user => 'metered',
+                     roles => 'reader');
 WebAuthnTest::enroll('none', alg => 'es256', user => 'nora',
                      roles => 'reader');
 for my $s (qw(src_env src_wi src_ecs src_imds)) {
@@ -166,6 +169,20 @@ sub concurrent {
         push @out, [split / /, $line];
     }
     return @out;
+}
+
+# /metrics parsed by prometheus_client's parser (t/lib/prom_parse.py)
+sub scrape {
+    my $r = WebAuthnTest::http_request('GET', '/metrics');
+    die "GET /metrics: $r->{status}\n" unless $r->{status} == 200;
+    my $pid = IPC::Open2::open2(my $out, my $in, '/usr/bin/python3',
+                                "$WebAuthnTest::Top/t/lib/prom_parse.py");
+    print $in $r->{body};
+    close $in;
+    my $json = do { local $/; <$out> };
+    waitpid $pid, 0;
+    die "prom_parse.py failed ($?)\n" if $? != 0;
+    return JSON::PP::decode_json($json)->{samples};
 }
 
 run_tests();
@@ -560,6 +577,35 @@ AwsStandins::aws_reset();
  '^\{(?=.*"calls":\{"credentials":1,"role":1,"token":\d+\})'
  . '(?=.*\["(?i:x-aws-ec2-metadata-token-ttl-seconds)","\d+"\])'
  . '(?!.*"status":401).*\}$']
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 15: the metrics move as the requests predict: one signed request, one STS fetch of a role session, its expiry gauge
+--- aws_source: env
+--- config eval
+main::api_config() . '    location = /metrics { webauthn_metrics; }
+'
+--- init
+my $before = main::scrape();
+my ($status) = main::call('metered');
+Test::More::is($status, 200, 'a signed request with a fresh role session');
+my $after = main::scrape();
+my $d = sub { ($after->{$_[0]} // 0) - ($before->{$_[0]} // 0) };
+Test::More::is($d->('webauthn_sigv4_signed_total'), 1, 'one more signed request');
+Test::More::is($d->('webauthn_aws_credential_refresh_total{result="ok",source="sts"}'), 1,
+               'one more STS fetch, ok');
+Test::More::is($d->('webauthn_aws_credential_refresh_total{result="error",source="sts"}'), 0,
+               'no failed STS fetch');
+my $left = $after->{'webauthn_aws_credential_expiry_seconds{source="sts"}'} // 0;
+Test::More::ok($left > 600 && $left <= 900, "the STS set has about 15 minutes left ($left s)");
+--- request
+GET /metrics
+--- response_body_like
+webauthn_sigv4_signed_total \d+
 --- no_error_log
 [alert]
 [crit]
