@@ -49,6 +49,7 @@ RUN apt-get update \
 
 COPY --from=build /src/build/ngx_http_webauthn_module.so /usr/lib/nginx/modules/
 COPY conf/gateway.conf /etc/nginx/nginx.conf
+COPY conf/webauthn_audit.conf /etc/nginx/webauthn_audit.conf
 
 # fail the build, not the first start, when the module cannot load here
 # (an nginx of another version, a runtime library missing)

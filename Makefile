@@ -43,6 +43,7 @@ DEB_BROWSER  := chromium redis-server $(DEB_NPM)
 
 .PHONY: all module deps-build deps-run deps-test deps-bench deps-fuzz run stop test \
         test-unit test-vectors test-nginx test-valgrind bench fuzz clean \
+        test-tools \
         deps-browser test-browser test-sigv4
 
 all: module
@@ -165,8 +166,14 @@ test-valgrind: module deps-test $(UNIT_BIN)
 test-browser: module deps-browser
 	t/browser/run.sh
 
-test: deps-test module test-unit test-vectors test-sigv4 test-nginx \
-      test-valgrind test-browser
+# the test tools check themselves: the software authenticator's crypto,
+# CBOR, challenge layout and field rules; the AWS stand-ins against botocore
+test-tools: deps-test
+	$(PY) tools/webauthn-softkey selftest
+	$(PY) t/lib/aws_standins.py --selftest
+
+test: deps-test module test-unit test-vectors test-sigv4 test-tools \
+      test-nginx test-valgrind test-browser
 
 # -- bench, fuzz ------------------------------------------------------------
 

@@ -146,6 +146,7 @@ typedef struct {
     /* variables */
     ngx_str_t                        sign_count;
     ngx_str_t                        user_verified;
+    ngx_str_t                        auth_method;   /* "assertion" */
     ngx_str_t                        error;
 
     ngx_int_t                        status;        /* nginx's own */

@@ -766,6 +766,8 @@ ngx_http_webauthn_step_accept(ngx_http_request_t *r,
         pr->headers_in.authorization = NULL;
     }
 
+    ngx_str_set(&ctx->auth_method, "assertion");
+
     ctx->verified = 1;
     ctx->verified_at = ngx_http_webauthn_now();
 

@@ -54,7 +54,8 @@ static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
  *   2. its fields are readable (design.md, "Record fields"): sign_count 1
  *      to 10 decimal digits, at most 2^32-1 (absent counts as 0),
  *      user_name UTF-8 without control characters (as wa_record.c), roles
- *      tokens of A-Za-z0-9._:- separated by one space;
+ *      tokens of A-Za-z0-9._:- separated by one space, aaguid absent or
+ *      a UUID in its 8-4-4-4-12 hex form;
  *   3. the challenge was issued after the store epoch: the time since
  *      which this Redis has kept every used nonce.  An absent epoch means
  *      the data is gone (a restart without persistence, a flush): it is
@@ -97,7 +98,7 @@ static ngx_str_t  ngx_http_webauthn_store_script = ngx_string(
     "    return true\n"
     "end\n"
     "local c = redis.call('HMGET', KEYS[1], 'public_key', 'user_handle',\n"
-    "    'revoked', 'sign_count', 'user_name', 'roles')\n"
+    "    'revoked', 'sign_count', 'user_name', 'roles', 'aaguid')\n"
     "if not c[1] then return {'unknown'} end\n"
     "if c[3] and c[3] ~= '' and c[3] ~= '0' then return {'revoked'} end\n"
     "if c[1] ~= ARGV[3] or (c[2] or '') ~= ARGV[4] then\n"
@@ -121,6 +122,10 @@ static ngx_str_t  ngx_http_webauthn_store_script = ngx_string(
     "    end\n"
     "    if k > 32 then return {'bad_record', 'roles'} end\n"
     "end\n"
+    "local a = c[7] or ''\n"
+    "if a ~= '' and not string.find(a, '^%x%x%x%x%x%x%x%x%-%x%x%x%x%-'\n"
+    "    .. '%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$') then\n"
+    "    return {'bad_record', 'aaguid'} end\n"
     "local e = redis.call('GET', KEYS[3])\n"
     "if not e then\n"
     "    redis.call('SET', KEYS[3], ARGV[6])\n"
@@ -135,7 +140,7 @@ static ngx_str_t  ngx_http_webauthn_store_script = ngx_string(
     "redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])\n"
     "if new > old then redis.call('HSET', KEYS[1], 'sign_count', ARGV[1]) "
     "end\n"
-    "return {'ok', u, r}\n");
+    "return {'ok', u, r, a}\n");
 
 
 static ngx_http_webauthn_store_reply_t  ngx_http_webauthn_store_replies[] = {
@@ -461,12 +466,18 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
 
     case NGX_HTTP_WEBAUTHN_STORE_OK:
 
-        if (reply->elements != 3
+        /* ok, user_name, roles [, aaguid] */
+
+        if (reply->elements < 3 || reply->elements > 4
             || ngx_http_webauthn_store_string(sr->pool, e[1],
                                               &cred->user_name)
                != NGX_OK
             || ngx_http_webauthn_store_string(sr->pool, e[2], &cred->roles)
-               != NGX_OK)
+               != NGX_OK
+            || (reply->elements == 4
+                && ngx_http_webauthn_store_string(sr->pool, e[3],
+                                                  &cred->aaguid)
+                   != NGX_OK))
         {
             goto invalid;
         }
@@ -481,6 +492,12 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
         {
             ngx_http_webauthn_store_error(sr, "the credential record has an "
                                           "invalid user_name");
+            return NGX_ERROR;
+        }
+
+        if (!wa_record_aaguid_ok(cred->aaguid.data, cred->aaguid.len)) {
+            ngx_http_webauthn_store_error(sr, "the credential record has an "
+                                          "invalid aaguid");
             return NGX_ERROR;
         }
 

@@ -58,6 +58,7 @@ typedef struct {
     ngx_str_t                           user_handle;   /* decoded */
     ngx_str_t                           user_name;     /* from the commit */
     ngx_str_t                           roles;         /* from the commit */
+    ngx_str_t                           aaguid;        /* from the commit */
 } ngx_http_webauthn_cred_t;
 
 

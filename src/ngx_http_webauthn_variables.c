@@ -33,8 +33,10 @@ static ngx_http_webauthn_var_t  ngx_http_webauthn_vars[] = {
     { ngx_string("webauthn_user_handle"),
       offsetof(ngx_http_webauthn_ctx_t, cred.handle), 0 },
 
+    /* set for refusals too: the credential the client presented */
+
     { ngx_string("webauthn_credential_id"),
-      offsetof(ngx_http_webauthn_ctx_t, cred.id), 0 },
+      offsetof(ngx_http_webauthn_ctx_t, cred.id), NGX_HTTP_WEBAUTHN_VAR_ERROR },
 
     { ngx_string("webauthn_roles"),
       offsetof(ngx_http_webauthn_ctx_t, cred.roles), 0 },
@@ -44,6 +46,12 @@ static ngx_http_webauthn_var_t  ngx_http_webauthn_vars[] = {
 
     { ngx_string("webauthn_user_verified"),
       offsetof(ngx_http_webauthn_ctx_t, user_verified), 0 },
+
+    { ngx_string("webauthn_aaguid"),
+      offsetof(ngx_http_webauthn_ctx_t, cred.aaguid), 0 },
+
+    { ngx_string("webauthn_auth_method"),
+      offsetof(ngx_http_webauthn_ctx_t, auth_method), 0 },
 
     { ngx_string("webauthn_aws_role"),
       offsetof(ngx_http_webauthn_ctx_t, aws_role), 0 },

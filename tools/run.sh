@@ -20,6 +20,7 @@ start() {
     stop
     mkdir -p "$run/conf" "$run/logs" "$run/modules" "$run/tmp" "$run/redis"
     cp "$top/conf/webauthn.conf" "$run/conf/nginx.conf"
+    cp "$top/conf/webauthn_audit.conf" "$run/conf/webauthn_audit.conf"
     ln -sf "$top/build/ngx_http_webauthn_module.so" "$run/modules/"
     if [ ! -s "$run/conf/challenge.key" ]; then
         (umask 077; head -c 32 /dev/urandom > "$run/conf/challenge.key")

@@ -420,6 +420,9 @@ void wa_assertion_free(wa_assertion_t *a);
  * (C0, DEL, C1: so never CR, LF or NUL); 1 or 0
  */
 int wa_record_user_name_ok(const unsigned char *s, size_t len);
+/* aaguid: empty, or a UUID as 8-4-4-4-12 hex digits (36 characters); 1 or 0 */
+#define WA_AAGUID_TEXT_LEN        36
+int wa_record_aaguid_ok(const unsigned char *s, size_t len);
 /*
  * roles: empty, or 1 to 32 roles separated by exactly one SP, no leading
  * or trailing SP; a role is 1 to 64 characters of A-Z a-z 0-9 . _ : -;

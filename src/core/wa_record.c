@@ -92,6 +92,41 @@ wa_record_user_name_ok(const unsigned char *s, size_t len)
 }
 
 
+/* the authenticator model: a UUID, 8-4-4-4-12 hex digits (RFC 9562, 4) */
+
+int
+wa_record_aaguid_ok(const unsigned char *s, size_t len)
+{
+    size_t  i;
+
+    if (len == 0) {
+        return 1;
+    }
+
+    if (s == NULL || len != WA_AAGUID_TEXT_LEN) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') {
+                return 0;
+            }
+
+            continue;
+        }
+
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')
+              || (s[i] >= 'A' && s[i] <= 'F')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 int
 wa_record_roles_ok(const unsigned char *s, size_t len)
 {

@@ -2241,6 +2241,22 @@ test_record(void)
     int            i;
     unsigned char  s[65 * 32];
 
+    /* aaguid */
+
+    UNIT_OK(wa_record_aaguid_ok(REC("")) == 1, "aaguid empty");
+    UNIT_OK(wa_record_aaguid_ok(REC("cb69481e-8ff7-4039-93ec-0a2729a154a8"))
+            == 1, "aaguid lowercase UUID");
+    UNIT_OK(wa_record_aaguid_ok(REC("CB69481E-8FF7-4039-93EC-0A2729A154A8"))
+            == 1, "aaguid uppercase UUID");
+    UNIT_OK(wa_record_aaguid_ok(REC("cb69481e8ff7403993ec0a2729a154a8"))
+            == 0, "aaguid without dashes");
+    UNIT_OK(wa_record_aaguid_ok(REC("cb69481e-8ff7-4039-93ec-0a2729a154a"))
+            == 0, "aaguid short");
+    UNIT_OK(wa_record_aaguid_ok(REC("cb69481e-8ff7-4039-93ec-0a2729a154ag"))
+            == 0, "aaguid not hex");
+    UNIT_OK(wa_record_aaguid_ok(REC("cb69481e-8ff7-4039-93ec\r0a2729a154a8"))
+            == 0, "aaguid CR");
+
     /* user_name */
 
     UNIT_OK(wa_record_user_name_ok(REC("")) == 1, "user_name empty");
