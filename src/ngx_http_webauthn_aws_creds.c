@@ -208,7 +208,7 @@ ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t                     *value, name, s;
     ngx_uint_t                     i;
     ngx_msec_t                     timeout;
-    ngx_shm_zone_t                *shm_zone, **zp;
+    ngx_shm_zone_t               **zp;
     ngx_http_webauthn_aws_zone_t  *zone;
 
     zp = (ngx_shm_zone_t **) (c + cmd->offset);
@@ -258,17 +258,6 @@ ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    shm_zone = ngx_shared_memory_add(cf, &name, size, cmd->post);
-    if (shm_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate zone \"%V\"", &name);
-        return NGX_CONF_ERROR;
-    }
-
     zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_webauthn_aws_zone_t));
     if (zone == NULL) {
         return NGX_CONF_ERROR;
@@ -276,12 +265,10 @@ ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
 
     zone->timeout = timeout;
 
-    shm_zone->init = ngx_http_webauthn_aws_init_zone;
-    shm_zone->data = zone;
+    *zp = ngx_http_webauthn_zone_add(cf, cmd, &name, size,
+                                     ngx_http_webauthn_aws_init_zone, zone);
 
-    *zp = shm_zone;
-
-    return NGX_CONF_OK;
+    return *zp ? NGX_CONF_OK : NGX_CONF_ERROR;
 
 invalid:
 

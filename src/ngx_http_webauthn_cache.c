@@ -435,6 +435,32 @@ ngx_http_webauthn_zone_param(ngx_conf_t *cf, ngx_str_t *value,
 }
 
 
+/* the zone of a directive, named once, with its init and data */
+
+ngx_shm_zone_t *
+ngx_http_webauthn_zone_add(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *name, ssize_t size, ngx_shm_zone_init_pt init, void *data)
+{
+    ngx_shm_zone_t  *shm_zone;
+
+    shm_zone = ngx_shared_memory_add(cf, name, size, cmd->post);
+    if (shm_zone == NULL) {
+        return NULL;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate zone \"%V\"", name);
+        return NULL;
+    }
+
+    shm_zone->init = init;
+    shm_zone->data = data;
+
+    return shm_zone;
+}
+
+
 /* webauthn_key_cache zone=name:size [valid=time] | off; */
 
 char *
@@ -446,7 +472,7 @@ ngx_http_webauthn_key_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t                  *value, name, s;
     ngx_uint_t                  i;
     ngx_msec_t                  valid;
-    ngx_shm_zone_t             *shm_zone, **zp;
+    ngx_shm_zone_t            **zp;
     ngx_http_webauthn_cache_t  *cache;
 
     zp = (ngx_shm_zone_t **) (c + cmd->offset);
@@ -505,17 +531,6 @@ ngx_http_webauthn_key_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    shm_zone = ngx_shared_memory_add(cf, &name, size, cmd->post);
-    if (shm_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate zone \"%V\"", &name);
-        return NGX_CONF_ERROR;
-    }
-
     cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_webauthn_cache_t));
     if (cache == NULL) {
         return NGX_CONF_ERROR;
@@ -523,10 +538,8 @@ ngx_http_webauthn_key_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     cache->valid = valid;
 
-    shm_zone->init = ngx_http_webauthn_cache_init_zone;
-    shm_zone->data = cache;
+    *zp = ngx_http_webauthn_zone_add(cf, cmd, &name, size,
+                                     ngx_http_webauthn_cache_init_zone, cache);
 
-    *zp = shm_zone;
-
-    return NGX_CONF_OK;
+    return *zp ? NGX_CONF_OK : NGX_CONF_ERROR;
 }

@@ -50,6 +50,10 @@ char *ngx_http_webauthn_key_cache(ngx_conf_t *cf, ngx_command_t *cmd,
 /* "zone=name:size": NGX_OK, or NGX_ERROR with the message logged */
 ngx_int_t ngx_http_webauthn_zone_param(ngx_conf_t *cf, ngx_str_t *value,
     ngx_str_t *name, ssize_t *size);
+/* adds the zone (tag: cmd->post); NULL when it fails or is a duplicate */
+ngx_shm_zone_t *ngx_http_webauthn_zone_add(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *name, ssize_t size,
+    ngx_shm_zone_init_pt init, void *data);
 
 ngx_int_t ngx_http_webauthn_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
