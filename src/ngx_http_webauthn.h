@@ -199,7 +199,6 @@ void ngx_http_webauthn_aws_wipe(void *data);
 time_t ngx_http_webauthn_aws_time(u_char *s, size_t len);
 
 /* ngx_http_webauthn_sts.c */
-void ngx_http_webauthn_sts_cleanup(void);
 ngx_int_t ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r,
     ngx_str_t *region, ngx_http_webauthn_peer_t **server, ngx_str_t *host,
     const char **reason);

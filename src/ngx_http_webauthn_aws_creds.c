@@ -110,6 +110,15 @@ typedef struct {
 } ngx_http_webauthn_aws_node_t;
 
 
+/* the base source the environment names (read once per worker) */
+
+typedef struct {
+    ngx_http_webauthn_aws_creds_t    env;          /* 1.: access_key set */
+    ngx_http_webauthn_aws_kind_e     kind;         /* else */
+    const char                      *source;       /* NULL: none at all */
+} ngx_http_webauthn_aws_source_t;
+
+
 /* a fetch: the worker's, with a pool of its own */
 
 typedef struct {
@@ -128,20 +137,6 @@ typedef struct {
 } ngx_http_webauthn_aws_fetch_t;
 
 
-/* an http:// endpoint of a credential source: parsed once per worker */
-
-typedef struct {
-    ngx_http_webauthn_peer_t         server;
-    ngx_addr_t                       addr;
-    u_char                           url[256];
-    size_t                           url_len;
-    u_char                           host[256];
-    size_t                           host_len;
-    u_char                           path[1024];
-    size_t                           path_len;
-} ngx_http_webauthn_aws_endpoint_t;
-
-
 static ngx_int_t ngx_http_webauthn_aws_obtain(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx, ngx_str_t *name,
     ngx_http_webauthn_aws_kind_e kind, const char *source);
@@ -158,9 +153,6 @@ static ngx_int_t ngx_http_webauthn_aws_json(ngx_http_webauthn_aws_fetch_t *f,
     ngx_str_t *body, ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why);
 static void ngx_http_webauthn_aws_fetch_done(ngx_http_webauthn_aws_fetch_t *f,
     ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why);
-static ngx_int_t ngx_http_webauthn_aws_endpoint(
-    ngx_http_webauthn_aws_endpoint_t *ep, const char *url, ngx_uint_t any,
-    const char **reason);
 static ngx_http_webauthn_aws_state_e ngx_http_webauthn_aws_lookup(
     ngx_http_webauthn_aws_zone_t *zone, u_char *key, ngx_pool_t *pool,
     ngx_http_webauthn_aws_creds_t *out, ngx_str_t *error);
@@ -171,12 +163,8 @@ static ngx_http_webauthn_aws_node_t *ngx_http_webauthn_aws_node(
     ngx_http_webauthn_aws_zone_t *zone, u_char *key, ngx_uint_t create);
 static ngx_int_t ngx_http_webauthn_aws_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
-static ngx_int_t ngx_http_webauthn_aws_env(ngx_http_webauthn_aws_creds_t *c);
+static ngx_http_webauthn_aws_source_t *ngx_http_webauthn_aws_source(void);
 static char *ngx_http_webauthn_aws_getenv(const char *name);
-
-
-static ngx_http_webauthn_aws_endpoint_t  ngx_http_webauthn_aws_imds_ep;
-static ngx_http_webauthn_aws_endpoint_t  ngx_http_webauthn_aws_ecs_ep;
 
 
 /* worker exit */
@@ -184,15 +172,7 @@ static ngx_http_webauthn_aws_endpoint_t  ngx_http_webauthn_aws_ecs_ep;
 void
 ngx_http_webauthn_aws_creds_cleanup(void)
 {
-    if (ngx_http_webauthn_aws_imds_ep.server.addr) {
-        ngx_http_webauthn_peer_cleanup(&ngx_http_webauthn_aws_imds_ep.server);
-    }
-
-    if (ngx_http_webauthn_aws_ecs_ep.server.addr) {
-        ngx_http_webauthn_peer_cleanup(&ngx_http_webauthn_aws_ecs_ep.server);
-    }
-
-    ngx_http_webauthn_sts_cleanup();
+    ngx_http_webauthn_endpoints_cleanup();
 }
 
 
@@ -338,11 +318,9 @@ ngx_int_t
 ngx_http_webauthn_aws_step_credentials(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx)
 {
-    u_char                         *p;
     ngx_int_t                       rc;
     ngx_str_t                       name;
-    ngx_http_webauthn_aws_kind_e    kind;
-    const char                     *source;
+    ngx_http_webauthn_aws_source_t *src;
 
     if (!ctx->wlcf->aws_sign) {
         return NGX_OK;
@@ -350,51 +328,31 @@ ngx_http_webauthn_aws_step_credentials(ngx_http_request_t *r,
 
     if (!ctx->aws_base) {
 
-        if (ngx_http_webauthn_aws_env(&ctx->aws) == NGX_OK) {
-            ctx->aws_base = 1;
+        src = ngx_http_webauthn_aws_source();
+
+        if (src->env.access_key.len) {
+            ctx->aws = src->env;
+
+        } else if (src->source == NULL) {
+            return ngx_http_webauthn_refuse(ctx,
+                                   WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
+                                   "no AWS credentials are available",
+                                   "no AWS credentials: no source is "
+                                   "configured (environment, web identity, "
+                                   "container) and AWS_EC2_METADATA_DISABLED "
+                                   "is true");
 
         } else {
-            if (ngx_http_webauthn_aws_getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
-                && ngx_http_webauthn_aws_getenv("AWS_ROLE_ARN"))
-            {
-                kind = NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY;
-                source = "STS AssumeRoleWithWebIdentity";
-
-            } else if (ngx_http_webauthn_aws_getenv(
-                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-                       || ngx_http_webauthn_aws_getenv(
-                           "AWS_CONTAINER_CREDENTIALS_FULL_URI"))
-            {
-                kind = NGX_HTTP_WEBAUTHN_AWS_CONTAINER;
-                source = "container credentials";
-
-            } else {
-                p = (u_char *)
-                        ngx_http_webauthn_aws_getenv(
-                                                "AWS_EC2_METADATA_DISABLED");
-
-                if (p && ngx_strcasecmp(p, (u_char *) "true") == 0) {
-                    return ngx_http_webauthn_refuse(ctx,
-                               WA_ERR_AWS_CREDENTIALS_UNAVAILABLE,
-                               "no AWS credentials are available",
-                               "no AWS credentials: no source is configured "
-                               "(environment, web identity, container) and "
-                               "AWS_EC2_METADATA_DISABLED is true");
-                }
-
-                kind = NGX_HTTP_WEBAUTHN_AWS_IMDS;
-                source = "instance metadata";
-            }
-
             ngx_str_set(&name, "base");
 
-            rc = ngx_http_webauthn_aws_obtain(r, ctx, &name, kind, source);
+            rc = ngx_http_webauthn_aws_obtain(r, ctx, &name, src->kind,
+                                              src->source);
             if (rc != NGX_OK) {
                 return rc;
             }
-
-            ctx->aws_base = 1;
         }
+
+        ctx->aws_base = 1;
     }
 
     if (ctx->aws_role.len == 0) {
@@ -581,8 +539,9 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     ssize_t                          n;
     ngx_fd_t                         fd;
     ngx_str_t                        req, arn, session, token, host;
-    ngx_str_t                        region;
+    ngx_str_t                        region, url;
     ngx_pool_t                      *pool;
+    ngx_http_webauthn_endpoint_t    *ep;
     ngx_http_webauthn_aws_fetch_t   *f;
     ngx_http_webauthn_main_conf_t   *wmcf;
     u_char                           buf[NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX];
@@ -721,18 +680,22 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
                                          "AWS_CONTAINER_CREDENTIALS_FULL_URI");
         }
 
-        if (ngx_http_webauthn_aws_endpoint(&ngx_http_webauthn_aws_ecs_ep, env,
-                                           0, reason)
+        url.data = (u_char *) env;
+        url.len = ngx_strlen(env);
+
+        if (ngx_http_webauthn_endpoint(r, &url, "container",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       NGX_HTTP_WEBAUTHN_PLAIN_ECS
+                                       |NGX_HTTP_WEBAUTHN_PLAIN_LOCAL,
+                                       wmcf->aws_ssl, &ep, reason)
             != NGX_OK)
         {
             goto failed;
         }
 
-        f->server = &ngx_http_webauthn_aws_ecs_ep.server;
-        f->host.data = ngx_http_webauthn_aws_ecs_ep.host;
-        f->host.len = ngx_http_webauthn_aws_ecs_ep.host_len;
-        f->path.data = ngx_http_webauthn_aws_ecs_ep.path;
-        f->path.len = ngx_http_webauthn_aws_ecs_ep.path_len;
+        f->server = &ep->server;
+        f->host = ep->host;
+        f->path = ep->path;
 
         /* the token file is read at each fetch (EKS Pod Identity) */
 
@@ -804,16 +767,21 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
             env = "http://169.254.169.254";
         }
 
-        if (ngx_http_webauthn_aws_endpoint(&ngx_http_webauthn_aws_imds_ep,
-                                           env, 1, reason)
+        url.data = (u_char *) env;
+        url.len = ngx_strlen(env);
+
+        if (ngx_http_webauthn_endpoint(r, &url, "imds",
+                                       "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                       NGX_HTTP_WEBAUTHN_PLAIN_IMDS
+                                       |NGX_HTTP_WEBAUTHN_PLAIN_LOCAL,
+                                       wmcf->aws_ssl, &ep, reason)
             != NGX_OK)
         {
             goto failed;
         }
 
-        f->server = &ngx_http_webauthn_aws_imds_ep.server;
-        f->host.data = ngx_http_webauthn_aws_imds_ep.host;
-        f->host.len = ngx_http_webauthn_aws_imds_ep.host_len;
+        f->server = &ep->server;
+        f->host = ep->host;
 
         /* IMDSv2: a session token first, never IMDSv1 */
 
@@ -1118,114 +1086,6 @@ ngx_http_webauthn_aws_fetch_done(ngx_http_webauthn_aws_fetch_t *f,
 }
 
 
-/* an http:// endpoint: an IP address (loopback and link-local for any) */
-
-static ngx_int_t
-ngx_http_webauthn_aws_endpoint(ngx_http_webauthn_aws_endpoint_t *ep,
-    const char *url, ngx_uint_t any, const char **reason)
-{
-    u_char     *p, *last, *slash;
-    size_t      len;
-    ngx_url_t   u;
-
-    len = ngx_strlen(url);
-
-    if (ep->server.addr && ep->url_len == len
-        && ngx_strncmp(ep->url, url, len) == 0)
-    {
-        return NGX_OK;
-    }
-
-    if (len >= sizeof(ep->url) || ngx_strncmp(url, "http://", 7) != 0) {
-        *reason = "the endpoint is not an http:// URL";
-        return NGX_ERROR;
-    }
-
-    p = (u_char *) url + 7;
-    last = (u_char *) url + len;
-
-    slash = ngx_strlchr(p, last, '/');
-    if (slash == NULL) {
-        slash = last;
-    }
-
-    if ((size_t) (slash - p) >= sizeof(ep->host)
-        || (size_t) (last - slash) >= sizeof(ep->path))
-    {
-        *reason = "the endpoint URL is too long";
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url.data = p;
-    u.url.len = slash - p;
-    u.default_port = 80;
-    u.no_resolve = 1;
-
-    /* "localhost" is the one name taken without a resolver */
-
-    if (u.url.len >= 9 && ngx_strncmp(p, "localhost", 9) == 0
-        && (u.url.len == 9 || p[9] == ':'))
-    {
-        ngx_memcpy(ep->host, "127.0.0.1", 9);
-        ngx_memcpy(ep->host + 9, p + 9, u.url.len - 9);
-        u.url.data = ep->host;
-    }
-
-    if (ngx_parse_url(ngx_cycle->pool, &u) != NGX_OK || u.naddrs == 0) {
-        *reason = "the endpoint's host is not an IP address (host names "
-                  "need a resolver: not supported for this source yet)";
-        return NGX_ERROR;
-    }
-
-    /* plain http: loopback, and for containers the ECS/EKS addresses */
-
-    if (!any) {
-        p = u.host.data;
-
-        if (!(u.host.len >= 4 && ngx_strncmp(p, "127.", 4) == 0)
-            && !(u.host.len == 3 && ngx_strncmp(p, "::1", 3) == 0)
-            && !(u.host.len == 13
-                 && ngx_strncmp(p, "169.254.170.2", 13) == 0)
-            && !(u.host.len == 14
-                 && ngx_strncmp(p, "169.254.170.23", 14) == 0)
-            && !(u.host.len == sizeof("[fd00:ec2::23]") - 1
-                 && ngx_strncmp(p, "[fd00:ec2::23]",
-                                sizeof("[fd00:ec2::23]") - 1) == 0))
-        {
-            *reason = "plain http is allowed only to loopback and the "
-                      "ECS/EKS container credential addresses";
-            return NGX_ERROR;
-        }
-    }
-
-    ep->addr = u.addrs[0];
-
-    ngx_http_webauthn_peer_init(&ep->server, any ? "imds" : "container");
-    ep->server.timeout = NGX_HTTP_WEBAUTHN_AWS_TIMEOUT;
-    ep->server.connect_timeout = NGX_HTTP_WEBAUTHN_AWS_TIMEOUT;
-    ep->server.keepalive = 2;
-    ep->server.addr = &ep->addr;
-
-    ngx_memcpy(ep->url, url, len);
-    ep->url_len = len;
-    ngx_memcpy(ep->host, (u_char *) url + 7, slash - (u_char *) url - 7);
-    ep->host_len = slash - (u_char *) url - 7;
-
-    if (slash == last) {
-        ep->path[0] = '/';
-        ep->path_len = 1;
-
-    } else {
-        ngx_memcpy(ep->path, slash, last - slash);
-        ep->path_len = last - slash;
-    }
-
-    return NGX_OK;
-}
-
-
 /* the zone: what a request may do with the set named by key */
 
 static ngx_http_webauthn_aws_state_e
@@ -1484,34 +1344,75 @@ ngx_http_webauthn_aws_node(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
 }
 
 
-/* 1. the environment */
+/*
+ * the base source, from the environment: a worker's environment does not
+ * change, so it is read once, at the first signing request
+ */
 
-static ngx_int_t
-ngx_http_webauthn_aws_env(ngx_http_webauthn_aws_creds_t *c)
+static ngx_http_webauthn_aws_source_t *
+ngx_http_webauthn_aws_source(void)
 {
-    char  *akid, *secret, *token;
+    char                            *akid, *secret, *token, *v;
+    ngx_http_webauthn_aws_source_t  *src;
+
+    static ngx_uint_t                      read;
+    static ngx_http_webauthn_aws_source_t  source;
+
+    src = &source;
+
+    if (read) {
+        return src;
+    }
+
+    read = 1;
+
+    /* 1. the environment */
 
     akid = ngx_http_webauthn_aws_getenv("AWS_ACCESS_KEY_ID");
     secret = ngx_http_webauthn_aws_getenv("AWS_SECRET_ACCESS_KEY");
     token = ngx_http_webauthn_aws_getenv("AWS_SESSION_TOKEN");
 
-    if (akid == NULL || secret == NULL) {
-        return NGX_DECLINED;
+    if (akid && secret) {
+        src->env.access_key.data = (u_char *) akid;
+        src->env.access_key.len = ngx_strlen(akid);
+        src->env.secret.data = (u_char *) secret;
+        src->env.secret.len = ngx_strlen(secret);
+
+        if (token) {
+            src->env.token.data = (u_char *) token;
+            src->env.token.len = ngx_strlen(token);
+        }
+
+        return src;
     }
 
-    c->access_key.data = (u_char *) akid;
-    c->access_key.len = ngx_strlen(akid);
-    c->secret.data = (u_char *) secret;
-    c->secret.len = ngx_strlen(secret);
+    /* 2. web identity, 3. container, 4. instance metadata */
 
-    if (token) {
-        c->token.data = (u_char *) token;
-        c->token.len = ngx_strlen(token);
+    if (ngx_http_webauthn_aws_getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
+        && ngx_http_webauthn_aws_getenv("AWS_ROLE_ARN"))
+    {
+        src->kind = NGX_HTTP_WEBAUTHN_AWS_WEB_IDENTITY;
+        src->source = "STS AssumeRoleWithWebIdentity";
+
+    } else if (ngx_http_webauthn_aws_getenv(
+                   "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+               || ngx_http_webauthn_aws_getenv(
+                   "AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+    {
+        src->kind = NGX_HTTP_WEBAUTHN_AWS_CONTAINER;
+        src->source = "container credentials";
+
+    } else {
+        v = ngx_http_webauthn_aws_getenv("AWS_EC2_METADATA_DISABLED");
+
+        if (v == NULL || ngx_strcasecmp((u_char *) v, (u_char *) "true") != 0)
+        {
+            src->kind = NGX_HTTP_WEBAUTHN_AWS_IMDS;
+            src->source = "instance metadata";
+        }
     }
 
-    c->expires = 0;
-
-    return NGX_OK;
+    return src;
 }
 
 

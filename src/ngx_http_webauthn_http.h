@@ -48,6 +48,40 @@ struct ngx_http_webauthn_http_s {
 };
 
 
+/*
+ * an http:// or https:// endpoint of a credential source, parsed once per
+ * worker and URL: https is verified (ssl), a host name is resolved at
+ * request time with the location's "resolver", plain http goes only to a
+ * loopback address or to what the caller allows
+ */
+
+#define NGX_HTTP_WEBAUTHN_PLAIN_ECS    0x01   /* 169.254.170.2, .23,
+                                                 fd00:ec2::23 */
+#define NGX_HTTP_WEBAUTHN_PLAIN_IMDS   0x02   /* 169.254.169.254,
+                                                 fd00:ec2::254 */
+#define NGX_HTTP_WEBAUTHN_PLAIN_LOCAL  0x04   /* "localhost", 127.0.0.1
+                                                 (as the AWS SDKs do) */
+
+typedef struct {
+    ngx_str_t                           url;
+    ngx_str_t                           host;      /* the Host header */
+    ngx_str_t                           path;      /* "/" when none */
+    ngx_http_webauthn_peer_t            server;
+    ngx_addr_t                          addr;
+} ngx_http_webauthn_endpoint_t;
+
+
+/*
+ * what: "STS", for messages; var: the variable the URL came from;
+ * NGX_OK with *ep, or NGX_ERROR with *reason
+ */
+ngx_int_t ngx_http_webauthn_endpoint(ngx_http_request_t *r, ngx_str_t *url,
+    const char *what, const char *var, ngx_uint_t plain, ngx_ssl_t *ssl,
+    ngx_http_webauthn_endpoint_t **ep, const char **reason);
+
+/* worker exit: the endpoints' idle connections and TLS sessions */
+void ngx_http_webauthn_endpoints_cleanup(void);
+
 ngx_http_webauthn_http_t *ngx_http_webauthn_http_create(
     ngx_http_webauthn_peer_t *server, ngx_log_t *log);
 

@@ -35,34 +35,14 @@
 #define NGX_HTTP_WEBAUTHN_STS_NAME_MAX    64
 #define NGX_HTTP_WEBAUTHN_STS_TAG_MAX     256
 #define NGX_HTTP_WEBAUTHN_STS_HASH        8     /* hex digits of a suffix */
-#define NGX_HTTP_WEBAUTHN_STS_TIMEOUT     5000  /* ms */
 #define NGX_HTTP_WEBAUTHN_STS_VERSION     "2011-06-15"
 #define NGX_HTTP_WEBAUTHN_STS_CHAIN_MAX   3600  /* s, a chained session */
-#define NGX_HTTP_WEBAUTHN_STS_ENDPOINTS   16    /* distinct URLs */
 #define NGX_HTTP_WEBAUTHN_STS_URL_MAX     512
 
-
-/* an endpoint URL, parsed once per worker */
-
-typedef struct {
-    ngx_str_t                          url;
-    ngx_str_t                          host;    /* the Host header */
-    ngx_http_webauthn_peer_t           server;
-    ngx_addr_t                         addr;
-} ngx_http_webauthn_sts_endpoint_t;
-
-
-static ngx_int_t ngx_http_webauthn_sts_parse_url(ngx_http_request_t *r,
-    ngx_str_t *url, ngx_http_webauthn_sts_endpoint_t *e, const char **reason);
-static ngx_uint_t ngx_http_webauthn_sts_loopback(struct sockaddr *sa);
 static u_char *ngx_http_webauthn_sts_fit(ngx_pool_t *pool, ngx_str_t *in,
     ngx_uint_t max, ngx_uint_t tag, size_t *len);
 static void ngx_http_webauthn_sts_set(ngx_pool_t *pool, ngx_str_t *dst,
     xmlChar *src);
-
-static ngx_http_webauthn_sts_endpoint_t  ngx_http_webauthn_sts_endpoints[
-                                             NGX_HTTP_WEBAUTHN_STS_ENDPOINTS];
-static ngx_uint_t                        ngx_http_webauthn_sts_nendpoints;
 
 
 /* the AssumeRole answer: Credentials in STS's namespace */
@@ -241,13 +221,13 @@ ngx_int_t
 ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r, ngx_str_t *region,
     ngx_http_webauthn_peer_t **server, ngx_str_t *host, const char **reason)
 {
-    u_char                            *p;
-    char                              *env;
-    ngx_str_t                          url;
-    ngx_uint_t                         i;
-    ngx_http_core_loc_conf_t          *clcf;
-    ngx_http_webauthn_sts_endpoint_t  *e;
-    u_char                             buf[NGX_HTTP_WEBAUTHN_STS_URL_MAX];
+    u_char                         *p;
+    char                           *env;
+    ngx_str_t                       url;
+    ngx_uint_t                      i;
+    ngx_http_webauthn_endpoint_t   *e;
+    ngx_http_webauthn_main_conf_t  *wmcf;
+    u_char                          buf[NGX_HTTP_WEBAUTHN_STS_URL_MAX];
 
     env = getenv("AWS_ENDPOINT_URL_STS");
 
@@ -283,238 +263,19 @@ ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r, ngx_str_t *region,
         url.len = p - buf;
     }
 
-    e = NULL;
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
 
-    for (i = 0; i < ngx_http_webauthn_sts_nendpoints; i++) {
-        if (ngx_http_webauthn_sts_endpoints[i].url.len == url.len
-            && ngx_strncmp(ngx_http_webauthn_sts_endpoints[i].url.data,
-                           url.data, url.len)
-               == 0)
-        {
-            e = &ngx_http_webauthn_sts_endpoints[i];
-            break;
-        }
+    if (ngx_http_webauthn_endpoint(r, &url, "STS", "AWS_ENDPOINT_URL_STS", 0,
+                                   wmcf->aws_ssl, &e, reason)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
-
-    if (e == NULL) {
-        if (ngx_http_webauthn_sts_nendpoints
-            == NGX_HTTP_WEBAUTHN_STS_ENDPOINTS)
-        {
-            *reason = "no STS endpoint: too many distinct STS endpoints "
-                      "in one worker";
-            return NGX_ERROR;
-        }
-
-        e = &ngx_http_webauthn_sts_endpoints[ngx_http_webauthn_sts_nendpoints];
-
-        if (ngx_http_webauthn_sts_parse_url(r, &url, e, reason) != NGX_OK) {
-            ngx_memzero(e, sizeof(ngx_http_webauthn_sts_endpoint_t));
-            return NGX_ERROR;
-        }
-
-        ngx_http_webauthn_sts_nendpoints++;
-    }
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    e->server.resolver = clcf->resolver;
-    e->server.resolver_timeout = clcf->resolver_timeout;
 
     *server = &e->server;
     *host = e->host;
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_webauthn_sts_parse_url(ngx_http_request_t *r, ngx_str_t *url,
-    ngx_http_webauthn_sts_endpoint_t *e, const char **reason)
-{
-    u_char                         *p;
-    size_t                          len;
-    ngx_str_t                       rest, name;
-    ngx_url_t                       u;
-    ngx_uint_t                      tls;
-    ngx_pool_t                     *pool;
-    ngx_http_webauthn_main_conf_t  *wmcf;
-
-    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    if (url->len > 8 && ngx_strncasecmp(url->data, (u_char *) "https://", 8)
-                        == 0)
-    {
-        tls = 1;
-        rest.data = url->data + 8;
-        rest.len = url->len - 8;
-
-    } else if (url->len > 7
-               && ngx_strncasecmp(url->data, (u_char *) "http://", 7) == 0)
-    {
-        tls = 0;
-        rest.data = url->data + 7;
-        rest.len = url->len - 7;
-
-    } else {
-        goto invalid;
-    }
-
-    while (rest.len && rest.data[rest.len - 1] == '/') {
-        rest.len--;
-    }
-
-    if (rest.len == 0 || rest.len >= NGX_HTTP_WEBAUTHN_STS_URL_MAX) {
-        goto invalid;
-    }
-
-    /* never resolved here: a worker does not block on getaddrinfo() */
-
-    u.url = rest;
-    u.default_port = tls ? 443 : 80;
-    u.no_resolve = 1;
-
-    if (ngx_parse_url(r->pool, &u) != NGX_OK
-        || u.wildcard
-        || u.host.len == 0)
-    {
-        goto invalid;
-    }
-
-    if (!tls
-        && (u.naddrs == 0
-            || !ngx_http_webauthn_sts_loopback(u.addrs[0].sockaddr)))
-    {
-        *reason = "no STS endpoint: plain http:// in AWS_ENDPOINT_URL_STS "
-                  "is only for a loopback address (127.0.0.0/8, [::1]); "
-                  "use https://";
-        return NGX_ERROR;
-    }
-
-    if (tls && wmcf->aws_ssl == NULL) {
-        *reason = "no STS endpoint: https:// needs trusted CA certificates, "
-                  "and \"webauthn_aws_trusted_certificate\" is not set and "
-                  "/etc/ssl/certs/ca-certificates.crt was not found";
-        return NGX_ERROR;
-    }
-
-    /* the worker's: kept until it exits */
-
-    pool = ngx_cycle->pool;
-
-    name = u.host;
-
-    if (name.len > 2 && name.data[0] == '[') {
-        name.data++;
-        name.len -= 2;
-    }
-
-    e->url.data = ngx_pstrdup(pool, url);
-    e->host.data = ngx_pstrdup(pool, &rest);
-    p = ngx_pnalloc(pool, name.len + 1);
-
-    if (e->url.data == NULL || e->host.data == NULL || p == NULL) {
-        *reason = "out of memory";
-        return NGX_ERROR;
-    }
-
-    e->url.len = url->len;
-    e->host.len = rest.len;
-
-    ngx_http_webauthn_peer_init(&e->server, "sts");
-
-    e->server.timeout = NGX_HTTP_WEBAUTHN_STS_TIMEOUT;
-    e->server.connect_timeout = NGX_HTTP_WEBAUTHN_STS_TIMEOUT;
-    e->server.keepalive = 4;
-
-    e->server.host.data = p;
-    e->server.host.len = ngx_cpystrn(p, name.data, name.len + 1) - p;
-    e->server.port = u.port;
-    e->server.ssl = tls ? wmcf->aws_ssl : NULL;
-
-    if (u.naddrs) {
-        e->addr.socklen = u.addrs[0].socklen;
-        e->addr.sockaddr = ngx_palloc(pool, e->addr.socklen);
-        e->addr.name.data = ngx_pstrdup(pool, &u.addrs[0].name);
-
-        if (e->addr.sockaddr == NULL || e->addr.name.data == NULL) {
-            *reason = "out of memory";
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(e->addr.sockaddr, u.addrs[0].sockaddr, e->addr.socklen);
-        e->addr.name.len = u.addrs[0].name.len;
-
-        e->server.addr = &e->addr;
-    }
-
-    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "webauthn sts endpoint \"%V\": host \"%V\", port %d, %s",
-                   url, &e->server.host, (int) e->server.port,
-                   tls ? "tls" : "plain");
-
-    return NGX_OK;
-
-invalid:
-
-    len = ngx_min(url->len, 256);
-
-    p = ngx_pnalloc(r->pool, 128 + len);
-
-    if (p == NULL) {
-        *reason = "no STS endpoint: AWS_ENDPOINT_URL_STS is not "
-                  "http[s]://HOST[:PORT]";
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(p, "no STS endpoint: \"%*s\" is not http[s]://HOST[:PORT]"
-                "%s%s%Z", len, url->data, u.err ? ": " : "",
-                u.err ? u.err : "");
-
-    *reason = (char *) p;
-
-    return NGX_ERROR;
-}
-
-
-static ngx_uint_t
-ngx_http_webauthn_sts_loopback(struct sockaddr *sa)
-{
-    struct sockaddr_in   *sin;
-#if (NGX_HAVE_INET6)
-    struct sockaddr_in6  *sin6;
-#endif
-
-    switch (sa->sa_family) {
-
-#if (NGX_HAVE_INET6)
-    case AF_INET6:
-        sin6 = (struct sockaddr_in6 *) sa;
-        return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
-#endif
-
-    case AF_INET:
-        sin = (struct sockaddr_in *) sa;
-        return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-
-    default:
-        return 0;
-    }
-}
-
-
-/* worker exit: idle connections closed, TLS sessions freed */
-
-void
-ngx_http_webauthn_sts_cleanup(void)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; i < ngx_http_webauthn_sts_nendpoints; i++) {
-        ngx_http_webauthn_peer_cleanup(
-                                    &ngx_http_webauthn_sts_endpoints[i].server);
-    }
 }
 
 

@@ -560,7 +560,29 @@ AwsStandins::aws_reset();
 
 
 
-=== TEST 14: base source 4, IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT: a session token first, then the role and its credentials, never IMDSv1
+=== TEST 14: base source 3, container credentials at http://localhost: the loopback name, never resolved, is plain http:// allowed
+--- aws_source: container_localhost
+--- config eval: main::api_config(roles => 0)
+--- init
+AwsStandins::aws_reset();
+--- request eval
+["GET /api/whoami", "GET /__stats/ecs"]
+--- more_headers eval
+[WebAuthnTest::authz(key => 'src_ecs'), '']
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+['^\{(?=.*"access_key_id":"ASIA[A-Z0-9]{16}")'
+ . '(?=.*"identity":\{[^{}]*"type":"container").*\}\s*$',
+ '^\{(?=.*"calls":\{"credentials":1\}).*\}$']
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 15: base source 4, IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT: a session token first, then the role and its credentials, never IMDSv1
 --- aws_source: imds
 --- config eval: main::api_config(roles => 0)
 --- init
@@ -584,7 +606,7 @@ AwsStandins::aws_reset();
 
 
 
-=== TEST 15: the metrics move as the requests predict: one signed request, one STS fetch of a role session, its expiry gauge
+=== TEST 16: the metrics move as the requests predict: one signed request, one STS fetch of a role session, its expiry gauge
 --- aws_source: env
 --- config eval
 main::api_config() . '    location = /metrics { webauthn_metrics; }

@@ -34,7 +34,8 @@ package AwsStandins;
 #
 # A block says where nginx's base credentials come from with
 # "--- aws_source: env | session | web_identity | container | imds | none"
-# (default env): preprocess() sets the SDKs' own AWS_* variables in this
+# (default env; container_localhost: that URI with "localhost" for
+# 127.0.0.1): preprocess() sets the SDKs' own AWS_* variables in this
 # process's environment before nginx starts (nginx inherits it) and, unless
 # the block has its own, a main_config of "env AWS_...;" lines that pass
 # them on to the workers.  Every source but imds sets
@@ -311,9 +312,12 @@ sub aws_env {
             $ENV{TEST_NGINX_AWS_WEB_IDENTITY_TOKEN_FILE};
         $e{AWS_ROLE_ARN} = $ENV{TEST_NGINX_AWS_WEB_IDENTITY_ROLE_ARN};
         $e{AWS_ROLE_SESSION_NAME} = 'nginx-gateway';
-    } elsif ($source eq 'container') {
+    } elsif ($source eq 'container' || $source eq 'container_localhost') {
         $e{AWS_CONTAINER_CREDENTIALS_FULL_URI} =
             $ENV{TEST_NGINX_AWS_CONTAINER_URI};
+        $e{AWS_CONTAINER_CREDENTIALS_FULL_URI} =~
+            s{//127\.0\.0\.1:}{//localhost:}
+            if $source eq 'container_localhost';
         $e{AWS_CONTAINER_AUTHORIZATION_TOKEN} =
             $ENV{TEST_NGINX_AWS_CONTAINER_TOKEN};
     } elsif ($source eq 'imds') {
