@@ -165,6 +165,8 @@ static ngx_int_t ngx_http_webauthn_aws_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_http_webauthn_aws_source_t *ngx_http_webauthn_aws_source(void);
 static char *ngx_http_webauthn_aws_getenv(const char *name);
+static ngx_int_t ngx_http_webauthn_aws_token_file(ngx_pool_t *pool,
+    const char *var, u_char *buf, ngx_str_t *token, const char **reason);
 
 
 /* worker exit */
@@ -536,8 +538,6 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     u_char                          *p;
     char                            *env;
     size_t                           len;
-    ssize_t                          n;
-    ngx_fd_t                         fd;
     ngx_str_t                        req, arn, session, token, host;
     ngx_str_t                        region, url;
     ngx_pool_t                      *pool;
@@ -610,30 +610,13 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
 
         /* the token file is read again at each fetch: it is rotated */
 
-        env = ngx_http_webauthn_aws_getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
-
-        fd = ngx_open_file(env, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-        if (fd == NGX_INVALID_FILE) {
-            *reason = "AWS_WEB_IDENTITY_TOKEN_FILE cannot be opened";
-            goto failed;
-        }
-
-        n = ngx_read_fd(fd, buf, sizeof(buf));
-        (void) ngx_close_file(fd);
-
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'
-                         || buf[n - 1] == ' '))
+        if (ngx_http_webauthn_aws_token_file(r->pool,
+                                             "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                             buf, &token, reason)
+            != NGX_OK)
         {
-            n--;
-        }
-
-        if (n <= 0 || n == (ssize_t) sizeof(buf)) {
-            *reason = "AWS_WEB_IDENTITY_TOKEN_FILE is empty or too large";
             goto failed;
         }
-
-        token.data = buf;
-        token.len = n;
 
         arn.data = (u_char *) ngx_http_webauthn_aws_getenv("AWS_ROLE_ARN");
         arn.len = ngx_strlen(arn.data);
@@ -699,36 +682,25 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
 
         /* the token file is read at each fetch (EKS Pod Identity) */
 
-        env = ngx_http_webauthn_aws_getenv(
-                                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-        if (env) {
-            fd = ngx_open_file(env, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-            if (fd == NGX_INVALID_FILE) {
-                *reason = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE cannot be "
-                          "opened";
+        if (ngx_http_webauthn_aws_getenv(
+                                  "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))
+        {
+            if (ngx_http_webauthn_aws_token_file(r->pool,
+                                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                     buf, &token, reason)
+                != NGX_OK)
+            {
                 goto failed;
             }
 
-            n = ngx_read_fd(fd, buf, sizeof(buf));
-            (void) ngx_close_file(fd);
-
-            while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
-                n--;
-            }
-
-            if (n <= 0 || n == (ssize_t) sizeof(buf)) {
-                *reason = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is empty "
-                          "or too large";
-                goto failed;
-            }
-
-            f->auth.data = ngx_pnalloc(pool, n);
+            f->auth.data = ngx_pnalloc(pool, token.len);
             if (f->auth.data == NULL) {
+                wa_memzero(buf, sizeof(buf));
                 goto failed;
             }
 
-            ngx_memcpy(f->auth.data, buf, n);
-            f->auth.len = n;
+            ngx_memcpy(f->auth.data, token.data, token.len);
+            f->auth.len = token.len;
             wa_memzero(buf, sizeof(buf));
 
         } else {
@@ -1426,6 +1398,64 @@ ngx_http_webauthn_aws_getenv(const char *name)
     v = getenv(name);
 
     return (v && v[0]) ? v : NULL;
+}
+
+
+/*
+ * a token in the file the variable names, read at each fetch (it is
+ * rotated) into buf (NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX bytes; the caller
+ * wipes it), trailing CR, LF and SP removed; a reason in the request's
+ * pool
+ */
+
+static ngx_int_t
+ngx_http_webauthn_aws_token_file(ngx_pool_t *pool, const char *var,
+    u_char *buf, ngx_str_t *token, const char **reason)
+{
+    u_char    *p;
+    char      *file;
+    ssize_t    n;
+    ngx_fd_t   fd;
+
+    file = ngx_http_webauthn_aws_getenv(var);
+
+    fd = ngx_open_file(file, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        n = -1;
+
+    } else {
+        n = ngx_read_fd(fd, buf, NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX);
+        (void) ngx_close_file(fd);
+
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'
+                         || buf[n - 1] == ' '))
+        {
+            n--;
+        }
+
+        if (n > 0 && n < NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX) {
+            token->data = buf;
+            token->len = n;
+            return NGX_OK;
+        }
+    }
+
+    p = ngx_pnalloc(pool, ngx_strlen(var) + sizeof(" is empty or too large"));
+
+    if (p == NULL) {
+        *reason = "out of memory";
+
+    } else {
+        ngx_sprintf(p, "%s %s%Z", var, (fd == NGX_INVALID_FILE)
+                                       ? "cannot be opened"
+                                       : "is empty or too large");
+        *reason = (char *) p;
+    }
+
+    wa_memzero(buf, NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX);
+
+    return NGX_ERROR;
 }
 
 
