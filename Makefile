@@ -43,7 +43,7 @@ DEB_BROWSER  := chromium redis-server $(DEB_NPM)
 
 .PHONY: all module deps-build deps-run deps-test deps-bench deps-fuzz run stop test \
         test-unit test-vectors test-nginx test-valgrind bench fuzz clean \
-        test-tools \
+        test-tools test-trust \
         deps-browser test-browser test-sigv4
 
 all: module
@@ -133,6 +133,19 @@ test-unit: deps-test $(UNIT_BIN)
 test-vectors: deps-test $(BUILD)/unit/test_vectors
 	$(BUILD)/unit/test_vectors $(TOP)/../shared/testdata/webauthn
 
+# trust anchors and the MDS3 BLOB: fixtures made by t/unit/mktrust.py (a
+# test CA, a FIDO root, signed BLOBs) with python3-cryptography
+$(BUILD)/unit/test_trust: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_trust.c \
+                          t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(CORE_CFLAGS) -Isrc/core -It/unit -o $@ t/unit/test_trust.c \
+	    $(CORE_SRCS) $(CORE_LIBS)
+
+test-trust: deps-test $(BUILD)/unit/test_trust
+	rm -rf $(BUILD)/unit/trust
+	$(PY) t/unit/mktrust.py $(BUILD)/unit/trust
+	$(BUILD)/unit/test_trust $(BUILD)/unit/trust
+
 $(BUILD)/unit/test_sigv4: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_sigv4.c \
                           t/unit/unit.h
 	@mkdir -p $(BUILD)/unit
@@ -156,10 +169,17 @@ test-nginx: module deps-test
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
             --error-exitcode=9
 
-test-valgrind: module deps-test $(UNIT_BIN)
+test-valgrind: module deps-test $(UNIT_BIN) $(BUILD)/unit/test_vectors \
+               $(BUILD)/unit/test_trust
 	$(VALGRIND) $(UNIT_BIN) > /dev/null
+	$(VALGRIND) $(BUILD)/unit/test_vectors $(TOP)/../shared/testdata/webauthn \
+	    > /dev/null
+	rm -rf $(BUILD)/unit/trust-vg
+	$(PY) t/unit/mktrust.py $(BUILD)/unit/trust-vg
+	$(VALGRIND) $(BUILD)/unit/test_trust $(BUILD)/unit/trust-vg > /dev/null
 	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(TEST_NGINX_INC) \
-	    t/002-assert.t t/004-store.t t/006-security.t t/008-sigv4.t t/010-tls.t
+	    t/002-assert.t t/004-store.t t/006-security.t t/008-sigv4.t t/010-tls.t \
+	    t/014-enroll.t t/015-admin.t
 
 # Debian's chromium and its virtual authenticator against the module (npm
 # installs playwright-core into build/browser; no browser is downloaded)
@@ -172,7 +192,7 @@ test-tools: deps-test
 	$(PY) tools/webauthn-softkey selftest
 	$(PY) t/lib/aws_standins.py --selftest
 
-test: deps-test module test-unit test-vectors test-sigv4 test-tools \
+test: deps-test module test-unit test-vectors test-trust test-sigv4 test-tools \
       test-nginx test-valgrind test-browser
 
 # -- bench, fuzz ------------------------------------------------------------

@@ -44,6 +44,11 @@
 
 
 #define NGX_HTTP_WEBAUTHN_SCHEME       "WebAuthn"
+#define NGX_HTTP_WEBAUTHN_INVITATION   "Invitation"
+
+#define NGX_HTTP_WEBAUTHN_ENROLL_OFF       0
+#define NGX_HTTP_WEBAUTHN_ENROLL_OPTIONS   1   /* webauthn_register_options */
+#define NGX_HTTP_WEBAUTHN_ENROLL_REGISTER  2   /* webauthn_register */
 #define NGX_HTTP_WEBAUTHN_RP_ID_MAX    253      /* RFC 1035, 2.3.4 */
 #define NGX_HTTP_WEBAUTHN_AWS_AKID_MAX 128      /* an access key id */
 
@@ -63,6 +68,12 @@ typedef struct {
     ngx_str_t                        aws_trusted_certificate;
     ngx_ssl_t                       *aws_ssl;       /* NULL: not needed, or
                                                        no CA bundle */
+
+    /* attestation trust (ngx_http_webauthn_enroll.c) */
+    ngx_str_t                        trust_anchors; /* a PEM bundle */
+    ngx_str_t                        mds;           /* an MDS3 BLOB */
+    ngx_str_t                        mds_root;      /* its FIDO root */
+    wa_trust_t                      *trust;         /* NULL: none */
 } ngx_http_webauthn_main_conf_t;
 
 
@@ -94,6 +105,16 @@ typedef struct {
     ngx_flag_t                       challenge;     /* webauthn_challenge */
 
     wa_policy_t                      policy;        /* built at merge */
+
+    /* enrollment (ngx_http_webauthn_enroll.c, ngx_http_webauthn_admin.c) */
+    ngx_uint_t                       enroll;        /* NGX_HTTP_WEBAUTHN_
+                                                       ENROLL_* */
+    ngx_flag_t                       admin;         /* webauthn_admin */
+    ngx_str_t                        rp_name;
+    ngx_uint_t                       attestation;   /* WA_ATTESTATION_* */
+    ngx_array_t                     *aaguid_allow;  /* of u_char[16] */
+    time_t                           invitation_ttl;
+    wa_reg_policy_t                  reg_policy;    /* built at merge */
 
     /* AWS SigV4 (ngx_http_webauthn_aws.c) */
     ngx_flag_t                       aws_sign;
@@ -217,11 +238,34 @@ ngx_int_t ngx_http_webauthn_issue(ngx_http_request_t *r,
     ngx_http_webauthn_loc_conf_t *wlcf, ngx_str_t *challenge);
 const char *ngx_http_webauthn_uv_name(ngx_uint_t uv);
 
+/* ngx_http_webauthn_enroll.c */
+ngx_int_t ngx_http_webauthn_enroll_handler(ngx_http_request_t *r);
+char *ngx_http_webauthn_register(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webauthn_aaguid_allow(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webauthn_mds(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_webauthn_enroll_merge(ngx_conf_t *cf,
+    ngx_http_webauthn_loc_conf_t *prev, ngx_http_webauthn_loc_conf_t *conf);
+ngx_int_t ngx_http_webauthn_trust_init(ngx_conf_t *cf,
+    ngx_http_webauthn_main_conf_t *wmcf);
+/* SHA-256 of an invitation token in lowercase hex (64 bytes) into pool */
+ngx_int_t ngx_http_webauthn_invitation_hash(ngx_pool_t *pool,
+    ngx_str_t *token, ngx_str_t *hash);
+
+/* ngx_http_webauthn_admin.c */
+char *ngx_http_webauthn_admin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 /* ngx_http_webauthn_response.c */
 ngx_int_t ngx_http_webauthn_deny(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx);
 ngx_int_t ngx_http_webauthn_send_json(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, void *json);
+ngx_int_t ngx_http_webauthn_problem(ngx_http_request_t *r, ngx_uint_t status,
+    wa_err_t err, const char *detail);
+ngx_table_elt_t *ngx_http_webauthn_header_out(ngx_http_request_t *r,
+    char *key, char *value);
 void ngx_http_webauthn_log_internal(ngx_http_request_t *r,
     const char *detail);
 
@@ -236,6 +280,9 @@ ngx_int_t ngx_http_webauthn_add_variables(ngx_conf_t *cf);
 
 /* ngx_http_webauthn_headers.c */
 ngx_int_t ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token);
+/* Authorization: Invitation <token>: NGX_OK with it, or NGX_DECLINED */
+ngx_int_t ngx_http_webauthn_invitation(ngx_http_request_t *r,
+    ngx_str_t *token);
 ngx_int_t ngx_http_webauthn_remove_header(ngx_http_request_t *r,
     ngx_list_t *list, ngx_table_elt_t *h);
 

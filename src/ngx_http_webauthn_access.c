@@ -59,15 +59,15 @@ static ngx_int_t ngx_http_webauthn_store_io(ngx_http_request_t *r,
 static void ngx_http_webauthn_store_handler(ngx_http_webauthn_store_req_t *sr);
 static ngx_int_t ngx_http_webauthn_fail(ngx_http_webauthn_ctx_t *ctx,
     wa_err_t err, const char *detail);
-static ngx_int_t ngx_http_webauthn_store_fault(ngx_http_webauthn_ctx_t *ctx,
+static ngx_int_t ngx_http_webauthn_store_refuse(ngx_http_webauthn_ctx_t *ctx,
     ngx_str_t *reason);
 static ngx_int_t ngx_http_webauthn_internal(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx, const char *detail);
 static void ngx_http_webauthn_cleanup(void *data);
 
 
-#define ngx_http_webauthn_store_error(ctx, text)                            \
-    ngx_http_webauthn_store_fault(ctx, &ngx_http_webauthn_str(text))
+#define ngx_http_webauthn_store_refuse_text(ctx, text)                      \
+    ngx_http_webauthn_store_refuse(ctx, &ngx_http_webauthn_str(text))
 
 #define ngx_http_webauthn_str(text)                                         \
     (ngx_str_t) { sizeof(text) - 1, (u_char *) text }
@@ -129,6 +129,16 @@ ngx_http_webauthn_check(ngx_http_request_t *r)
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webauthn_module);
 
     if (wlcf->realm == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /*
+     * an enrollment location takes an invitation instead of an
+     * assertion: its content handler checks it
+     * (ngx_http_webauthn_enroll.c)
+     */
+
+    if (wlcf->enroll && ngx_http_webauthn_invitation(r, &realm) == NGX_OK) {
         return NGX_DECLINED;
     }
 
@@ -524,7 +534,7 @@ ngx_http_webauthn_step_key(ngx_http_request_t *r,
                                           "the credential has been revoked");
 
         default:
-            return ngx_http_webauthn_store_fault(ctx, &ctx->store.reason);
+            return ngx_http_webauthn_store_refuse(ctx, &ctx->store.reason);
         }
     }
 
@@ -579,8 +589,9 @@ ngx_http_webauthn_step_verify(ngx_http_request_t *r,
                                      &detail, r->connection->log);
 
     if (err == WA_ERR_CREDENTIAL_MALFORMED) {
-        return ngx_http_webauthn_store_error(ctx, "the credential record's "
-                                             "public_key is not a COSE key");
+        return ngx_http_webauthn_store_refuse_text(ctx,
+                                        "the credential record's public_key "
+                                        "is not a COSE key");
     }
 
     if (err == WA_ERR_INTERNAL) {
@@ -691,8 +702,9 @@ ngx_http_webauthn_step_commit(ngx_http_request_t *r,
         }
 
         if (ctx->retried) {
-            return ngx_http_webauthn_store_error(ctx, "the credential record "
-                                                 "changed during the check");
+            return ngx_http_webauthn_store_refuse_text(ctx,
+                                        "the credential record changed "
+                                        "during the check");
         }
 
         ctx->retried = 1;
@@ -719,7 +731,7 @@ ngx_http_webauthn_step_commit(ngx_http_request_t *r,
                                       "have been cloned");
 
     default:
-        return ngx_http_webauthn_store_fault(ctx, &ctx->store.reason);
+        return ngx_http_webauthn_store_refuse(ctx, &ctx->store.reason);
     }
 }
 
@@ -804,7 +816,7 @@ ngx_http_webauthn_store_io(ngx_http_request_t *r,
     sr->use = &ctx->use;
 
     if (start(sr) != NGX_OK) {
-        return ngx_http_webauthn_store_fault(ctx, &sr->reason);
+        return ngx_http_webauthn_store_refuse(ctx, &sr->reason);
     }
 
     /* set only now: the handler is called only after this returns */
@@ -875,7 +887,7 @@ ngx_http_webauthn_refuse(ngx_http_webauthn_ctx_t *ctx, wa_err_t err,
 /* the reason goes to the error log only; the client is told less */
 
 static ngx_int_t
-ngx_http_webauthn_store_fault(ngx_http_webauthn_ctx_t *ctx,
+ngx_http_webauthn_store_refuse(ngx_http_webauthn_ctx_t *ctx,
     ngx_str_t *reason)
 {
     ctx->reason = *reason;

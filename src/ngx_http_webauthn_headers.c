@@ -18,11 +18,12 @@
  * nginx has removed the field's leading and trailing spaces.
  *
  * NGX_OK with the token (possibly empty), NGX_DECLINED when there is no
- * WebAuthn credential, NGX_ERROR when the separator is not SP
+ * credential of this scheme, NGX_ERROR when the separator is not SP
  */
 
-ngx_int_t
-ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token)
+static ngx_int_t
+ngx_http_webauthn_credentials(ngx_http_request_t *r, ngx_str_t *scheme,
+    ngx_str_t *token)
 {
     u_char  *p, *last;
 
@@ -33,15 +34,13 @@ ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token)
     p = r->headers_in.authorization->value.data;
     last = p + r->headers_in.authorization->value.len;
 
-    if ((size_t) (last - p) < sizeof(NGX_HTTP_WEBAUTHN_SCHEME) - 1
-        || ngx_strncasecmp(p, (u_char *) NGX_HTTP_WEBAUTHN_SCHEME,
-                           sizeof(NGX_HTTP_WEBAUTHN_SCHEME) - 1)
-           != 0)
+    if ((size_t) (last - p) < scheme->len
+        || ngx_strncasecmp(p, scheme->data, scheme->len) != 0)
     {
         return NGX_DECLINED;
     }
 
-    p += sizeof(NGX_HTTP_WEBAUTHN_SCHEME) - 1;
+    p += scheme->len;
 
     if (p < last && *p == '\t') {
         return NGX_ERROR;
@@ -60,6 +59,33 @@ ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token)
     token->len = last - p;
 
     return NGX_OK;
+}
+
+
+/* Authorization: WebAuthn <assertion> */
+
+ngx_int_t
+ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token)
+{
+    static ngx_str_t  scheme = ngx_string(NGX_HTTP_WEBAUTHN_SCHEME);
+
+    return ngx_http_webauthn_credentials(r, &scheme, token);
+}
+
+
+/*
+ * Authorization: Invitation <token>, of the enrollment locations; an
+ * HTAB after the scheme is no invitation (NGX_DECLINED): the assertion
+ * check then refuses it as it refuses any other credential
+ */
+
+ngx_int_t
+ngx_http_webauthn_invitation(ngx_http_request_t *r, ngx_str_t *token)
+{
+    static ngx_str_t  scheme = ngx_string(NGX_HTTP_WEBAUTHN_INVITATION);
+
+    return (ngx_http_webauthn_credentials(r, &scheme, token) == NGX_OK)
+           ? NGX_OK : NGX_DECLINED;
 }
 
 

@@ -402,6 +402,18 @@ ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
     p = ngx_slprintf(p, last, "webauthn_challenges_issued_total %uA\n",
                      m->challenges);
 
+    p = ngx_http_webauthn_metrics_head(p, last,
+            "webauthn_registrations_total", "counter",
+            "Registrations of webauthn_register, by result and error code.");
+
+    for (i = 0; i < WA_ERR_LAST; i++) {
+        p = ngx_slprintf(p, last, "webauthn_registrations_total"
+                         "{result=\"%s\",code=\"%s\"} %uA\n",
+                         i == WA_OK ? "registered" : "refused",
+                         wa_err_code((wa_err_t) i),
+                         m->registrations[i]);
+    }
+
     p = ngx_http_webauthn_metrics_print_hist(p, last,
             NGX_HTTP_WEBAUTHN_METRICS_VERIFY,
             &m->hist[NGX_HTTP_WEBAUTHN_METRICS_VERIFY]);

@@ -64,6 +64,7 @@ typedef struct {
 typedef struct {
     ngx_atomic_t                     requests[WA_ERR_LAST];
     ngx_atomic_t                     challenges;
+    ngx_atomic_t                     registrations[WA_ERR_LAST];
 
     ngx_atomic_t                     cache_hits;
     ngx_atomic_t                     cache_misses;
@@ -97,6 +98,11 @@ extern ngx_http_webauthn_metrics_t  *ngx_http_webauthn_metrics_sh;
 #define ngx_http_webauthn_metrics_inc(field)                                \
     ngx_http_webauthn_metrics_add(field, 1)
 
+
+/* a registration's outcome (WA_OK: a credential stored) */
+#define ngx_http_webauthn_metrics_registration(err)                         \
+    ngx_http_webauthn_metrics_inc(registrations[                            \
+        ((unsigned) (err) < WA_ERR_LAST) ? (err) : WA_ERR_INTERNAL])
 
 /* an observation of ms milliseconds in histogram "which" */
 void ngx_http_webauthn_metrics_observe(ngx_uint_t which, ngx_msec_t ms);

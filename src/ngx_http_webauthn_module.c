@@ -35,6 +35,14 @@ static char *ngx_http_webauthn_challenge_secret(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 
 
+static ngx_conf_enum_t  ngx_http_webauthn_attestation[] = {
+    { ngx_string("none"), WA_ATTESTATION_NONE },
+    { ngx_string("any"), WA_ATTESTATION_ANY },
+    { ngx_string("trusted"), WA_ATTESTATION_TRUSTED },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_conf_enum_t  ngx_http_webauthn_uv[] = {
     { ngx_string("required"), WA_UV_REQUIRED },
     { ngx_string("preferred"), WA_UV_PREFERRED },
@@ -173,6 +181,71 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       0,
       NULL },
 
+    /* enrollment and administration (ngx_http_webauthn_enroll.c, _admin.c) */
+
+    { ngx_string("webauthn_rp_name"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, rp_name),
+      NULL },
+
+    { ngx_string("webauthn_attestation"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, attestation),
+      &ngx_http_webauthn_attestation },
+
+    { ngx_string("webauthn_trust_anchors"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_main_conf_t, trust_anchors),
+      NULL },
+
+    { ngx_string("webauthn_mds"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_webauthn_mds,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webauthn_aaguid_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webauthn_aaguid_allow,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webauthn_invitation_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, invitation_ttl),
+      NULL },
+
+    { ngx_string("webauthn_register_options"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webauthn_register,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_WEBAUTHN_ENROLL_OPTIONS,
+      NULL },
+
+    { ngx_string("webauthn_register"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webauthn_register,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_WEBAUTHN_ENROLL_REGISTER,
+      NULL },
+
+    { ngx_string("webauthn_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webauthn_admin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     /* TLS of the AWS credential sources (ngx_http_webauthn_event.c) */
 
     { ngx_string("webauthn_aws_trusted_certificate"),
@@ -254,6 +327,10 @@ ngx_http_webauthn_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_webauthn_trust_init(cf, wmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (wmcf->secret.data == NULL) {
 
         /* a key of this configuration alone; see README */
@@ -326,6 +403,11 @@ ngx_http_webauthn_create_loc_conf(ngx_conf_t *cf)
     conf->aws_sign = NGX_CONF_UNSET;
     conf->aws_roles = NGX_CONF_UNSET_PTR;
     conf->aws_role_duration = NGX_CONF_UNSET;
+    conf->enroll = NGX_CONF_UNSET_UINT;
+    conf->admin = NGX_CONF_UNSET;
+    conf->attestation = NGX_CONF_UNSET_UINT;
+    conf->aaguid_allow = NGX_CONF_UNSET_PTR;
+    conf->invitation_ttl = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -350,6 +432,10 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->user_verification,
                               prev->user_verification, WA_UV_PREFERRED);
     if (ngx_http_webauthn_aws_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_webauthn_enroll_merge(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -434,6 +520,8 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     conf->policy.allow_cross_origin = conf->allow_cross_origin;
     conf->policy.user_verification = (int) conf->user_verification;
+
+    conf->reg_policy.base = conf->policy;
 
     return NGX_CONF_OK;
 }

@@ -65,6 +65,20 @@ static const ngx_http_webauthn_error_t  ngx_http_webauthn_errors[] = {
         { "Role forbidden", NGX_HTTP_FORBIDDEN },
     [WA_ERR_AWS_CREDENTIALS_UNAVAILABLE] =
         { "AWS credentials unavailable", NGX_HTTP_SERVICE_UNAVAILABLE },
+    [WA_ERR_INVITATION_INVALID] =
+        { "Invitation invalid", NGX_HTTP_UNAUTHORIZED },
+    [WA_ERR_ATTESTATION_MALFORMED] =
+        { "Attestation malformed", NGX_HTTP_BAD_REQUEST },
+    [WA_ERR_ATTESTATION_INVALID] =
+        { "Attestation invalid", NGX_HTTP_BAD_REQUEST },
+    [WA_ERR_ATTESTATION_UNTRUSTED] =
+        { "Attestation untrusted", NGX_HTTP_BAD_REQUEST },
+    [WA_ERR_CREDENTIAL_EXISTS] =
+        { "Credential exists", NGX_HTTP_CONFLICT },
+    [WA_ERR_REQUEST_INVALID] =
+        { "Request invalid", NGX_HTTP_BAD_REQUEST },
+    [WA_ERR_NOT_FOUND] =
+        { "Not found", NGX_HTTP_NOT_FOUND },
     [WA_ERR_INTERNAL] =
         { "Internal error", NGX_HTTP_INTERNAL_SERVER_ERROR }
 };
@@ -104,7 +118,6 @@ ngx_http_webauthn_deny(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
     ngx_str_t                         challenge, type;
     ngx_uint_t                        status;
     const char                       *code, *detail;
-    ngx_table_elt_t                  *h;
     ngx_http_core_loc_conf_t         *clcf;
     ngx_http_webauthn_loc_conf_t     *wlcf;
     const ngx_http_webauthn_error_t  *e;
@@ -148,14 +161,9 @@ ngx_http_webauthn_deny(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 
     } else if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
 
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (ngx_http_webauthn_header_out(r, "Retry-After", "1") == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Retry-After");
-        ngx_str_set(&h->value, "1");
     }
 
     /* RFC 9457, 3.1 */
@@ -198,6 +206,92 @@ ngx_http_webauthn_deny(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
     ngx_http_finalize_request(r, rc);
 
     return NGX_DONE;
+}
+
+
+/* a response header of a static name and value, or NULL */
+
+ngx_table_elt_t *
+ngx_http_webauthn_header_out(ngx_http_request_t *r, char *key, char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    return h;
+}
+
+
+/*
+ * RFC 9457 problem+json of the enrollment and admin endpoints, with the
+ * status the endpoint gives the code (400 unless said otherwise): the
+ * detail is the core's public phrase or the endpoint's own; internal
+ * failures show only their title.  Returns as a content handler does.
+ */
+
+ngx_int_t
+ngx_http_webauthn_problem(ngx_http_request_t *r, ngx_uint_t status,
+    wa_err_t err, const char *detail)
+{
+    u_char                           *p;
+    json_t                           *body;
+    ngx_int_t                         rc;
+    const char                       *code;
+    ngx_table_elt_t                  *h;
+    const ngx_http_webauthn_error_t  *e;
+
+    e = ngx_http_webauthn_error(err);
+    code = wa_err_code(err);
+
+    if (detail == NULL || err == WA_ERR_INTERNAL) {
+        detail = e->title;
+    }
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+        h = ngx_http_webauthn_header_out(r, "WWW-Authenticate",
+                                         "Invitation, WebAuthn");
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->headers_out.www_authenticate = h;
+
+    } else if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        if (ngx_http_webauthn_header_out(r, "Retry-After", "1") == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("urn:ngx-webauthn:error:")
+                             + ngx_strlen(code));
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(p, "urn:ngx-webauthn:error:%s%Z", code);
+
+    body = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", (char *) p,
+                     "title", e->title, "status", (int) status,
+                     "detail", detail, "code", code);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_webauthn_send_json(r, status,
+                                     &ngx_http_webauthn_problem_type, body);
+
+    json_decref(body);
+
+    return rc;
 }
 
 
@@ -334,12 +428,11 @@ ngx_int_t
 ngx_http_webauthn_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, void *json)
 {
-    char             *text;
-    size_t            len;
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *cc;
+    char         *text;
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
@@ -360,16 +453,16 @@ ngx_http_webauthn_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
     b->last = ngx_cpymem(b->last, text, len);
 
+    /* an answer may hold a secret (an invitation token) */
+
+    wa_memzero(text, len);
     free(text);
 
-    cc = ngx_list_push(&r->headers_out.headers);
-    if (cc == NULL) {
+    if (ngx_http_webauthn_header_out(r, "Cache-Control", "no-store")
+        == NULL)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    cc->hash = 1;
-    ngx_str_set(&cc->key, "Cache-Control");
-    ngx_str_set(&cc->value, "no-store");
 
     r->headers_out.status = status;
     r->headers_out.content_type = *type;

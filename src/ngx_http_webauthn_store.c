@@ -22,8 +22,6 @@ typedef struct {
 } ngx_http_webauthn_store_reply_t;
 
 
-static ngx_int_t ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr,
-    ngx_str_t *key, const char *kind, const u_char *id, size_t len);
 static ngx_int_t ngx_http_webauthn_store_send(
     ngx_http_webauthn_store_req_t *sr, int argc, const char **argv,
     const size_t *argvlen, ngx_http_webauthn_redis_handler_pt handler);
@@ -33,15 +31,9 @@ static void ngx_http_webauthn_store_commit_handler(
     ngx_http_webauthn_redis_op_t *op);
 static ngx_int_t ngx_http_webauthn_store_commit_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
-static ngx_int_t ngx_http_webauthn_store_string(ngx_pool_t *pool,
-    redisReply *reply, ngx_str_t *s);
-static void ngx_http_webauthn_store_fault(ngx_http_webauthn_store_req_t *sr,
-    const char *text, size_t len);
+static void ngx_http_webauthn_store_eval_handler(
+    ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
-
-
-#define ngx_http_webauthn_store_error(sr, text)                             \
-    ngx_http_webauthn_store_fault(sr, text, sizeof(text) - 1)
 
 
 /*
@@ -64,8 +56,9 @@ static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
  *   4. the nonce was not used (a replay is told as such, whatever its
  *      counter), and the counter moved forward (or both are 0).
  *
- * Only then is the nonce recorded and the counter stored: a refusal
- * changes nothing.  The replies are strings (design.md, "Commit replies").
+ * Only then is the nonce recorded, the counter stored and last_used set
+ * (seconds): a refusal changes nothing.  The replies are strings
+ * (design.md, "Commit replies").
  *
  * KEYS[1] the record, KEYS[2] the used-nonce key, KEYS[3] the epoch;
  * ARGV[1] the new sign count, ARGV[2] the nonce's time to live (ms),
@@ -138,8 +131,10 @@ static ngx_str_t  ngx_http_webauthn_store_script = ngx_string(
     "if (new ~= 0 or old ~= 0) and new <= old then\n"
     "    return {'regressed'} end\n"
     "redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])\n"
-    "if new > old then redis.call('HSET', KEYS[1], 'sign_count', ARGV[1]) "
-    "end\n"
+    "local t = string.sub(ARGV[6], 1, -4)\n"
+    "if new > old then\n"
+    "    redis.call('HSET', KEYS[1], 'sign_count', ARGV[1], 'last_used', t)\n"
+    "else redis.call('HSET', KEYS[1], 'last_used', t) end\n"
     "return {'ok', u, r, a}\n");
 
 
@@ -609,7 +604,7 @@ ngx_http_webauthn_store_decode(ngx_pool_t *pool, ngx_str_t *stored,
 
 /* prefix kind id: "webauthn:cred:<id>", "webauthn:used:<nonce>" */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr, ngx_str_t *key,
     const char *kind, const u_char *id, size_t len)
 {
@@ -671,9 +666,179 @@ ngx_http_webauthn_store_send(ngx_http_webauthn_store_req_t *sr, int argc,
 }
 
 
+/*
+ * A script of the enrollment and admin files: EVALSHA, or EVAL when
+ * Redis does not have it (NOSCRIPT: a restart, SCRIPT FLUSH), once.
+ * argv[0] and argv[1] are filled here; argv[2] onward are nkeys keys
+ * then the arguments, nargs in all with the first two; they must live
+ * until the handler runs (the request's pool).
+ */
+
+ngx_int_t
+ngx_http_webauthn_store_eval(ngx_http_webauthn_store_req_t *sr,
+    ngx_http_webauthn_script_t *script, ngx_uint_t nkeys, ngx_uint_t nargs,
+    const char **argv, size_t *argvlen, ngx_http_webauthn_store_reply_pt reply)
+{
+    u_char      *p;
+    ngx_sha1_t   sha1;
+    u_char       digest[20];
+
+    if (!script->ready) {
+        ngx_sha1_init(&sha1);
+        ngx_sha1_update(&sha1, script->source.data, script->source.len);
+        ngx_sha1_final(digest, &sha1);
+        ngx_hex_dump(script->sha, digest, sizeof(digest));
+        script->ready = 1;
+    }
+
+    sr->script = script;
+    sr->reply = reply;
+    sr->nargs = nargs;
+    sr->argv = argv;
+    sr->argvlen = argvlen;
+
+    if (sr->eval) {
+        argv[0] = "EVAL";
+        argvlen[0] = sizeof("EVAL") - 1;
+        argv[1] = (char *) script->source.data;
+        argvlen[1] = script->source.len;
+
+    } else {
+        argv[0] = "EVALSHA";
+        argvlen[0] = sizeof("EVALSHA") - 1;
+        argv[1] = (char *) script->sha;
+        argvlen[1] = NGX_HTTP_WEBAUTHN_SHA1_HEX;
+    }
+
+    /* argv[2] is the number of keys, kept in the request's pool */
+
+    p = ngx_pnalloc(sr->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    argv[2] = (char *) p;
+    argvlen[2] = ngx_sprintf(p, "%ui", nkeys) - p;
+
+    return ngx_http_webauthn_store_send(sr, (int) nargs, argv, argvlen,
+                                        ngx_http_webauthn_store_eval_handler);
+}
+
+
+static void
+ngx_http_webauthn_store_eval_handler(ngx_http_webauthn_redis_op_t *op)
+{
+    ngx_http_webauthn_store_req_t *sr = op->data;
+
+    redisReply  *reply;
+
+    if (op->rc != NGX_OK) {
+        ngx_http_webauthn_metrics_redis_fault(&op->reason);
+        ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
+                                      op->reason.len);
+        goto done;
+    }
+
+    reply = op->replies[0];
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+
+        if (!sr->eval && reply->len >= 8
+            && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+        {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sr->log, 0,
+                           "webauthn store: NOSCRIPT, sending the script");
+
+            ngx_http_webauthn_redis_free(op);
+            sr->op = NULL;
+            sr->eval = 1;
+
+            sr->argv[0] = "EVAL";
+            sr->argvlen[0] = sizeof("EVAL") - 1;
+            sr->argv[1] = (char *) sr->script->source.data;
+            sr->argvlen[1] = sr->script->source.len;
+
+            if (ngx_http_webauthn_store_send(sr, (int) sr->nargs, sr->argv,
+                                             sr->argvlen,
+                                          ngx_http_webauthn_store_eval_handler)
+                != NGX_OK)
+            {
+                ngx_http_webauthn_store_done(sr);
+            }
+
+            return;
+        }
+
+        ngx_http_webauthn_metrics_inc(
+            redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
+        ngx_http_webauthn_store_fault(sr, reply->str, reply->len);
+        goto done;
+    }
+
+    sr->reply(sr, reply);
+
+done:
+
+    ngx_http_webauthn_store_done(sr);
+}
+
+
+void
+ngx_http_webauthn_store_bad_reply(ngx_http_webauthn_store_req_t *sr,
+    const char *script)
+{
+    u_char  *p;
+    size_t   len;
+
+    ngx_http_webauthn_metrics_inc(
+        redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_FAULT;
+
+    len = sizeof("unexpected reply to the  script") - 1 + ngx_strlen(script);
+
+    p = ngx_pnalloc(sr->pool, len);
+    if (p == NULL) {
+        ngx_str_set(&sr->reason, "out of memory");
+        return;
+    }
+
+    sr->reason.data = p;
+    sr->reason.len = ngx_sprintf(p, "unexpected reply to the %s script",
+                                 script)
+                     - p;
+}
+
+
+ngx_int_t
+ngx_http_webauthn_store_status(redisReply *reply, const char **names)
+{
+    ngx_int_t  i;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; names[i]; i++) {
+        if ((size_t) reply->element[0]->len == ngx_strlen(names[i])
+            && ngx_strncmp(reply->element[0]->str, names[i],
+                           reply->element[0]->len)
+               == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
 /* a bulk string or nil (empty) reply, copied to the pool */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webauthn_store_string(ngx_pool_t *pool, redisReply *reply,
     ngx_str_t *s)
 {
@@ -705,7 +870,7 @@ ngx_http_webauthn_store_string(ngx_pool_t *pool, redisReply *reply,
  * cannot split or forge a log line
  */
 
-static void
+void
 ngx_http_webauthn_store_fault(ngx_http_webauthn_store_req_t *sr,
     const char *text, size_t len)
 {

@@ -7,9 +7,11 @@
 /*
  * The credential store: the only code that knows the Redis schema (key
  * names, fields, the commit script, its SHA and its replies) and how
- * stored fields are encoded.  Lookup and commit today; registration,
- * revocation, listing and invitations go through here too.  The schema
- * and the script's replies are written down in design.md, "Redis schema".
+ * stored fields are encoded: lookup and commit (this file's .c),
+ * enrollment (ngx_http_webauthn_store_enroll.c: invitations, the
+ * registration's lookup and its write) and administration
+ * (ngx_http_webauthn_store_admin.c: users, credentials).  The schema and
+ * the scripts' replies are written down in design.md, "Redis schema".
  */
 
 
@@ -37,6 +39,9 @@ typedef enum {
     NGX_HTTP_WEBAUTHN_STORE_RESET,      /* issued before the store epoch */
     NGX_HTTP_WEBAUTHN_STORE_REPLAYED,   /* the nonce was used */
     NGX_HTTP_WEBAUTHN_STORE_REGRESSED,  /* the counter did not increase */
+    NGX_HTTP_WEBAUTHN_STORE_INVITATION, /* no such invitation (unknown,
+                                           expired, used) */
+    NGX_HTTP_WEBAUTHN_STORE_EXISTS,     /* the credential id is taken */
     NGX_HTTP_WEBAUTHN_STORE_FAULT       /* down, garbage, bad record:
                                            "reason" says which */
 } ngx_http_webauthn_store_rc_e;
@@ -47,6 +52,80 @@ typedef struct {
     ngx_str_t                           prefix;
     u_char                              script_sha[NGX_HTTP_WEBAUTHN_SHA1_HEX];
 } ngx_http_webauthn_store_t;
+
+
+/* a Lua script of the store and its SHA-1, made once per process */
+
+typedef struct {
+    ngx_str_t                           source;
+    u_char                              sha[NGX_HTTP_WEBAUTHN_SHA1_HEX];
+    ngx_uint_t                          ready;
+} ngx_http_webauthn_script_t;
+
+
+/*
+ * An enrollment (invitations, the registration ceremony): what the
+ * store is told and what it answers.  Strings are in their stored form
+ * (user_handle base64url); the store copies replies into sr->pool.
+ */
+
+typedef struct {
+    ngx_str_t                           invite;        /* SHA-256 of the
+                                                          token, hex; empty
+                                                          for the assertion
+                                                          path */
+    ngx_str_t                           user_name;
+    ngx_str_t                           display_name;
+    ngx_str_t                           roles;
+    ngx_str_t                           user_handle;   /* base64url */
+    time_t                              expires;       /* invitation */
+    ngx_uint_t                          ttl;           /* invitation, s */
+    ngx_array_t                        *cred_ids;      /* ngx_str_t: the
+                                                          user's, for
+                                                          excludeCredentials */
+
+    /* the new credential (register) */
+    ngx_str_t                           cred_id;       /* base64url */
+    ngx_str_t                           public_key;    /* base64url */
+    ngx_str_t                           aaguid;        /* 8-4-4-4-12 */
+    ngx_str_t                           attestation_format;
+    ngx_str_t                           transports;
+    uint32_t                            sign_count;
+    unsigned                            backup_eligible:1;
+    unsigned                            backup_state:1;
+    uint64_t                            issued;        /* challenge, ms */
+    uint64_t                            expires_ms;    /* challenge, ms */
+    const u_char                       *nonce;
+} ngx_http_webauthn_enroll_t;
+
+
+/* a credential as the admin API shows it */
+
+typedef struct {
+    ngx_str_t                           id;
+    ngx_str_t                           user_name;
+    ngx_str_t                           aaguid;
+    ngx_str_t                           attestation_format;
+    ngx_str_t                           roles;
+    ngx_str_t                           transports;
+    ngx_str_t                           created;       /* s, decimal */
+    ngx_str_t                           last_used;     /* s, decimal */
+    ngx_str_t                           sign_count;
+    ngx_str_t                           revoked;
+    ngx_str_t                           backup_eligible;
+    ngx_str_t                           backup_state;
+} ngx_http_webauthn_cred_info_t;
+
+
+typedef struct {
+    ngx_str_t                           user_name;
+    ngx_str_t                           display_name;
+    ngx_str_t                           user_handle;
+    ngx_array_t                        *creds;   /* ..._cred_info_t */
+    ngx_http_webauthn_cred_info_t      *cred;    /* PATCH, revoke */
+    ngx_str_t                           cred_id; /* PATCH, revoke */
+    ngx_str_t                           roles;   /* PATCH */
+} ngx_http_webauthn_admin_t;
 
 
 /* a credential record, as far as the gateway reads it */
@@ -76,6 +155,9 @@ typedef struct ngx_http_webauthn_store_req_s  ngx_http_webauthn_store_req_t;
 
 typedef void (*ngx_http_webauthn_store_handler_pt)(
     ngx_http_webauthn_store_req_t *sr);
+/* parses a script's reply into sr; sets sr->rc (and reason) */
+typedef void (*ngx_http_webauthn_store_reply_pt)(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
 
 struct ngx_http_webauthn_store_req_s {
     ngx_http_webauthn_store_t          *store;
@@ -87,6 +169,8 @@ struct ngx_http_webauthn_store_req_s {
 
     ngx_http_webauthn_cred_t           *cred;
     ngx_http_webauthn_use_t            *use;       /* commit only */
+    ngx_http_webauthn_enroll_t         *enroll;    /* enrollment */
+    ngx_http_webauthn_admin_t          *admin;     /* administration */
 
     ngx_http_webauthn_store_rc_e        rc;
     ngx_str_t                           reason;    /* FAULT: for the log */
@@ -94,6 +178,11 @@ struct ngx_http_webauthn_store_req_s {
     /* private */
     ngx_http_webauthn_redis_op_t       *op;
     ngx_str_t                           key;       /* the record's key */
+    ngx_http_webauthn_script_t         *script;    /* of store_eval() */
+    ngx_http_webauthn_store_reply_pt    reply;     /* of store_eval() */
+    ngx_uint_t                          nargs;
+    const char                        **argv;
+    size_t                             *argvlen;
     unsigned                            eval:1;
 };
 
@@ -117,12 +206,78 @@ ngx_int_t ngx_http_webauthn_store_init(ngx_http_webauthn_store_t *store,
 ngx_int_t ngx_http_webauthn_store_lookup(ngx_http_webauthn_store_req_t *sr);
 ngx_int_t ngx_http_webauthn_store_commit(ngx_http_webauthn_store_req_t *sr);
 
+/*
+ * Enrollment (ngx_http_webauthn_store_enroll.c), each as lookup/commit:
+ *
+ * enroll_info: by enroll->invite (then user_name, display_name, roles and
+ *     user_handle come from the invitation; INVITATION when there is
+ *     none) or by enroll->user_name (display_name and user_handle of the
+ *     user, empty for a credential stored by hand); cred_ids either way
+ * register: atomically: the invitation (when enroll->invite) is there and
+ *     for this user, the challenge was issued after the store epoch
+ *     (RESET), its nonce unused (REPLAYED), the credential id free
+ *     (EXISTS); then stores the credential, the user when new, records
+ *     the nonce and deletes the invitation; OK
+ */
+ngx_int_t ngx_http_webauthn_store_enroll_info(
+    ngx_http_webauthn_store_req_t *sr);
+ngx_int_t ngx_http_webauthn_store_register(ngx_http_webauthn_store_req_t *sr);
+
+/*
+ * Administration (ngx_http_webauthn_store_admin.c):
+ *
+ * invite: creates the user when new (a new user keeps enroll->user_handle,
+ *     an existing one keeps theirs: enroll->user_handle is set to it; an
+ *     empty display_name is "not given") and an invitation under
+ *     enroll->invite expiring after enroll->ttl; OK
+ * user_get: admin->user_name; OK with display_name, user_handle, creds;
+ *     UNKNOWN
+ * user_delete: the user, their credentials and open invitations; OK,
+ *     UNKNOWN
+ * cred_roles: admin->cred_id gets admin->roles; OK with admin->cred;
+ *     UNKNOWN
+ * cred_revoke: admin->cred_id is revoked; OK with admin->cred; UNKNOWN
+ */
+ngx_int_t ngx_http_webauthn_store_invite(ngx_http_webauthn_store_req_t *sr);
+ngx_int_t ngx_http_webauthn_store_user_get(ngx_http_webauthn_store_req_t *sr);
+ngx_int_t ngx_http_webauthn_store_user_delete(
+    ngx_http_webauthn_store_req_t *sr);
+ngx_int_t ngx_http_webauthn_store_cred_roles(
+    ngx_http_webauthn_store_req_t *sr);
+ngx_int_t ngx_http_webauthn_store_cred_revoke(
+    ngx_http_webauthn_store_req_t *sr);
+
 /* the owner goes away while a request is under way */
 void ngx_http_webauthn_store_cancel(ngx_http_webauthn_store_req_t *sr);
 
 /* a stored base64url field (public_key, user_handle), decoded into pool */
 ngx_int_t ngx_http_webauthn_store_decode(ngx_pool_t *pool, ngx_str_t *stored,
     ngx_str_t *out);
+
+
+/*
+ * For the store's own files only: key names, running a script (EVALSHA,
+ * once EVAL after NOSCRIPT; sr->reply parses its reply, then
+ * sr->handler runs), reply strings, faults.
+ */
+ngx_int_t ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *key, const char *kind, const u_char *id, size_t len);
+ngx_int_t ngx_http_webauthn_store_eval(ngx_http_webauthn_store_req_t *sr,
+    ngx_http_webauthn_script_t *script, ngx_uint_t nkeys, ngx_uint_t nargs,
+    const char **argv, size_t *argvlen, ngx_http_webauthn_store_reply_pt reply);
+ngx_int_t ngx_http_webauthn_store_string(ngx_pool_t *pool,
+    redisReply *reply, ngx_str_t *s);
+void ngx_http_webauthn_store_fault(ngx_http_webauthn_store_req_t *sr,
+    const char *text, size_t len);
+/* the reply was not what the script returns: a fault, counted */
+void ngx_http_webauthn_store_bad_reply(ngx_http_webauthn_store_req_t *sr,
+    const char *script);
+/* the reply's first element is one of names[] (NULL-ended): its index */
+ngx_int_t ngx_http_webauthn_store_status(redisReply *reply,
+    const char **names);
+
+#define ngx_http_webauthn_store_error(sr, text)                             \
+    ngx_http_webauthn_store_fault(sr, text, sizeof(text) - 1)
 
 
 #endif /* _NGX_HTTP_WEBAUTHN_STORE_H_INCLUDED_ */

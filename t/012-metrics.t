@@ -97,6 +97,7 @@ my %types = map { $_ => $m0->{families}{$_}{type} } keys %{ $m0->{families} };
 Test::More::is_deeply(\%types, {
     webauthn_requests => 'counter',
     webauthn_challenges_issued => 'counter',
+    webauthn_registrations => 'counter',
     webauthn_verify_duration_seconds => 'histogram',
     webauthn_key_cache_hits => 'counter',
     webauthn_key_cache_misses => 'counter',

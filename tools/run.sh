@@ -55,7 +55,18 @@ start() {
   Call the API with the demo software passkey (ES256, user "demo"):
       tools/webauthn-softkey call http://localhost:8080/api/hello --key build/run/demo.key
 
-  Enroll your own (es256, es384, es512, rs256, ps256, eddsa):
+  Enroll a passkey with an invitation (the registration ceremony):
+      curl -s -X POST localhost:8080/webauthn/admin/invitations \\
+          -d '{"user_name":"me","roles":["admin"]}'          # its "token"
+      curl -s -X POST -H "Authorization: Invitation TOKEN" \\
+          localhost:8080/webauthn/register/options > build/run/opts.json
+      tools/webauthn-softkey register --options build/run/opts.json \\
+          --key build/run/me.key --origin http://localhost:8080 > build/run/me.json
+      curl -s -X POST -H "Authorization: Invitation TOKEN" \\
+          --data-binary @build/run/me.json localhost:8080/webauthn/register
+      tools/webauthn-softkey call http://localhost:8080/api/hello --key build/run/me.key
+
+  Or store one directly (es256, es384, es512, rs256, ps256, eddsa):
       tools/webauthn-softkey enroll --key build/run/me.key --alg eddsa \\
           --user me --roles "admin" --rp-id localhost --redis 127.0.0.1:$redis_port
 

@@ -19,25 +19,10 @@
 #include "wa_internal.h"
 
 
-typedef struct {
-    const char  *name;
-    const char  *missing;
-    const char  *mistyped;
-    const char  *invalid;
-} wa_envelope_member_t;
-
-
 static wa_err_t wa_assertion_envelope(wa_assertion_t *a,
     const unsigned char *json, size_t len, const char **detail);
-static wa_err_t wa_envelope_member(json_t *obj, const wa_envelope_member_t *m,
-    unsigned char **dst, size_t *dlen, const char **detail);
-static wa_err_t wa_assertion_origin(const char *origin, size_t origin_len,
-    const char *top_origin, size_t top_origin_len, int cross_origin,
-    const wa_policy_t *policy, const char **detail);
 static int wa_assertion_origin_allowed(const wa_policy_t *policy,
     const char *origin, size_t len);
-static wa_err_t wa_assertion_flags(const unsigned char *rp_id_hash,
-    unsigned flags, const wa_policy_t *policy, const char **detail);
 static char *wa_assertion_strdup(const char *s, size_t len);
 
 
@@ -137,14 +122,9 @@ static wa_err_t
 wa_assertion_envelope(wa_assertion_t *a, const unsigned char *json,
     size_t len, const char **detail)
 {
-    size_t          id_len;
-    json_t         *root, *v, *resp;
-    wa_err_t        rc;
-    const char     *s;
-    json_error_t    jerr;
-    unsigned char  *id;
-
-    id = NULL;
+    json_t        *root, *v, *resp;
+    wa_err_t       rc;
+    json_error_t   jerr;
 
     root = json_loadb((const char *) json, len, JSON_REJECT_DUPLICATES,
                       &jerr);
@@ -159,65 +139,12 @@ wa_assertion_envelope(wa_assertion_t *a, const unsigned char *json,
         goto done;
     }
 
-    v = json_object_get(root, "type");
-    if (v == NULL) {
-        wa_set_detail(detail, "credential has no \"type\"");
-        rc = WA_ERR_CREDENTIAL_MALFORMED;
-        goto done;
-    }
-
-    s = json_string_value(v);
-
-    if (s == NULL
-        || json_string_length(v) != sizeof("public-key") - 1
-        || memcmp(s, "public-key", sizeof("public-key") - 1) != 0)
-    {
-        wa_set_detail(detail, "credential \"type\" is not \"public-key\"");
-        rc = WA_ERR_CREDENTIAL_MALFORMED;
-        goto done;
-    }
-
-    rc = wa_envelope_member(root, &wa_envelope_id, &id, &id_len, detail);
+    rc = wa_envelope_credential_id(root, WA_CRED_ID_MAX, &a->raw_id,
+                                   &a->raw_id_len,
+                                   &a->cred_id, &a->cred_id_len, detail);
     if (rc != WA_OK) {
         goto done;
     }
-
-    rc = wa_envelope_member(root, &wa_envelope_raw_id, &a->raw_id,
-                            &a->raw_id_len, detail);
-    if (rc != WA_OK) {
-        goto done;
-    }
-
-    if (a->raw_id_len == 0) {
-        wa_set_detail(detail, "credential \"rawId\" is empty");
-        rc = WA_ERR_CREDENTIAL_MALFORMED;
-        goto done;
-    }
-
-    /* WebAuthn L3, 4, "Credential ID": at most 1023 bytes */
-
-    if (a->raw_id_len > WA_CRED_ID_MAX) {
-        wa_set_detail(detail, "credential \"rawId\" is longer than 1023 bytes");
-        rc = WA_ERR_CREDENTIAL_MALFORMED;
-        goto done;
-    }
-
-    if (id_len != a->raw_id_len || memcmp(id, a->raw_id, id_len) != 0) {
-        wa_set_detail(detail, "credential \"id\" and \"rawId\" differ");
-        rc = WA_ERR_CREDENTIAL_MALFORMED;
-        goto done;
-    }
-
-    a->cred_id = malloc(wa_b64url_encoded_len(a->raw_id_len) + 1);
-    if (a->cred_id == NULL) {
-        wa_set_detail(detail, "out of memory");
-        rc = WA_ERR_INTERNAL;
-        goto done;
-    }
-
-    a->cred_id_len = wa_b64url_encode((unsigned char *) a->cred_id,
-                                      a->raw_id, a->raw_id_len);
-    a->cred_id[a->cred_id_len] = '\0';
 
     resp = json_object_get(root, "response");
     if (resp == NULL) {
@@ -285,21 +212,110 @@ wa_assertion_envelope(wa_assertion_t *a, const unsigned char *json,
 
 done:
 
-    free(id);
     json_decref(root);
 
     return rc;
 }
 
 
-static wa_err_t
-wa_envelope_member(json_t *obj, const wa_envelope_member_t *m,
+/*
+ * The members of PublicKeyCredential.toJSON() every ceremony has: type
+ * "public-key", id and rawId, equal, 1 to 1023 bytes; *cred_id gets the
+ * canonical base64url of the raw id, NUL-terminated
+ */
+
+wa_err_t
+wa_envelope_credential_id(void *object, size_t max, unsigned char **raw_id,
+    size_t *raw_id_len, char **cred_id, size_t *cred_id_len,
+    const char **detail)
+{
+    size_t          id_len;
+    json_t         *root, *v;
+    wa_err_t        rc;
+    const char     *s;
+    unsigned char  *id;
+
+    root = object;
+    id = NULL;
+
+    v = json_object_get(root, "type");
+    if (v == NULL) {
+        wa_set_detail(detail, "credential has no \"type\"");
+        rc = WA_ERR_CREDENTIAL_MALFORMED;
+        goto done;
+    }
+
+    s = json_string_value(v);
+
+    if (s == NULL
+        || json_string_length(v) != sizeof("public-key") - 1
+        || memcmp(s, "public-key", sizeof("public-key") - 1) != 0)
+    {
+        wa_set_detail(detail, "credential \"type\" is not \"public-key\"");
+        rc = WA_ERR_CREDENTIAL_MALFORMED;
+        goto done;
+    }
+
+    rc = wa_envelope_member(root, &wa_envelope_id, &id, &id_len, detail);
+    if (rc != WA_OK) {
+        goto done;
+    }
+
+    rc = wa_envelope_member(root, &wa_envelope_raw_id, raw_id, raw_id_len,
+                            detail);
+    if (rc != WA_OK) {
+        goto done;
+    }
+
+    if (*raw_id_len == 0) {
+        wa_set_detail(detail, "credential \"rawId\" is empty");
+        rc = WA_ERR_CREDENTIAL_MALFORMED;
+        goto done;
+    }
+
+    /* WebAuthn L3, 4, "Credential ID": at most 1023 bytes */
+
+    if (*raw_id_len > max) {
+        wa_set_detail(detail, "credential \"rawId\" is longer than 1023 bytes");
+        rc = WA_ERR_CREDENTIAL_MALFORMED;
+        goto done;
+    }
+
+    if (id_len != *raw_id_len || memcmp(id, *raw_id, id_len) != 0) {
+        wa_set_detail(detail, "credential \"id\" and \"rawId\" differ");
+        rc = WA_ERR_CREDENTIAL_MALFORMED;
+        goto done;
+    }
+
+    *cred_id = malloc(wa_b64url_encoded_len(*raw_id_len) + 1);
+    if (*cred_id == NULL) {
+        wa_set_detail(detail, "out of memory");
+        rc = WA_ERR_INTERNAL;
+        goto done;
+    }
+
+    *cred_id_len = wa_b64url_encode((unsigned char *) *cred_id, *raw_id,
+                                    *raw_id_len);
+    (*cred_id)[*cred_id_len] = '\0';
+
+    rc = WA_OK;
+
+done:
+
+    free(id);
+
+    return rc;
+}
+
+
+wa_err_t
+wa_envelope_member(void *object, const wa_envelope_member_t *m,
     unsigned char **dst, size_t *dlen, const char **detail)
 {
     int      rc;
     json_t  *v;
 
-    v = json_object_get(obj, m->name);
+    v = json_object_get(object, m->name);
     if (v == NULL) {
         wa_set_detail(detail, m->missing);
         return WA_ERR_CREDENTIAL_MALFORMED;
@@ -332,7 +348,6 @@ wa_err_t
 wa_assertion_check(wa_assertion_t *a, const wa_policy_t *policy,
     const char **detail)
 {
-    int                rc;
     wa_err_t           err;
     wa_auth_data_t     ad;
     wa_client_data_t   cd;
@@ -353,59 +368,11 @@ wa_assertion_check(wa_assertion_t *a, const wa_policy_t *policy,
     a->top_origin_len = 0;
     a->cross_origin = 0;
 
-    /* WebAuthn L3, 7.2, steps 8-9: clientDataJSON as UTF-8 JSON */
+    /* WebAuthn L3, 7.2, steps 8-14 */
 
-    err = wa_client_data_parse(&cd, a->client_data, a->client_data_len,
-                               detail);
-    if (err != WA_OK) {
-        goto done;
-    }
-
-    /* WebAuthn L3, 7.2, step 10: C.type */
-
-    if (cd.type_len != sizeof("webauthn.get") - 1
-        || memcmp(cd.type, "webauthn.get", sizeof("webauthn.get") - 1) != 0)
-    {
-        wa_set_detail(detail, "clientDataJSON \"type\" is not "
-                              "\"webauthn.get\"");
-        err = WA_ERR_CLIENT_DATA_INVALID;
-        goto done;
-    }
-
-    /* WebAuthn L3, 7.2, step 11: C.challenge, compared decoded */
-
-    rc = wa_b64url_decode_alloc(&a->challenge, &a->challenge_len,
-                                (const unsigned char *) cd.challenge,
-                                cd.challenge_len);
-    if (rc == -2) {
-        wa_set_detail(detail, "out of memory");
-        err = WA_ERR_INTERNAL;
-        goto done;
-    }
-
-    if (rc != 0) {
-        wa_set_detail(detail, "clientDataJSON \"challenge\" is not base64url");
-        err = WA_ERR_CHALLENGE_INVALID;
-        goto done;
-    }
-
-    if (policy->check_challenge == NULL) {
-        wa_set_detail(detail, "no challenge check configured");
-        err = WA_ERR_INTERNAL;
-        goto done;
-    }
-
-    err = policy->check_challenge(policy->check_challenge_data, a->challenge,
-                                  a->challenge_len, detail);
-    if (err != WA_OK) {
-        goto done;
-    }
-
-    /* WebAuthn L3, 7.2, steps 12-14 */
-
-    err = wa_assertion_origin(cd.origin, cd.origin_len, cd.top_origin,
-                              cd.top_origin_len, cd.cross_origin, policy,
-                              detail);
+    err = wa_client_data_check(&cd, a->client_data, a->client_data_len,
+                               "webauthn.get", policy, &a->challenge,
+                               &a->challenge_len, detail);
     if (err != WA_OK) {
         goto done;
     }
@@ -422,7 +389,7 @@ wa_assertion_check(wa_assertion_t *a, const wa_policy_t *policy,
 
     /* WebAuthn L3, 7.2, steps 15-17 */
 
-    err = wa_assertion_flags(ad.rp_id_hash, ad.flags, policy, detail);
+    err = wa_flags_check(ad.rp_id_hash, ad.flags, policy, detail);
     if (err != WA_OK) {
         goto done;
     }
@@ -481,7 +448,7 @@ wa_assertion_recheck(const wa_assertion_t *a, const wa_policy_t *policy,
 
     /* WebAuthn L3, 7.2, steps 12-14 */
 
-    err = wa_assertion_origin(a->origin, a->origin_len, a->top_origin,
+    err = wa_origin_check(a->origin, a->origin_len, a->top_origin,
                               a->top_origin_len, a->cross_origin, policy,
                               detail);
     if (err != WA_OK) {
@@ -490,12 +457,12 @@ wa_assertion_recheck(const wa_assertion_t *a, const wa_policy_t *policy,
 
     /* WebAuthn L3, 7.2, steps 15-17; rpIdHash leads authenticator data */
 
-    return wa_assertion_flags(a->auth_data, a->flags, policy, detail);
+    return wa_flags_check(a->auth_data, a->flags, policy, detail);
 }
 
 
-static wa_err_t
-wa_assertion_origin(const char *origin, size_t origin_len,
+wa_err_t
+wa_origin_check(const char *origin, size_t origin_len,
     const char *top_origin, size_t top_origin_len, int cross_origin,
     const wa_policy_t *policy, const char **detail)
 {
@@ -553,8 +520,8 @@ wa_assertion_origin_allowed(const wa_policy_t *policy, const char *origin,
 }
 
 
-static wa_err_t
-wa_assertion_flags(const unsigned char *rp_id_hash, unsigned flags,
+wa_err_t
+wa_flags_check(const unsigned char *rp_id_hash, unsigned flags,
     const wa_policy_t *policy, const char **detail)
 {
     /* WebAuthn L3, 7.2, step 15: rpIdHash */

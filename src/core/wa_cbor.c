@@ -460,3 +460,90 @@ wa_cbor_break(void *ctx)
     w->depth--;
     wa_cbor_end(w);
 }
+
+
+/* lookups in items decoded by libcbor (cbor_load()) */
+
+void *
+wa_cbor_map_get(void *map, const char *key)
+{
+    size_t             i, n, klen;
+    cbor_item_t       *m, *k;
+    struct cbor_pair  *pairs;
+
+    m = map;
+
+    if (m == NULL || !cbor_isa_map(m) || !cbor_map_is_definite(m)) {
+        return NULL;
+    }
+
+    n = cbor_map_size(m);
+    pairs = cbor_map_handle(m);
+    klen = strlen(key);
+
+    for (i = 0; i < n; i++) {
+        k = pairs[i].key;
+
+        if (cbor_isa_string(k) && cbor_string_is_definite(k)
+            && cbor_string_length(k) == klen
+            && (klen == 0
+                || memcmp(cbor_string_handle(k), key, klen) == 0))
+        {
+            return pairs[i].value;
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+wa_cbor_bytes(void *item, const unsigned char **p, size_t *len)
+{
+    cbor_item_t  *b;
+
+    b = item;
+
+    if (b == NULL || !cbor_isa_bytestring(b)
+        || !cbor_bytestring_is_definite(b))
+    {
+        return -1;
+    }
+
+    *p = cbor_bytestring_handle(b);
+    *len = cbor_bytestring_length(b);
+
+    if (*p == NULL && *len != 0) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* an integer in the range of int64_t */
+
+int
+wa_cbor_int(void *item, int64_t *v)
+{
+    uint64_t      u;
+    cbor_item_t  *i;
+
+    i = item;
+
+    if (i == NULL || (!cbor_isa_uint(i) && !cbor_isa_negint(i))) {
+        return -1;
+    }
+
+    u = cbor_get_int(i);
+
+    if (u > (uint64_t) INT64_MAX) {
+        return -1;
+    }
+
+    /* RFC 8949, 3.1: a negative integer encodes -1 - u */
+
+    *v = cbor_isa_uint(i) ? (int64_t) u : -1 - (int64_t) u;
+
+    return 0;
+}

@@ -18,9 +18,18 @@
 #define WA_CHALLENGE_BODY_LEN   (WA_CHALLENGE_NONCE + WA_CHALLENGE_NONCE_LEN)
 
 
+static int wa_challenge_seal(unsigned char out[WA_CHALLENGE_LEN],
+    unsigned char version, const unsigned char *key, size_t keylen,
+    const char *rp_id, size_t rp_id_len, const unsigned char *binding,
+    uint64_t now_ms, uint64_t ttl_ms);
+static wa_err_t wa_challenge_open(const unsigned char *c, size_t len,
+    unsigned char version, const unsigned char *key, size_t keylen,
+    const char *rp_id, size_t rp_id_len, const unsigned char *binding,
+    uint64_t now_ms, uint64_t max_age_ms, wa_challenge_info_t *info,
+    const char **detail);
 static int wa_challenge_mac(unsigned char mac[WA_SHA256_LEN],
     const unsigned char *body, const unsigned char *key, size_t keylen,
-    const char *rp_id, size_t rp_id_len);
+    const char *rp_id, size_t rp_id_len, const unsigned char *binding);
 static void wa_challenge_put64(unsigned char *p, uint64_t v);
 static uint64_t wa_challenge_get64(const unsigned char *p);
 
@@ -29,6 +38,28 @@ int
 wa_challenge_issue(unsigned char out[WA_CHALLENGE_LEN],
     const unsigned char *key, size_t keylen, const char *rp_id,
     size_t rp_id_len, uint64_t now_ms, uint64_t ttl_ms)
+{
+    return wa_challenge_seal(out, WA_CHALLENGE_VERSION, key, keylen, rp_id,
+                             rp_id_len, NULL, now_ms, ttl_ms);
+}
+
+
+int
+wa_challenge_issue_register(unsigned char out[WA_CHALLENGE_LEN],
+    const unsigned char *key, size_t keylen, const char *rp_id,
+    size_t rp_id_len, const unsigned char binding[WA_SHA256_LEN],
+    uint64_t now_ms, uint64_t ttl_ms)
+{
+    return wa_challenge_seal(out, WA_CHALLENGE_VERSION_REGISTER, key, keylen,
+                             rp_id, rp_id_len, binding, now_ms, ttl_ms);
+}
+
+
+static int
+wa_challenge_seal(unsigned char out[WA_CHALLENGE_LEN], unsigned char version,
+    const unsigned char *key, size_t keylen, const char *rp_id,
+    size_t rp_id_len, const unsigned char *binding, uint64_t now_ms,
+    uint64_t ttl_ms)
 {
     uint64_t  expires;
 
@@ -40,7 +71,7 @@ wa_challenge_issue(unsigned char out[WA_CHALLENGE_LEN],
 
     expires = (ttl_ms > UINT64_MAX - now_ms) ? UINT64_MAX : now_ms + ttl_ms;
 
-    out[0] = WA_CHALLENGE_VERSION;
+    out[0] = version;
     wa_challenge_put64(&out[WA_CHALLENGE_ISSUED], now_ms);
     wa_challenge_put64(&out[WA_CHALLENGE_EXPIRES], expires);
 
@@ -49,7 +80,7 @@ wa_challenge_issue(unsigned char out[WA_CHALLENGE_LEN],
     }
 
     return wa_challenge_mac(&out[WA_CHALLENGE_BODY_LEN], out, key, keylen,
-                            rp_id, rp_id_len);
+                            rp_id, rp_id_len, binding);
 }
 
 
@@ -58,6 +89,31 @@ wa_challenge_check(const unsigned char *c, size_t len,
     const unsigned char *key, size_t keylen, const char *rp_id,
     size_t rp_id_len, uint64_t now_ms, uint64_t max_age_ms,
     wa_challenge_info_t *info, const char **detail)
+{
+    return wa_challenge_open(c, len, WA_CHALLENGE_VERSION, key, keylen,
+                             rp_id, rp_id_len, NULL, now_ms, max_age_ms,
+                             info, detail);
+}
+
+
+wa_err_t
+wa_challenge_check_register(const unsigned char *c, size_t len,
+    const unsigned char *key, size_t keylen, const char *rp_id,
+    size_t rp_id_len, const unsigned char binding[WA_SHA256_LEN],
+    uint64_t now_ms, uint64_t max_age_ms, wa_challenge_info_t *info,
+    const char **detail)
+{
+    return wa_challenge_open(c, len, WA_CHALLENGE_VERSION_REGISTER, key,
+                             keylen, rp_id, rp_id_len, binding, now_ms,
+                             max_age_ms, info, detail);
+}
+
+
+static wa_err_t
+wa_challenge_open(const unsigned char *c, size_t len, unsigned char version,
+    const unsigned char *key, size_t keylen, const char *rp_id,
+    size_t rp_id_len, const unsigned char *binding, uint64_t now_ms,
+    uint64_t max_age_ms, wa_challenge_info_t *info, const char **detail)
 {
     int            eq;
     uint64_t       issued, expires, oldest;
@@ -83,14 +139,27 @@ wa_challenge_check(const unsigned char *c, size_t len,
         return WA_ERR_CHALLENGE_INVALID;
     }
 
-    if (c[0] != WA_CHALLENGE_VERSION) {
-        wa_set_detail(detail, "challenge has an unknown version");
+    /* one kind is never taken for the other */
+
+    if (c[0] != version) {
+        if (c[0] == WA_CHALLENGE_VERSION_REGISTER) {
+            wa_set_detail(detail, "challenge was issued for a registration");
+
+        } else if (c[0] == WA_CHALLENGE_VERSION) {
+            wa_set_detail(detail, "challenge was issued for an assertion");
+
+        } else {
+            wa_set_detail(detail, "challenge has an unknown version");
+        }
+
         return WA_ERR_CHALLENGE_INVALID;
     }
 
     /* the MAC first: nothing else of the body is trusted before it */
 
-    if (wa_challenge_mac(mac, c, key, keylen, rp_id, rp_id_len) != 0) {
+    if (wa_challenge_mac(mac, c, key, keylen, rp_id, rp_id_len, binding)
+        != 0)
+    {
         wa_set_detail(detail, "HMAC() failed");
         return WA_ERR_INTERNAL;
     }
@@ -100,7 +169,11 @@ wa_challenge_check(const unsigned char *c, size_t len,
     wa_memzero(mac, sizeof(mac));
 
     if (!eq) {
-        wa_set_detail(detail, "challenge was not issued by this relying party");
+        wa_set_detail(detail, (binding == NULL)
+                              ? "challenge was not issued by this relying "
+                                "party"
+                              : "challenge was not issued by this relying "
+                                "party for this enrollment");
         return WA_ERR_CHALLENGE_INVALID;
     }
 
@@ -140,15 +213,19 @@ wa_challenge_check(const unsigned char *c, size_t len,
 }
 
 
-/* HMAC-SHA-256(key, version || issued || expires || nonce || rp_id) */
+/*
+ * HMAC-SHA-256(key, version || issued || expires || nonce || rp_id
+ *                   [|| binding])
+ */
 
 static int
 wa_challenge_mac(unsigned char mac[WA_SHA256_LEN], const unsigned char *body,
     const unsigned char *key, size_t keylen, const char *rp_id,
-    size_t rp_id_len)
+    size_t rp_id_len, const unsigned char *binding)
 {
     int            rc;
-    unsigned char  buf[WA_CHALLENGE_BODY_LEN + WA_RP_ID_MAX], *p;
+    unsigned char  buf[WA_CHALLENGE_BODY_LEN + WA_RP_ID_MAX + WA_SHA256_LEN];
+    unsigned char *p;
 
     if (rp_id_len > WA_RP_ID_MAX) {
         return -1;
@@ -161,6 +238,11 @@ wa_challenge_mac(unsigned char mac[WA_SHA256_LEN], const unsigned char *body,
     if (rp_id_len > 0) {
         memcpy(p, rp_id, rp_id_len);
         p += rp_id_len;
+    }
+
+    if (binding != NULL) {
+        memcpy(p, binding, WA_SHA256_LEN);
+        p += WA_SHA256_LEN;
     }
 
     rc = wa_hmac_sha256(mac, key, keylen, buf, p - buf);

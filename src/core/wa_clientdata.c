@@ -22,6 +22,7 @@ wa_client_data_parse(wa_client_data_t *cd, const unsigned char *json,
     size_t len, const char **detail)
 {
     json_t        *root, *v;
+    const char    *s;
     json_error_t   jerr;
 
     memset(cd, 0, sizeof(wa_client_data_t));
@@ -114,6 +115,26 @@ wa_client_data_parse(wa_client_data_t *cd, const unsigned char *json,
         cd->top_origin_len = json_string_length(v);
     }
 
+    /*
+     * WebAuthn L2, 5.8.1 and 7.1, step 10 (L3 keeps the member, 5.8.1.1):
+     * tokenBinding, when present, has a status of "present" or
+     * "supported"; no other value is defined
+     */
+
+    v = json_object_get(root, "tokenBinding");
+
+    if (v != NULL) {
+        s = json_string_value(json_object_get(v, "status"));
+
+        if (!json_is_object(v) || s == NULL
+            || (strcmp(s, "present") != 0 && strcmp(s, "supported") != 0))
+        {
+            wa_set_detail(detail, "clientDataJSON \"tokenBinding\" has no "
+                                  "status \"present\" or \"supported\"");
+            return WA_ERR_CLIENT_DATA_INVALID;
+        }
+    }
+
     return WA_OK;
 }
 
@@ -127,4 +148,66 @@ wa_client_data_free(wa_client_data_t *cd)
 
     json_decref((json_t *) cd->root);
     cd->root = NULL;
+}
+
+
+/*
+ * What both ceremonies check of the client data, in their order (7.1,
+ * steps 5-10; 7.2, steps 8-14): parsed, C.type, C.challenge (decoded into
+ * a new malloc()ed *challenge, then policy->check_challenge), origin,
+ * crossOrigin and topOrigin.  cd is left for the caller to read and free.
+ */
+
+wa_err_t
+wa_client_data_check(wa_client_data_t *cd, const unsigned char *json,
+    size_t len, const char *type, const wa_policy_t *policy,
+    unsigned char **challenge, size_t *challenge_len, const char **detail)
+{
+    int       rc;
+    size_t    tlen;
+    wa_err_t  err;
+
+    err = wa_client_data_parse(cd, json, len, detail);
+    if (err != WA_OK) {
+        return err;
+    }
+
+    tlen = strlen(type);
+
+    if (cd->type_len != tlen || memcmp(cd->type, type, tlen) != 0) {
+        wa_set_detail(detail, (strcmp(type, "webauthn.get") == 0)
+                              ? "clientDataJSON \"type\" is not "
+                                "\"webauthn.get\""
+                              : "clientDataJSON \"type\" is not "
+                                "\"webauthn.create\"");
+        return WA_ERR_CLIENT_DATA_INVALID;
+    }
+
+    rc = wa_b64url_decode_alloc(challenge, challenge_len,
+                                (const unsigned char *) cd->challenge,
+                                cd->challenge_len);
+    if (rc == -2) {
+        wa_set_detail(detail, "out of memory");
+        return WA_ERR_INTERNAL;
+    }
+
+    if (rc != 0) {
+        wa_set_detail(detail, "clientDataJSON \"challenge\" is not base64url");
+        return WA_ERR_CHALLENGE_INVALID;
+    }
+
+    if (policy->check_challenge == NULL) {
+        wa_set_detail(detail, "no challenge check configured");
+        return WA_ERR_INTERNAL;
+    }
+
+    err = policy->check_challenge(policy->check_challenge_data, *challenge,
+                                  *challenge_len, detail);
+    if (err != WA_OK) {
+        return err;
+    }
+
+    return wa_origin_check(cd->origin, cd->origin_len, cd->top_origin,
+                           cd->top_origin_len, cd->cross_origin, policy,
+                           detail);
 }

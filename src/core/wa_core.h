@@ -23,12 +23,18 @@
  *                    ceremony, WebAuthn L3, 7.2
  *   wa_record.c      rules for the fields of a stored credential record
  *   wa_sigv4.c       AWS Signature Version 4 header signing
- * Later concepts get files of their own the same way: registration
- * (wa_registration.c, WebAuthn L3, 7.1), one file per attestation
- * statement format (wa_att_packed.c, wa_att_tpm.c, ...), X.509 chains
- * (wa_x509.c), the FIDO Metadata Service (wa_mds.c) and session tokens
- * (wa_token.c).  wa_internal.h is
- * the private header shared by these files; the glue uses this one only.
+ *   wa_registration.c the registration ceremony, WebAuthn L3, 7.1, and
+ *                    the attestation object (6.5)
+ *   wa_att_none.c, wa_att_packed.c, wa_att_fido_u2f.c, wa_att_tpm.c,
+ *   wa_att_android_key.c, wa_att_android_safetynet.c, wa_att_apple.c
+ *                    one attestation statement format each, WebAuthn L3,
+ *                    8.2 to 8.8
+ *   wa_x509.c        X.509 helpers of the formats: x5c, extensions
+ *   wa_trust.c       trust anchors and the trust path check, 7.1 step 23
+ *   wa_mds.c         the FIDO Metadata Service (MDS3) BLOB
+ * Later concepts get files of their own the same way (session tokens:
+ * wa_token.c).  wa_internal.h is the private header shared by these
+ * files; the glue uses this one only.
  *
  * Conventions:
  *   Functions return wa_err_t (WA_OK on success).  On failure "*detail"
@@ -84,6 +90,15 @@ typedef enum {
                                        IAM role for the credential) */
     WA_ERR_AWS_CREDENTIALS_UNAVAILABLE, /* aws_credentials_unavailable
                                        (the glue's) */
+    WA_ERR_INVITATION_INVALID,      /* invitation_invalid (the glue's) */
+    WA_ERR_ATTESTATION_MALFORMED,   /* attestation_malformed */
+    WA_ERR_ATTESTATION_INVALID,     /* attestation_invalid */
+    WA_ERR_ATTESTATION_UNTRUSTED,   /* attestation_untrusted */
+    WA_ERR_CREDENTIAL_EXISTS,       /* credential_exists (the store's) */
+    WA_ERR_REQUEST_INVALID,         /* request_invalid (the glue's: a
+                                       malformed admin request) */
+    WA_ERR_NOT_FOUND,               /* not_found (the glue's: no such user
+                                       or credential, admin API) */
     WA_ERR_INTERNAL,                /* internal_error */
     WA_ERR_LAST
 } wa_err_t;
@@ -168,9 +183,10 @@ typedef struct wa_pkey_s  wa_pkey_t;    /* an EVP_PKEY and its COSE alg */
  * ES512 (P-521), OKP EdDSA (Ed25519 or Ed448), Ed25519, Ed448, RSA RS256
  * and PS256 (modulus of 2048 bits or more).
  *   WA_ERR_CREDENTIAL_MALFORMED   not a CBOR map, missing or mistyped
- *                                 members, point not on the curve
+ *                                 members, point not on the curve, alg
+ *                                 and crv mismatched
  *   WA_ERR_ALGORITHM_UNSUPPORTED  valid COSE_Key of an unsupported kty,
- *                                 alg or crv, or alg and crv mismatched
+ *                                 alg or crv
  * The caller maps MALFORMED of a stored key to a store fault.
  */
 wa_err_t wa_pkey_from_cose(wa_pkey_t **key, const unsigned char *cose,
@@ -252,6 +268,31 @@ wa_err_t wa_challenge_check(const unsigned char *c, size_t len,
     const unsigned char *key, size_t keylen, const char *rp_id,
     size_t rp_id_len, uint64_t now_ms, uint64_t max_age_ms,
     wa_challenge_info_t *info, const char **detail);
+
+
+/*
+ * Registration challenges (WebAuthn L3, 7.1, step 8) have the same layout
+ * with version WA_CHALLENGE_VERSION_REGISTER, and the MAC also covers a
+ * binding: the SHA-256 of what the enrollment is for (the invitation, or
+ * the user adding a device), so a challenge issued for one enrollment
+ * passes for no other.  wa_challenge_check() refuses them ("challenge was
+ * issued for a registration"); wa_challenge_check_register() refuses
+ * assertion challenges ("... for an assertion") and, through the MAC,
+ * another binding ("challenge was not issued by this relying party for
+ * this enrollment").
+ */
+
+#define WA_CHALLENGE_VERSION_REGISTER  0x03
+
+int wa_challenge_issue_register(unsigned char out[WA_CHALLENGE_LEN],
+    const unsigned char *key, size_t keylen, const char *rp_id,
+    size_t rp_id_len, const unsigned char binding[WA_SHA256_LEN],
+    uint64_t now_ms, uint64_t ttl_ms);
+wa_err_t wa_challenge_check_register(const unsigned char *c, size_t len,
+    const unsigned char *key, size_t keylen, const char *rp_id,
+    size_t rp_id_len, const unsigned char binding[WA_SHA256_LEN],
+    uint64_t now_ms, uint64_t max_age_ms, wa_challenge_info_t *info,
+    const char **detail);
 
 
 /* the assertion (wa_assertion.c, wa_clientdata.c, wa_authdata.c) */
@@ -436,11 +477,192 @@ int wa_record_roles_ok(const unsigned char *s, size_t len);
  */
 int wa_record_sign_count(const unsigned char *s, size_t len,
     uint32_t *count);
+/* a credential id as stored: unpadded base64url of 1 to 1023 bytes; 1 or 0 */
+int wa_record_cred_id_ok(const unsigned char *s, size_t len);
 /*
  * revoked: absent (s == NULL), "" and "0" do not revoke; every other
  * value revokes (fail closed); 1 revoked, 0 not
  */
 int wa_record_revoked(const unsigned char *s, size_t len);
+
+
+/*
+ * Trust anchors for attestation (wa_trust.c, wa_mds.c): a PEM bundle of
+ * root (or intermediate) certificates, and optionally a FIDO Metadata
+ * Service (MDS3) BLOB whose JWS signature chain is verified against the
+ * FIDO root given with it.  Built once (at configuration), then only
+ * read: one wa_trust_t is shared by every request of a worker.
+ */
+
+typedef struct wa_trust_s  wa_trust_t;
+
+/* NULL when out of memory */
+wa_trust_t *wa_trust_new(void);
+void wa_trust_free(wa_trust_t *t);
+
+/*
+ * Adds every certificate of a PEM bundle (len bytes, need not be
+ * NUL-terminated) as an anchor.  WA_OK, or WA_ERR_INTERNAL with *detail
+ * for the configuration error ("no certificate in the bundle", "bad
+ * PEM").
+ */
+wa_err_t wa_trust_add_pem(wa_trust_t *t, const unsigned char *pem,
+    size_t len, const char **detail);
+
+/*
+ * Loads an MDS3 BLOB (the JWS compact serialization, len bytes), after
+ * checking its signature and its x5c chain to root_pem (the FIDO
+ * Metadata Service root, PEM) at now_s (seconds since the epoch).  Its
+ * entries give anchors per AAGUID or attestation certificate key
+ * identifier, and status reports that refuse a model.  At most one BLOB
+ * per wa_trust_t.  WA_OK or WA_ERR_INTERNAL with *detail.
+ */
+wa_err_t wa_trust_add_mds(wa_trust_t *t, const unsigned char *blob,
+    size_t len, const unsigned char *root_pem, size_t root_len,
+    int64_t now_s, const char **detail);
+
+/* what a wa_trust_t holds, for reports and expiry warnings */
+
+#define WA_TRUST_ANCHOR      0      /* a certificate of the PEM bundle */
+#define WA_TRUST_MDS_BLOB    1      /* the BLOB: not_after is nextUpdate */
+#define WA_TRUST_MDS_SIGNER  2      /* the BLOB's signing certificate */
+
+typedef struct {
+    int          kind;              /* WA_TRUST_* */
+    char         subject[256];      /* RFC 2253 subject, or for the BLOB
+                                       "FIDO MDS BLOB <no>"; NUL-ended */
+    int64_t      not_before;        /* seconds since the epoch */
+    int64_t      not_after;
+    size_t       entries;           /* BLOB: its metadata entries */
+} wa_trust_item_t;
+
+size_t wa_trust_count(const wa_trust_t *t);
+/* 0 and *item filled, or -1 when i >= wa_trust_count() */
+int wa_trust_item(const wa_trust_t *t, size_t i, wa_trust_item_t *item);
+
+
+/* the registration ceremony (wa_registration.c), WebAuthn L3, 7.1 */
+
+#define WA_ATTESTATION_NONE      0  /* ask for none; verify what comes,
+                                       do not assess its trust */
+#define WA_ATTESTATION_ANY       1  /* ask for direct; verify it, do not
+                                       require a trusted chain */
+#define WA_ATTESTATION_TRUSTED   2  /* also require a chain to an anchor */
+
+/* attestation types, WebAuthn L3, 6.5.3 */
+#define WA_ATT_TYPE_NONE         0
+#define WA_ATT_TYPE_SELF         1
+#define WA_ATT_TYPE_X5C          2  /* Basic, AttCA or AnonCA: an x5c
+                                       chain, trusted or not by policy */
+
+#define WA_COSE_ALG_RS1          -65535     /* RSASSA-PKCS1-v1_5, SHA-1;
+                                               only by policy */
+
+#define WA_TRANSPORTS_MAX        128        /* bytes of the stored form */
+#define WA_REGISTRATION_MAX      65536      /* bytes of the JSON body */
+
+typedef struct {
+    wa_policy_t             base;               /* RP ID hash, origins,
+                                                   UV, the challenge
+                                                   check: as for an
+                                                   assertion */
+    const int              *algs;               /* offered
+                                                   pubKeyCredParams */
+    size_t                  nalgs;
+    int                     attestation;        /* WA_ATTESTATION_* */
+    const wa_trust_t       *trust;              /* TRUSTED: required */
+    const unsigned char    *aaguid_allow;       /* TRUSTED: 16 bytes each,
+                                                   NULL: any AAGUID */
+    size_t                  naaguid_allow;
+    int64_t                 now_s;              /* the clock for
+                                                   certificates and
+                                                   SafetyNet timestamps */
+    int                     allow_sha1;         /* SHA-1 in attestation
+                                                   statements (RS1, TPM
+                                                   nameAlg): Windows Hello
+                                                   TPMs sign so; on in the
+                                                   gateway */
+    int                     allow_sha1_keys;    /* RS1 credential keys:
+                                                   off in the gateway (an
+                                                   assertion would be
+                                                   SHA-1 signed) */
+    int                     safetynet_cts;      /* android-safetynet:
+                                                   require
+                                                   ctsProfileMatch */
+} wa_reg_policy_t;
+
+typedef struct {
+    /* from PublicKeyCredential.toJSON(), decoded, owned */
+    unsigned char  *raw_id;
+    size_t          raw_id_len;
+    char           *cred_id;            /* canonical base64url, NUL-ended */
+    size_t          cred_id_len;
+    unsigned char  *client_data;
+    size_t          client_data_len;
+    unsigned char  *att_object;
+    size_t          att_object_len;
+    char            transports[WA_TRANSPORTS_MAX];  /* known transports,
+                                           one SP between, NUL-ended */
+
+    /* filled by wa_registration_check() */
+    unsigned char   cdata_hash[WA_SHA256_LEN];
+    unsigned char  *challenge;          /* decoded clientData.challenge */
+    size_t          challenge_len;
+    unsigned        flags;
+    uint32_t        sign_count;
+    unsigned char   aaguid[16];
+    char            aaguid_text[WA_AAGUID_TEXT_LEN + 1];
+    unsigned char  *public_key;         /* the COSE_Key bytes, a copy */
+    size_t          public_key_len;
+    int             alg;
+    const char     *fmt;                /* static: "none", "packed", ... */
+    int             att_type;           /* WA_ATT_TYPE_* */
+    int             trusted;            /* 1: a chain to an anchor was
+                                           checked (TRUSTED only) */
+} wa_registration_t;
+
+/*
+ * Parses the JSON of PublicKeyCredential.toJSON() for a new credential:
+ * id, rawId, type == "public-key", response.clientDataJSON,
+ * response.attestationObject, optional response.transports (strings;
+ * unknown ones are dropped, as 5.8.4 says).  WA_OK or
+ * WA_ERR_CREDENTIAL_MALFORMED; wa_registration_free() either way.
+ */
+wa_err_t wa_registration_parse(wa_registration_t *reg,
+    const unsigned char *json, size_t len, const char **detail);
+
+/*
+ * WebAuthn L3, 7.1, steps 5 to 26 but the store's (credential id not
+ * registered yet):
+ *   WA_ERR_CLIENT_DATA_INVALID    type not "webauthn.create", bad JSON,
+ *                                 tokenBinding status not present or
+ *                                 supported
+ *   WA_ERR_CHALLENGE_INVALID      through policy->check_challenge
+ *   WA_ERR_ORIGIN_NOT_ALLOWED     origin, crossOrigin, topOrigin
+ *   WA_ERR_ATTESTATION_MALFORMED  attestation object or authenticator
+ *                                 data not well formed, AT clear, a
+ *                                 credential id over 1023 bytes or not
+ *                                 rawId, a COSE key not well formed or
+ *                                 not matching its algorithm, BS without
+ *                                 BE, an unknown format, a statement
+ *                                 missing members
+ *   WA_ERR_RP_ID_MISMATCH, WA_ERR_USER_NOT_PRESENT,
+ *   WA_ERR_USER_NOT_VERIFIED
+ *   WA_ERR_ALGORITHM_UNSUPPORTED  the key's algorithm was not offered
+ *   WA_ERR_ATTESTATION_INVALID    the statement's signature or its
+ *                                 format's rules
+ *   WA_ERR_ATTESTATION_UNTRUSTED  TRUSTED: self or no attestation, no
+ *                                 chain to an anchor, an AAGUID not
+ *                                 allowed, an MDS status refusing it
+ */
+wa_err_t wa_registration_check(wa_registration_t *reg,
+    const wa_reg_policy_t *policy, const char **detail);
+
+void wa_registration_free(wa_registration_t *reg);
+
+/* a UUID (an AAGUID) as 8-4-4-4-12 lowercase hex digits, NUL-ended */
+void wa_uuid_text(char out[WA_AAGUID_TEXT_LEN + 1],
+    const unsigned char id[16]);
 
 
 /*

@@ -39,14 +39,17 @@ typedef struct {
 } wa_cose_members_t;
 
 
-static int wa_cose_int(cbor_item_t *item, int64_t *v);
-static int wa_cose_bytes(cbor_item_t *item, const unsigned char **p,
-    size_t *len);
-
-
 wa_err_t
 wa_pkey_from_cose(wa_pkey_t **key, const unsigned char *cose, size_t len,
     const char **detail)
+{
+    return wa_pkey_from_cose_ex(key, cose, len, 0, detail);
+}
+
+
+wa_err_t
+wa_pkey_from_cose_ex(wa_pkey_t **key, const unsigned char *cose, size_t len,
+    int allow_sha1, const char **detail)
 {
     int                       major, slot;
     size_t                    i, n, used, xlen, ylen;
@@ -117,7 +120,7 @@ wa_pkey_from_cose(wa_pkey_t **key, const unsigned char *cose, size_t len,
 
         /* text labels and other integers are not used here */
 
-        if (wa_cose_int(pairs[i].key, &label) != 0) {
+        if (wa_cbor_int(pairs[i].key, &label) != 0) {
             continue;
         }
 
@@ -152,13 +155,13 @@ wa_pkey_from_cose(wa_pkey_t **key, const unsigned char *cose, size_t len,
 
     /* RFC 9052, 7.1: kty is required; WebAuthn L3, 5.8.5: so is alg */
 
-    if (m.kty == NULL || wa_cose_int(m.kty, &kty) != 0) {
+    if (m.kty == NULL || wa_cbor_int(m.kty, &kty) != 0) {
         wa_set_detail(detail, "COSE key has no integer \"kty\"");
         rc = WA_ERR_CREDENTIAL_MALFORMED;
         goto done;
     }
 
-    if (m.alg == NULL || wa_cose_int(m.alg, &alg) != 0) {
+    if (m.alg == NULL || wa_cbor_int(m.alg, &alg) != 0) {
         wa_set_detail(detail, "COSE key has no integer \"alg\"");
         rc = WA_ERR_CREDENTIAL_MALFORMED;
         goto done;
@@ -176,13 +179,13 @@ wa_pkey_from_cose(wa_pkey_t **key, const unsigned char *cose, size_t len,
             goto done;
         }
 
-        if (m.m1 == NULL || wa_cose_int(m.m1, &crv) != 0) {
+        if (m.m1 == NULL || wa_cbor_int(m.m1, &crv) != 0) {
             wa_set_detail(detail, "COSE EC2 key has no integer \"crv\"");
             rc = WA_ERR_CREDENTIAL_MALFORMED;
             goto done;
         }
 
-        if (m.m2 == NULL || wa_cose_bytes(m.m2, &x, &xlen) != 0) {
+        if (m.m2 == NULL || wa_cbor_bytes(m.m2, &x, &xlen) != 0) {
             wa_set_detail(detail, "COSE EC2 key has no byte string \"x\"");
             rc = WA_ERR_CREDENTIAL_MALFORMED;
             goto done;
@@ -190,7 +193,7 @@ wa_pkey_from_cose(wa_pkey_t **key, const unsigned char *cose, size_t len,
 
         /* WebAuthn L3, 6.5.1.1: EC2 keys use the uncompressed form */
 
-        if (m.m3 == NULL || wa_cose_bytes(m.m3, &y, &ylen) != 0) {
+        if (m.m3 == NULL || wa_cbor_bytes(m.m3, &y, &ylen) != 0) {
             wa_set_detail(detail, "COSE EC2 key has no byte string \"y\"");
             rc = WA_ERR_CREDENTIAL_MALFORMED;
             goto done;
@@ -218,13 +221,13 @@ wa_pkey_from_cose(wa_pkey_t **key, const unsigned char *cose, size_t len,
             goto done;
         }
 
-        if (m.m1 == NULL || wa_cose_int(m.m1, &crv) != 0) {
+        if (m.m1 == NULL || wa_cbor_int(m.m1, &crv) != 0) {
             wa_set_detail(detail, "COSE OKP key has no integer \"crv\"");
             rc = WA_ERR_CREDENTIAL_MALFORMED;
             goto done;
         }
 
-        if (m.m2 == NULL || wa_cose_bytes(m.m2, &x, &xlen) != 0) {
+        if (m.m2 == NULL || wa_cbor_bytes(m.m2, &x, &xlen) != 0) {
             wa_set_detail(detail, "COSE OKP key has no byte string \"x\"");
             rc = WA_ERR_CREDENTIAL_MALFORMED;
             goto done;
@@ -241,19 +244,21 @@ wa_pkey_from_cose(wa_pkey_t **key, const unsigned char *cose, size_t len,
 
     case WA_COSE_KTY_RSA:
 
-        if (alg != WA_COSE_ALG_RS256 && alg != WA_COSE_ALG_PS256) {
+        if (alg != WA_COSE_ALG_RS256 && alg != WA_COSE_ALG_PS256
+            && !(allow_sha1 && alg == WA_COSE_ALG_RS1))
+        {
             wa_set_detail(detail, "COSE RSA key has an unsupported \"alg\"");
             rc = WA_ERR_ALGORITHM_UNSUPPORTED;
             goto done;
         }
 
-        if (m.m1 == NULL || wa_cose_bytes(m.m1, &x, &xlen) != 0) {
+        if (m.m1 == NULL || wa_cbor_bytes(m.m1, &x, &xlen) != 0) {
             wa_set_detail(detail, "COSE RSA key has no byte string \"n\"");
             rc = WA_ERR_CREDENTIAL_MALFORMED;
             goto done;
         }
 
-        if (m.m2 == NULL || wa_cose_bytes(m.m2, &y, &ylen) != 0) {
+        if (m.m2 == NULL || wa_cbor_bytes(m.m2, &y, &ylen) != 0) {
             wa_set_detail(detail, "COSE RSA key has no byte string \"e\"");
             rc = WA_ERR_CREDENTIAL_MALFORMED;
             goto done;
@@ -275,45 +280,3 @@ done:
     return rc;
 }
 
-
-/* an integer in the range of int64_t */
-
-static int
-wa_cose_int(cbor_item_t *item, int64_t *v)
-{
-    uint64_t  u;
-
-    if (!cbor_isa_uint(item) && !cbor_isa_negint(item)) {
-        return -1;
-    }
-
-    u = cbor_get_int(item);
-
-    if (u > (uint64_t) INT64_MAX) {
-        return -1;
-    }
-
-    /* RFC 8949, 3.1: a negative integer encodes -1 - u */
-
-    *v = cbor_isa_uint(item) ? (int64_t) u : -1 - (int64_t) u;
-
-    return 0;
-}
-
-
-static int
-wa_cose_bytes(cbor_item_t *item, const unsigned char **p, size_t *len)
-{
-    if (!cbor_isa_bytestring(item) || !cbor_bytestring_is_definite(item)) {
-        return -1;
-    }
-
-    *p = cbor_bytestring_handle(item);
-    *len = cbor_bytestring_length(item);
-
-    if (*p == NULL && *len != 0) {
-        return -1;
-    }
-
-    return 0;
-}

@@ -81,3 +81,48 @@ wa_memzero(void *p, size_t len)
 {
     OPENSSL_cleanse(p, len);
 }
+
+
+/* a digest (an EVP_MD) over the concatenation of n parts */
+
+wa_err_t
+wa_digest_parts(const void *evp_md, const unsigned char **parts,
+    const size_t *lens, size_t n, unsigned char *out, unsigned *out_len,
+    const char **detail)
+{
+    size_t         i;
+    EVP_MD_CTX    *ctx;
+    const EVP_MD  *md;
+
+    md = evp_md;
+
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        wa_set_detail(detail, "EVP_MD_CTX_new() failed");
+        return WA_ERR_INTERNAL;
+    }
+
+    if (EVP_DigestInit_ex(ctx, md, NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        wa_set_detail(detail, "EVP_DigestInit_ex() failed");
+        return WA_ERR_INTERNAL;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (EVP_DigestUpdate(ctx, parts[i], lens[i]) != 1) {
+            EVP_MD_CTX_free(ctx);
+            wa_set_detail(detail, "EVP_DigestUpdate() failed");
+            return WA_ERR_INTERNAL;
+        }
+    }
+
+    if (EVP_DigestFinal_ex(ctx, out, out_len) != 1) {
+        EVP_MD_CTX_free(ctx);
+        wa_set_detail(detail, "EVP_DigestFinal_ex() failed");
+        return WA_ERR_INTERNAL;
+    }
+
+    EVP_MD_CTX_free(ctx);
+
+    return WA_OK;
+}

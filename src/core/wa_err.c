@@ -28,6 +28,13 @@ static const char  *wa_err_codes[] = {
     [WA_ERR_STORE_UNAVAILABLE] = "store_unavailable",
     [WA_ERR_ROLE_FORBIDDEN] = "role_forbidden",
     [WA_ERR_AWS_CREDENTIALS_UNAVAILABLE] = "aws_credentials_unavailable",
+    [WA_ERR_INVITATION_INVALID] = "invitation_invalid",
+    [WA_ERR_ATTESTATION_MALFORMED] = "attestation_malformed",
+    [WA_ERR_ATTESTATION_INVALID] = "attestation_invalid",
+    [WA_ERR_ATTESTATION_UNTRUSTED] = "attestation_untrusted",
+    [WA_ERR_CREDENTIAL_EXISTS] = "credential_exists",
+    [WA_ERR_REQUEST_INVALID] = "request_invalid",
+    [WA_ERR_NOT_FOUND] = "not_found",
     [WA_ERR_INTERNAL] = "internal_error"
 };
 

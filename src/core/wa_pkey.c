@@ -21,6 +21,8 @@
 #include <openssl/rsa.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/ec.h>
 
 #include "wa_internal.h"
 
@@ -96,7 +98,13 @@ static const wa_pkey_alg_t  wa_pkey_algs[] = {
     /* RFC 8230, 2: RSASSA-PSS, SHA-256, MGF1 with SHA-256, salt 32 */
     { WA_COSE_ALG_PS256, EVP_sha256, WA_PAD_PSS },
     /* RFC 8812, 2: RSASSA-PKCS1-v1_5 with SHA-256 */
-    { WA_COSE_ALG_RS256, EVP_sha256, WA_PAD_PKCS1 }
+    { WA_COSE_ALG_RS256, EVP_sha256, WA_PAD_PKCS1 },
+    /*
+     * RFC 8812, 2: RSASSA-PKCS1-v1_5 with SHA-1, for TPM attestations
+     * and only when the registration policy allows SHA-1: no stored key
+     * is ever built with it (wa_pkey_from_cose() refuses RS1)
+     */
+    { WA_COSE_ALG_RS1, EVP_sha1, WA_PAD_PKCS1 }
 };
 
 
@@ -213,8 +221,9 @@ wa_pkey_ec2(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
     }
 
     if (alg == 0 || (alg != c->algs[0] && alg != c->algs[1])) {
+        /* a key that contradicts itself is not well formed */
         wa_set_detail(detail, "COSE key \"alg\" does not match its \"crv\"");
-        return WA_ERR_ALGORITHM_UNSUPPORTED;
+        return WA_ERR_CREDENTIAL_MALFORMED;
     }
 
     flen = c->flen;
@@ -311,8 +320,9 @@ wa_pkey_okp(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
     }
 
     if (!ok) {
+        /* a key that contradicts itself is not well formed */
         wa_set_detail(detail, "COSE key \"alg\" does not match its \"crv\"");
-        return WA_ERR_ALGORITHM_UNSUPPORTED;
+        return WA_ERR_CREDENTIAL_MALFORMED;
     }
 
     if (xlen != klen) {
@@ -479,13 +489,30 @@ wa_pkey_verify(wa_pkey_t *key, const unsigned char *auth_data,
     size_t auth_data_len, const unsigned char cdata_hash[WA_SHA256_LEN],
     const unsigned char *sig, size_t sig_len, const char **detail)
 {
+    size_t                lens[2];
+    const unsigned char  *parts[2];
+
+    parts[0] = auth_data;
+    lens[0] = auth_data_len;
+    parts[1] = cdata_hash;
+    lens[1] = WA_SHA256_LEN;
+
+    return wa_pkey_verify_parts(key, parts, lens, 2, sig, sig_len, detail);
+}
+
+
+wa_err_t
+wa_pkey_verify_parts(wa_pkey_t *key, const unsigned char **parts,
+    const size_t *lens, size_t n, const unsigned char *sig, size_t sig_len,
+    const char **detail)
+{
     int                   rc;
-    size_t                mlen;
+    size_t                i, mlen;
     wa_err_t              err;
     EVP_MD_CTX           *mctx;
     const EVP_MD         *md;
     EVP_PKEY_CTX         *pctx;
-    unsigned char        *msg, buf[WA_EDDSA_MSG_MAX];
+    unsigned char        *msg, *m, buf[WA_EDDSA_MSG_MAX];
     const wa_pkey_alg_t  *a;
 
     if (key == NULL || key->pkey == NULL) {
@@ -543,7 +570,11 @@ wa_pkey_verify(wa_pkey_t *key, const unsigned char *auth_data,
     if (md == NULL) {
         /* EdDSA signs the message in one piece, RFC 8032, 5.1.6 */
 
-        mlen = auth_data_len + WA_SHA256_LEN;
+        mlen = 0;
+
+        for (i = 0; i < n; i++) {
+            mlen += lens[i];
+        }
 
         if (mlen <= sizeof(buf)) {
             msg = buf;
@@ -557,18 +588,22 @@ wa_pkey_verify(wa_pkey_t *key, const unsigned char *auth_data,
             }
         }
 
-        memcpy(msg, auth_data, auth_data_len);
-        memcpy(msg + auth_data_len, cdata_hash, WA_SHA256_LEN);
+        for (m = msg, i = 0; i < n; i++) {
+            if (lens[i] != 0) {
+                memcpy(m, parts[i], lens[i]);
+                m += lens[i];
+            }
+        }
 
         rc = EVP_DigestVerify(mctx, sig, sig_len, msg, mlen);
 
     } else {
-        if (EVP_DigestVerifyUpdate(mctx, auth_data, auth_data_len) != 1
-            || EVP_DigestVerifyUpdate(mctx, cdata_hash, WA_SHA256_LEN) != 1)
-        {
-            wa_set_detail(detail, "EVP_DigestVerifyUpdate() failed");
-            err = WA_ERR_INTERNAL;
-            goto done;
+        for (i = 0; i < n; i++) {
+            if (EVP_DigestVerifyUpdate(mctx, parts[i], lens[i]) != 1) {
+                wa_set_detail(detail, "EVP_DigestVerifyUpdate() failed");
+                err = WA_ERR_INTERNAL;
+                goto done;
+            }
         }
 
         rc = EVP_DigestVerifyFinal(mctx, sig, sig_len);
@@ -594,4 +629,127 @@ done:
     EVP_MD_CTX_free(mctx);
 
     return err;
+}
+
+
+/*
+ * A key of an attestation certificate or a TPM public area for alg: the
+ * key's type (and curve) must be the one alg signs with.
+ */
+
+wa_err_t
+wa_pkey_from_evp(wa_pkey_t **key, void *evp_pkey, int alg,
+    const char **detail)
+{
+    int          id, bits, nid, want;
+    char         group[32];
+    size_t       glen;
+    EVP_PKEY    *pkey;
+
+    pkey = evp_pkey;
+
+    if (wa_pkey_alg_lookup(alg) == NULL) {
+        wa_set_detail(detail, "attestation statement has an unsupported "
+                              "\"alg\"");
+        return WA_ERR_ALGORITHM_UNSUPPORTED;
+    }
+
+    id = EVP_PKEY_get_base_id(pkey);
+
+    switch (alg) {
+
+    case WA_COSE_ALG_ES256:
+    case WA_COSE_ALG_ESP256:
+        want = NID_X9_62_prime256v1;
+        break;
+
+    case WA_COSE_ALG_ES384:
+        want = NID_secp384r1;
+        break;
+
+    case WA_COSE_ALG_ES512:
+        want = NID_secp521r1;
+        break;
+
+    default:
+        want = NID_undef;
+        break;
+    }
+
+    if (want != NID_undef) {
+        if (id != EVP_PKEY_EC
+            || EVP_PKEY_get_group_name(pkey, group, sizeof(group), &glen)
+               != 1)
+        {
+            ERR_clear_error();
+            goto mismatch;
+        }
+
+        /* OpenSSL names P-256 "prime256v1", its short name */
+
+        nid = OBJ_sn2nid(group);
+        if (nid == NID_undef) {
+            nid = EC_curve_nist2nid(group);
+        }
+
+        if (nid != want) {
+            goto mismatch;
+        }
+
+    } else if (alg == WA_COSE_ALG_EDDSA || alg == WA_COSE_ALG_ED25519
+               || alg == WA_COSE_ALG_ED448)
+    {
+        if (!((id == EVP_PKEY_ED25519 && alg != WA_COSE_ALG_ED448)
+              || (id == EVP_PKEY_ED448 && alg != WA_COSE_ALG_ED25519)))
+        {
+            goto mismatch;
+        }
+
+    } else {
+        /* RS256, PS256, RS1 */
+
+        bits = EVP_PKEY_get_bits(pkey);
+
+        if (id != EVP_PKEY_RSA || bits < WA_RSA_BITS_MIN
+            || bits > WA_RSA_BITS_MAX)
+        {
+            goto mismatch;
+        }
+    }
+
+    if (EVP_PKEY_up_ref(pkey) != 1) {
+        wa_set_detail(detail, "EVP_PKEY_up_ref() failed");
+        return WA_ERR_INTERNAL;
+    }
+
+    return wa_pkey_new(key, pkey, alg, detail);
+
+mismatch:
+
+    wa_set_detail(detail, "attestation key is not one of the signature's "
+                          "algorithm");
+    return WA_ERR_ATTESTATION_INVALID;
+}
+
+
+int
+wa_pkey_eq(const wa_pkey_t *a, const void *evp_pkey)
+{
+    int  rc;
+
+    rc = EVP_PKEY_eq(a->pkey, evp_pkey);
+    ERR_clear_error();
+
+    return rc == 1;
+}
+
+
+const void *
+wa_pkey_alg_md(int alg)
+{
+    const wa_pkey_alg_t  *a;
+
+    a = wa_pkey_alg_lookup(alg);
+
+    return (a != NULL && a->md != NULL) ? a->md() : NULL;
 }

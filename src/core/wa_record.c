@@ -225,3 +225,33 @@ wa_record_revoked(const unsigned char *s, size_t len)
 
     return 1;
 }
+
+
+/*
+ * a credential id as keys and records hold it: the unpadded base64url of
+ * 1 to 1023 bytes (WA_B64URL_LEN(1023) characters at most; a length of 1
+ * mod 4 is no encoding)
+ */
+
+int
+wa_record_cred_id_ok(const unsigned char *s, size_t len)
+{
+    size_t         i;
+    unsigned char  c;
+
+    if (len == 0 || len > WA_B64URL_LEN(1023) || len % 4 == 1) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}

@@ -8,22 +8,31 @@
 //   E2E_REDIS_PORT   the Redis the module uses (127.0.0.1)
 //   E2E_BROWSER_DIR  build/browser (node_modules, the browser profile)
 //   E2E_CHROMIUM     the browser (default /usr/bin/chromium)
+//   E2E_ADMIN_URL    the admin API, http://127.0.0.1:<port>/webauthn/admin
+//
+// Two parts: assertions of passkeys made by page.html and enrolled into
+// Redis by hand; then the registration ceremony through the module
+// (enroll.html), once per virtual authenticator (ctap2, u2f): an invitation
+// from the admin API, creation options, navigator.credentials.create(),
+// webauthn_register, a sign-in, a revocation.  Screenshots of each state
+// of the latter in E2E_BROWSER_DIR/enroll-*.png.
 //
 // Prints one "ok N - ..." / "not ok N - ..." line per check and, last,
 // "N passed, M failed"; exits non-zero on any failure.
 
 import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 
 const BASE = process.env.E2E_BASE_URL;
 const REDIS_PORT = process.env.E2E_REDIS_PORT;
 const DIR = process.env.E2E_BROWSER_DIR;
 const CHROMIUM = process.env.E2E_CHROMIUM || "/usr/bin/chromium";
+const ADMIN = process.env.E2E_ADMIN_URL;
 const STEP_MS = 30000;          // one browser step, at most
 
-if (!BASE || !REDIS_PORT || !DIR) {
+if (!BASE || !REDIS_PORT || !DIR || !ADMIN) {
     console.error("e2e.mjs: run it through t/browser/run.sh");
     process.exit(2);
 }
@@ -168,6 +177,23 @@ async function main() {
          `started in ${Date.now() - t0} ms`);
     const page = context.pages()[0] || await context.newPage();
     page.on("pageerror", (e) => note(`page error: ${e.message}`));
+
+    try {
+        await assertions(page);
+    } catch (err) {
+        ok(false, "the assertion part ran to its end", err.stack || String(err));
+    }
+
+    for (const png of readdirSync(DIR).filter(f => /^enroll-.*\.png$/.test(f))) {
+        rmSync(path.join(DIR, png));
+    }
+    for (const run of ENROLL_RUNS) await enrollRun(run);
+    screenshotsWritten();
+}
+
+// -- part 1: assertions of credentials enrolled by hand ---------------------------
+
+async function assertions(page) {
 
     await page.goto(`${BASE}/page.html`, { timeout: STEP_MS });
     const secure = await page.evaluate(() => window.isSecureContext && !!window.e2e?.ready);
@@ -322,6 +348,229 @@ async function main() {
         ok(r.status === 200 && e && e.user === user && e.roles === roles,
            `${name} browser assertion: 200, upstream saw user ${user}, roles "${roles}"`, r);
     }
+}
+
+// -- part 2: the registration ceremony in the browser (enroll.html) ------------
+
+const RP_NAME = "ngx_http_webauthn_module e2e";      // run.sh's webauthn_rp_name
+
+const ENROLL_RUNS = [
+    {
+        kind: "ctap2", user: "dora", display: "Dora Ctap", roles: ["reader", "deployer"],
+        authenticator: { protocol: "ctap2", transport: "internal", hasResidentKey: true,
+                         hasUserVerification: true, isUserVerified: true,
+                         automaticPresenceSimulation: true },
+        what: "ctap2, internal, resident key, UV",
+        // webauthn_attestation none (the default): the options ask for none
+        endpoint: "/webauthn/register", attestation: "none", format: "none",
+        transport: "internal", uv: "1",
+    },
+    {
+        kind: "u2f", user: "ursula", display: "Ursula U2F", roles: ["reader"],
+        authenticator: { protocol: "u2f", transport: "usb", hasResidentKey: false,
+                         hasUserVerification: false, automaticPresenceSimulation: true },
+        what: "u2f, usb",
+        // webauthn_attestation any: "direct", and Chromium keeps fido-u2f
+        endpoint: "/any/register", attestation: "direct", format: "fido-u2f",
+        transport: "usb", uv: "0",
+    },
+];
+
+const SHOTS = [];
+
+// the admin API, from node (not the page), at 127.0.0.1
+async function admin(method, route, body) {
+    const res = await fetch(`${ADMIN}/${route}`, {
+        method,
+        headers: body === undefined ? {} : { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(STEP_MS),
+    });
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* left null */ }
+    return { status: res.status, contentType: res.headers.get("content-type"),
+             body: text, json };
+}
+
+// clicks a button of enroll.html, waits for its section's next answer and
+// returns what the section shows: the checks read the page, not the script
+async function press(page, button, section) {
+    const sel = `#${section}`;
+    const seq = await page.$eval(sel, (s) => Number(s.dataset.seq || 0));
+    await page.click(`#${button}`, { timeout: STEP_MS });
+    await page.waitForFunction(
+        ([q, n]) => Number(document.querySelector(q).dataset.seq || 0) > n,
+        [sel, seq], { timeout: STEP_MS });
+    return page.$eval(sel, (s) => ({
+        status: s.dataset.status,
+        statusLine: s.querySelector(".status").textContent,
+        problemLine: s.querySelector(".problem").textContent,
+        text: s.querySelector(".body").textContent,
+    }));
+}
+
+function shown(r) {
+    try { return JSON.parse(r.text); } catch { return null; }
+}
+
+// a refusal as the page shows it: the status, the problem+json's code in
+// its body and in the summary line above it
+function refusedAs(r, status, code) {
+    const p = shown(r);
+    return r.status === String(status) && r.statusLine.startsWith(`HTTP ${status} `)
+        && /application\/problem\+json/.test(r.statusLine)
+        && p !== null && p.code === code && p.status === status
+        && r.problemLine.startsWith(`${status} ${code}: `);
+}
+
+async function shot(page, kind, n, what) {
+    const file = path.join(DIR, `enroll-${kind}-${n}-${what}.png`);
+    SHOTS.push(file);
+    await page.screenshot({ path: file, fullPage: true, timeout: STEP_MS });
+}
+
+async function enrollRun(run) {
+    const { kind, user } = run;
+    const t0 = Date.now();
+    const page = await context.newPage();
+    page.on("pageerror", (e) => note(`${kind}: page error: ${e.message}`));
+    try {
+        await enrollSteps(page, run);
+    } catch (err) {
+        ok(false, `${kind}: the enrollment run ran to its end`, err.stack || String(err));
+    } finally {
+        await page.close().catch(() => {});
+        note(`${kind}: enrollment run of ${user}: ${Date.now() - t0} ms`);
+    }
+}
+
+async function enrollSteps(page, run) {
+    const { kind, user } = run;
+    const roles = run.roles.join(" ");
+
+    // its own tab, so its own virtual authenticator environment
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("WebAuthn.enable", { enableUI: false });
+    const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator",
+                                               { options: run.authenticator });
+    ok(!!authenticatorId, `${kind}: virtual authenticator (${run.what})`);
+
+    const now = Math.floor(Date.now() / 1000);
+    const inv = await admin("POST", "invitations",
+                            { user_name: user, display_name: run.display,
+                              roles: run.roles, ttl: 600 });
+    const token = inv.json?.token;
+    if (!ok(inv.status === 201 && typeof token === "string" && token.length >= 32
+            && inv.json.expires >= now + 599 && inv.json.expires <= now + 605
+            && typeof inv.json.user_handle === "string" && inv.json.user_handle !== "",
+            `${kind}: POST ${ADMIN}/invitations for ${user}: 201, a token, ` +
+            `expires in the ttl (600 s), a user handle`, inv)) {
+        return;
+    }
+
+    await page.goto(`${BASE}/enroll.html`, { timeout: STEP_MS });
+    ok(await page.evaluate(() => window.isSecureContext && !!window.enrollPage?.ready
+                                 && window.enrollPage.hasJSON),
+       `${kind}: enroll.html loaded as a secure context, with ` +
+       `parseCreationOptionsFromJSON and parseRequestOptionsFromJSON`);
+
+    await page.fill("#token", token);
+    await page.fill("#endpoint", run.endpoint);
+    await page.fill("#protected", "/api/whoami");
+
+    // the options
+    const o = await press(page, "btn-options", "out-options");
+    const oj = shown(o);
+    await shot(page, kind, 1, "options");
+    if (!ok(o.status === "200" && oj !== null && typeof oj.challenge === "string"
+            && oj.rp?.id === "localhost" && oj.rp?.name === RP_NAME
+            && oj.user?.name === user && oj.user?.displayName === run.display
+            && oj.user?.id === inv.json.user_handle && oj.attestation === run.attestation,
+            `${kind}: POST ${run.endpoint}/options with the invitation: 200 shown, ` +
+            `rp "${RP_NAME}", user ${user} with the invitation's user handle, ` +
+            `attestation "${run.attestation}"`, o)) {
+        return;
+    }
+
+    // the browser makes the credential
+    const c = await press(page, "btn-create", "out-create");
+    const cj = shown(c);
+    await shot(page, kind, 2, "created");
+    if (!ok(c.status === "ok" && cj !== null && typeof cj.id === "string"
+            && typeof cj.response?.attestationObject === "string"
+            && (cj.response.transports || []).includes(run.transport),
+            `${kind}: navigator.credentials.create() on the parsed options: ` +
+            `a credential, transports [${run.transport}]`, c)) {
+        return;
+    }
+    const id = cj.id;
+
+    // the module registers it
+    const g = await press(page, "btn-register", "out-register");
+    const gj = shown(g);
+    await shot(page, kind, 3, "registered");
+    note(`${kind}: registered ${gj?.id}, attestation_format ${gj?.attestation_format}, ` +
+         `aaguid ${gj?.aaguid}`);
+    if (!ok(g.status === "201" && gj !== null && gj.id === id && gj.user_name === user,
+            `${kind}: POST ${run.endpoint} of create()'s toJSON(): 201 shown, ` +
+            `the credential's id, user ${user}`, g)) {
+        return;
+    }
+    ok(gj.attestation_format === run.format,
+       `${kind}: attestation_format "${run.format}" reported` +
+       (run.format === "none" ? "" : " (webauthn_attestation any)"),
+       { attestation_format: gj.attestation_format });
+    const key = `webauthn:cred:${id}`;
+    ok(redis("HGET", key, "user_name") === user && redis("HGET", key, "roles") === roles,
+       `${kind}: stored as ${key}: user ${user}, the invitation's roles "${roles}"`,
+       { user_name: redis("HGET", key, "user_name"), roles: redis("HGET", key, "roles") });
+
+    // a sign-in with it
+    const k = await press(page, "btn-call", "out-call");
+    const e = shown(k);
+    await shot(page, kind, 4, "signed-in");
+    ok(k.status === "200" && e !== null && e.user === user && e.credential === id
+       && e.roles === roles && e.uv === run.uv && e.uri === "/api/whoami",
+       `${kind}: navigator.credentials.get() and GET /api/whoami: 200 shown, ` +
+       `upstream saw user ${user}, roles "${roles}", user verified ${run.uv}`, k);
+
+    // revoked by the admin
+    const rv = await admin("POST", `credentials/${id}/revoke`);
+    ok(rv.status === 200 && rv.json?.id === id && rv.json?.user_name === user
+       && rv.json?.revoked === true,
+       `${kind}: POST ${ADMIN}/credentials/<id>/revoke: 200, revoked true`, rv);
+
+    const k2 = await press(page, "btn-call", "out-call");
+    await shot(page, kind, 5, "revoked");
+    ok(refusedAs(k2, 401, "credential_revoked"),
+       `${kind}: the next sign-in and call: 401 credential_revoked shown on the page`, k2);
+
+    // the invitation again: used
+    const o2 = await press(page, "btn-options", "out-options");
+    await shot(page, kind, 6, "invitation-used");
+    ok(refusedAs(o2, 401, "invitation_invalid"),
+       `${kind}: a second registration with the used invitation: options ` +
+       `401 invitation_invalid shown on the page`, o2);
+    const g2 = await press(page, "btn-register", "out-register");
+    await shot(page, kind, 7, "register-again");
+    ok(refusedAs(g2, 401, "invitation_invalid"),
+       `${kind}: a second registration with the used invitation: register ` +
+       `401 invitation_invalid shown on the page`, g2);
+}
+
+function screenshotsWritten() {
+    const bad = SHOTS.filter((f) => {
+        try {
+            return !readFileSync(f).subarray(0, 8).equals(
+                Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+        } catch {
+            return true;
+        }
+    });
+    ok(SHOTS.length === 14 && bad.length === 0,
+       `screenshots of each enrollment state: ${SHOTS.length} PNGs in ${DIR}`,
+       { missing_or_not_png: bad, expected: 14 });
 }
 
 let code = 0;

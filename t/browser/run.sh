@@ -6,7 +6,8 @@
 # download), runs t/browser/e2e.mjs and stops everything it started.
 #
 # environment: NGINX (/usr/sbin/nginx), MODULE (build/ngx_http_webauthn_module.so),
-#              CHROMIUM (/usr/bin/chromium), E2E_TIMEOUT (300 seconds)
+#              CHROMIUM (/usr/bin/chromium), E2E_TIMEOUT (120 seconds: the
+#              whole browser run stays under 2 minutes)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -124,6 +125,7 @@ http {
     webauthn_rp_id       localhost;
     webauthn_origin      http://localhost:$port;
     webauthn_key_cache   zone=webauthn_keys:1m valid=10m;
+    webauthn_rp_name     "ngx_http_webauthn_module e2e";
 
     server {
         listen       127.0.0.1:$port;
@@ -134,7 +136,30 @@ http {
             add_header  Cache-Control no-store;
         }
 
+        location = /enroll.html {
+            root  $src;
+            add_header  Cache-Control no-store;
+        }
+
         location = /webauthn/challenge { webauthn_challenge; }
+
+        # enrollment (enroll.html): attestation "none" here, as asked by
+        # default; "any" under /any/, where the options ask for "direct"
+        location = /webauthn/register/options { webauthn_register_options; }
+        location = /webauthn/register { webauthn_register; }
+
+        location /any/ {
+            webauthn_attestation  any;
+            location = /any/register/options { webauthn_register_options; }
+            location = /any/register { webauthn_register; }
+        }
+
+        # the admin API: e2e.mjs calls it from node, at 127.0.0.1
+        location /webauthn/admin/ {
+            allow  127.0.0.1;
+            deny   all;
+            webauthn_admin;
+        }
 
         location /api/ {
             auth_webauthn  "api";
@@ -196,13 +221,14 @@ start=$(date +%s%N)
 summary='^[0-9]+ passed, [0-9]+ failed$'
 rc=0
 E2E_BASE_URL="http://localhost:$port" E2E_REDIS_PORT=$redis_port \
+E2E_ADMIN_URL="http://127.0.0.1:$port/webauthn/admin" \
 E2E_BROWSER_DIR=$dir E2E_PROFILE=$profile E2E_CHROMIUM=$chromium_bin \
-    timeout "${E2E_TIMEOUT:-300}" node "$src/e2e.mjs" | tee "$dir/e2e.out" \
+    timeout "${E2E_TIMEOUT:-120}" node "$src/e2e.mjs" | tee "$dir/e2e.out" \
     | { grep --line-buffered -vE "$summary" || true; } \
     || rc=${PIPESTATUS[0]}
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 log "browser part: $((ms / 1000)).$((ms % 1000 / 100)) s; logs in $prefix/logs"
-[ "$rc" = 124 ] && log "timed out after ${E2E_TIMEOUT:-300} s"
+[ "$rc" = 124 ] && log "timed out after ${E2E_TIMEOUT:-120} s"
 if tail -n 1 "$dir/e2e.out" | grep -qE "$summary"; then
     tail -n 1 "$dir/e2e.out"
 else

@@ -671,6 +671,9 @@ test_err(void)
         "user_not_present", "user_not_verified", "user_handle_mismatch",
         "algorithm_unsupported", "signature_invalid", "sign_count_regressed",
         "store_unavailable", "role_forbidden", "aws_credentials_unavailable",
+        "invitation_invalid", "attestation_malformed", "attestation_invalid",
+        "attestation_untrusted", "credential_exists", "request_invalid",
+        "not_found",
         "internal_error"
     };
 
@@ -1653,11 +1656,11 @@ test_cose(void)
     UNIT_ERR(cose_try(&c), WA_ERR_ALGORITHM_UNSUPPORTED, "COSE kty 4");
 
     cose_of(&c, ec, WA_COSE_KTY_EC2, WA_COSE_ALG_ES256, WA_COSE_CRV_P384);
-    UNIT_ERR(cose_try(&c), WA_ERR_ALGORITHM_UNSUPPORTED,
+    UNIT_ERR(cose_try(&c), WA_ERR_CREDENTIAL_MALFORMED,
              "COSE ES256 with crv P-384");
 
     cose_of(&c, ec384, WA_COSE_KTY_EC2, WA_COSE_ALG_ES256, WA_COSE_CRV_P384);
-    UNIT_ERR(cose_try(&c), WA_ERR_ALGORITHM_UNSUPPORTED,
+    UNIT_ERR(cose_try(&c), WA_ERR_CREDENTIAL_MALFORMED,
              "COSE P-384 key with ES256");
 
     cose_of(&c, ec, WA_COSE_KTY_EC2, WA_COSE_ALG_ES256, 8);
@@ -1667,11 +1670,11 @@ test_cose(void)
     UNIT_ERR(cose_try(&c), WA_ERR_ALGORITHM_UNSUPPORTED, "COSE EC2 EdDSA");
 
     cose_of(&c, ed, WA_COSE_KTY_OKP, WA_COSE_ALG_ED448, WA_COSE_CRV_ED25519);
-    UNIT_ERR(cose_try(&c), WA_ERR_ALGORITHM_UNSUPPORTED,
+    UNIT_ERR(cose_try(&c), WA_ERR_CREDENTIAL_MALFORMED,
              "COSE Ed448 with crv Ed25519");
 
     cose_of(&c, ed, WA_COSE_KTY_OKP, WA_COSE_ALG_ED25519, WA_COSE_CRV_ED448);
-    UNIT_ERR(cose_try(&c), WA_ERR_ALGORITHM_UNSUPPORTED,
+    UNIT_ERR(cose_try(&c), WA_ERR_CREDENTIAL_MALFORMED,
              "COSE Ed25519 with crv Ed448");
 
     cose_of(&c, ed, WA_COSE_KTY_OKP, WA_COSE_ALG_EDDSA, 4);
@@ -2382,12 +2385,149 @@ test_record(void)
 }
 
 
+/* registration challenges: another kind, bound to an enrollment */
+
+static void
+test_register_challenges(void)
+{
+    wa_err_t              rc;
+    uint64_t              t0;
+    const char           *d;
+    unsigned char         key[32], bind[WA_SHA256_LEN], bind2[WA_SHA256_LEN],
+                          c[WA_CHALLENGE_LEN], a[WA_CHALLENGE_LEN],
+                          mac[WA_SHA256_LEN], body[33 + 64 + WA_SHA256_LEN];
+    wa_challenge_info_t   info;
+
+    memset(key, 0x11, sizeof(key));
+    memset(bind, 0x33, sizeof(bind));
+    memset(bind2, 0x44, sizeof(bind2));
+    t0 = 1700000000000ULL;
+
+    UNIT_OK(wa_challenge_issue_register(c, key, sizeof(key), RP_ID,
+                                        sizeof(RP_ID) - 1, bind, t0, 60000)
+            == 0, "register challenge issue");
+    UNIT_OK(c[0] == WA_CHALLENGE_VERSION_REGISTER && c[0] == 0x03,
+            "register challenge: version 3");
+
+    memcpy(body, c, 33);
+    memcpy(body + 33, RP_ID, sizeof(RP_ID) - 1);
+    memcpy(body + 33 + sizeof(RP_ID) - 1, bind, sizeof(bind));
+    UNIT_OK(wa_hmac_sha256(mac, key, sizeof(key), body,
+                           33 + sizeof(RP_ID) - 1 + sizeof(bind)) == 0
+            && memcmp(mac, c + 33, 32) == 0,
+            "register challenge MAC covers the binding");
+
+    rc = wa_challenge_check_register(c, sizeof(c), key, sizeof(key), RP_ID,
+                                     sizeof(RP_ID) - 1, bind, t0 + 1000,
+                                     60000, &info, &d);
+    UNIT_ERR(rc, WA_OK, "register challenge check good");
+    UNIT_OK(info.issued_ms == t0 && info.nonce == c + 17,
+            "register challenge info");
+
+    rc = wa_challenge_check_register(c, sizeof(c), key, sizeof(key), RP_ID,
+                                     sizeof(RP_ID) - 1, bind2, t0 + 1000,
+                                     60000, &info, &d);
+    UNIT_ERR(rc, WA_ERR_CHALLENGE_INVALID,
+             "register challenge of another enrollment");
+    UNIT_OK(detail_is(d, "challenge was not issued by this relying party "
+                         "for this enrollment"),
+            "register challenge of another enrollment: detail");
+
+    rc = wa_challenge_check(c, sizeof(c), key, sizeof(key), RP_ID,
+                            sizeof(RP_ID) - 1, t0 + 1000, 60000, &info, &d);
+    UNIT_ERR(rc, WA_ERR_CHALLENGE_INVALID,
+             "a register challenge is no assertion challenge");
+    UNIT_OK(detail_is(d, "challenge was issued for a registration"),
+            "a register challenge for an assertion: detail");
+
+    UNIT_OK(wa_challenge_issue(a, key, sizeof(key), RP_ID, sizeof(RP_ID) - 1,
+                               t0, 60000) == 0, "assertion challenge issue");
+
+    rc = wa_challenge_check_register(a, sizeof(a), key, sizeof(key), RP_ID,
+                                     sizeof(RP_ID) - 1, bind, t0 + 1000,
+                                     60000, &info, &d);
+    UNIT_ERR(rc, WA_ERR_CHALLENGE_INVALID,
+             "an assertion challenge is no register challenge");
+    UNIT_OK(detail_is(d, "challenge was issued for an assertion"),
+            "an assertion challenge for a registration: detail");
+
+    rc = wa_challenge_check_register(c, sizeof(c), key, sizeof(key), RP_ID,
+                                     sizeof(RP_ID) - 1, bind, t0 + 60000,
+                                     120000, &info, &d);
+    UNIT_ERR(rc, WA_ERR_CHALLENGE_INVALID, "register challenge expired");
+
+    c[40] ^= 1;
+    rc = wa_challenge_check_register(c, sizeof(c), key, sizeof(key), RP_ID,
+                                     sizeof(RP_ID) - 1, bind, t0 + 1000,
+                                     60000, &info, &d);
+    UNIT_ERR(rc, WA_ERR_CHALLENGE_INVALID, "register challenge, bad MAC");
+}
+
+
+/* the registration envelope: PublicKeyCredential.toJSON() */
+
+static void
+test_registration_parse(void)
+{
+    wa_err_t            rc;
+    const char         *d;
+    wa_registration_t   reg;
+
+    static const char  good[] =
+        "{\"id\":\"AQID\",\"rawId\":\"AQID\",\"type\":\"public-key\","
+        "\"response\":{\"clientDataJSON\":\"e30\","
+        "\"attestationObject\":\"oA\","
+        "\"transports\":[\"internal\",\"usb\",\"carrier-pigeon\","
+        "\"usb\",\"hybrid\"]}}";
+
+    rc = wa_registration_parse(&reg, (const unsigned char *) good,
+                               sizeof(good) - 1, &d);
+    UNIT_ERR(rc, WA_OK, "registration parse");
+    UNIT_OK(reg.raw_id_len == 3 && strcmp(reg.cred_id, "AQID") == 0
+            && reg.client_data_len == 2 && reg.att_object_len == 1,
+            "registration parse: the members, decoded");
+    UNIT_OK(strcmp(reg.transports, "usb hybrid internal") == 0,
+            "transports: known ones, each once, in a fixed order (%s)",
+            reg.transports);
+
+    wa_registration_free(&reg);
+
+#define REG_BAD(json, what)                                                   \
+    rc = wa_registration_parse(&reg, (const unsigned char *) (json),         \
+                               sizeof(json) - 1, &d);                        \
+    UNIT_ERR(rc, WA_ERR_CREDENTIAL_MALFORMED, "registration parse: " what);   \
+    wa_registration_free(&reg)
+
+    REG_BAD("[]", "not an object");
+    REG_BAD("{\"id\":\"AQID\",\"rawId\":\"AQID\",\"type\":\"public-key\"}",
+            "no response");
+    REG_BAD("{\"id\":\"AQID\",\"rawId\":\"AQID\",\"type\":\"public-key\","
+            "\"response\":{\"clientDataJSON\":\"e30\"}}",
+            "no attestationObject");
+    REG_BAD("{\"id\":\"AQID\",\"rawId\":\"AQIE\",\"type\":\"public-key\","
+            "\"response\":{\"clientDataJSON\":\"e30\","
+            "\"attestationObject\":\"oA\"}}", "id and rawId differ");
+    REG_BAD("{\"id\":\"AQID\",\"rawId\":\"AQID\",\"type\":\"public-key\","
+            "\"response\":{\"clientDataJSON\":\"e30\","
+            "\"attestationObject\":\"oA\",\"transports\":\"usb\"}}",
+            "transports not an array");
+    REG_BAD("{\"id\":\"AQID\",\"rawId\":\"AQID\",\"type\":\"public-key\","
+            "\"response\":{\"clientDataJSON\":\"e30\","
+            "\"attestationObject\":\"oA\",\"transports\":[1]}}",
+            "transports not strings");
+
+#undef REG_BAD
+}
+
+
 int
 main(void)
 {
     test_b64();
     test_err();
     test_challenges();
+    test_register_challenges();
+    test_registration_parse();
     test_sign_count();
     test_envelope();
     test_client_data();

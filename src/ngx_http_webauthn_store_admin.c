@@ -1,0 +1,1076 @@
+
+/*
+ * Copyright (C) ngx_http_webauthn_module authors
+ */
+
+
+/*
+ * The administration's store operations (see ngx_http_webauthn_store.h):
+ * invitations, a user and their credentials, a credential's roles and
+ * its revocation.  Each is one Lua script, so atomic; the keys are
+ * design.md's "Redis schema".  A script that writes first checks what it
+ * will answer with the record rules (design.md, "Record fields") and
+ * writes nothing when they fail; every reply is checked again here
+ * before it is used.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include <wa_core.h>
+#include <ngx_http_webauthn_store.h>
+
+
+#define NGX_HTTP_WEBAUTHN_CRED_FIELDS    11  /* a credential's, below */
+#define NGX_HTTP_WEBAUTHN_HANDLE_MAX     64  /* WebAuthn L3, 5.4.3 */
+#define NGX_HTTP_WEBAUTHN_FORMAT_MAX     32  /* attestation_format */
+#define NGX_HTTP_WEBAUTHN_TIME_DIGITS    15  /* created, last_used */
+
+
+static ngx_int_t ngx_http_webauthn_store_admin_argv(
+    ngx_http_webauthn_store_req_t *sr, ngx_uint_t n, const char ***argv,
+    size_t **len);
+static void ngx_http_webauthn_store_invite_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static void ngx_http_webauthn_store_user_get_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static void ngx_http_webauthn_store_user_delete_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_cred_op(
+    ngx_http_webauthn_store_req_t *sr, ngx_http_webauthn_script_t *script,
+    ngx_str_t *arg);
+static void ngx_http_webauthn_store_cred_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_cred_info(
+    ngx_http_webauthn_store_req_t *sr, ngx_str_t *id, redisReply **f,
+    ngx_http_webauthn_cred_info_t *ci, const char *script);
+static const char *ngx_http_webauthn_store_cred_check(
+    ngx_http_webauthn_cred_info_t *ci);
+static ngx_int_t ngx_http_webauthn_store_bad_record(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply, const char *what);
+static void ngx_http_webauthn_store_invalid(ngx_http_webauthn_store_req_t *sr,
+    const char *what, ngx_str_t *id, const char *field, size_t len);
+static ngx_int_t ngx_http_webauthn_store_handle_ok(ngx_pool_t *pool,
+    ngx_str_t *handle);
+static ngx_int_t ngx_http_webauthn_store_words_ok(ngx_str_t *s, size_t max);
+static ngx_int_t ngx_http_webauthn_store_digits_ok(ngx_str_t *s,
+    size_t max);
+
+
+/*
+ * The fields of a credential the admin API shows, in the order of
+ * ngx_http_webauthn_cred_info_t after the id, and the rules of the
+ * stored values (design.md, "Record fields"), as the C checks below:
+ *
+ *   user_name, aaguid, roles, sign_count    wa_record.c's rules
+ *   attestation_format     empty, or up to 32 of a-z 0-9 -
+ *   transports             empty, or words of a-z - separated by one
+ *                          SP, less than 128 bytes
+ *   created, last_used     absent, empty, or 1 to 15 decimal digits
+ *   backup_eligible, backup_state           absent, empty, "0" or "1"
+ *   revoked                anything (wa_record_revoked() reads it)
+ */
+
+#define NGX_HTTP_WEBAUTHN_LUA_FIELDS                                          \
+    "local F = {'user_name', 'aaguid', 'attestation_format', 'roles',\n"      \
+    "    'transports', 'created', 'last_used', 'sign_count', 'revoked',\n"    \
+    "    'backup_eligible', 'backup_state'}\n"
+
+#define NGX_HTTP_WEBAUTHN_LUA_UTF8                                            \
+    "local function utf8ok(s)\n"                                              \
+    "    local i, n = 1, #s\n"                                                \
+    "    while i <= n do\n"                                                   \
+    "        local b = string.byte(s, i)\n"                                   \
+    "        local k, lo, hi = 0, 128, 191\n"                                 \
+    "        if b < 32 or b == 127 then return false\n"                       \
+    "        elseif b < 128 then k = 0\n"                                     \
+    "        elseif b >= 194 and b <= 223 then k = 1\n"                       \
+    "            if b == 194 then lo = 160 end\n"                             \
+    "        elseif b >= 224 and b <= 239 then k = 2\n"                       \
+    "            if b == 224 then lo = 160 elseif b == 237 then hi = 159 "    \
+    "end\n"                                                                   \
+    "        elseif b >= 240 and b <= 244 then k = 3\n"                       \
+    "            if b == 240 then lo = 144 elseif b == 244 then hi = 143 "    \
+    "end\n"                                                                   \
+    "        else return false end\n"                                         \
+    "        for j = 1, k do\n"                                               \
+    "            local x = string.byte(s, i + j)\n"                           \
+    "            if not x or x < lo or x > hi then return false end\n"        \
+    "            lo, hi = 128, 191\n"                                         \
+    "        end\n"                                                           \
+    "        i = i + k + 1\n"                                                 \
+    "    end\n"                                                               \
+    "    return true\n"                                                       \
+    "end\n"
+
+/* bad(c): the first field of c (HMGET of F) breaking its rule, or nil */
+
+#define NGX_HTTP_WEBAUTHN_LUA_CHECK                                           \
+    NGX_HTTP_WEBAUTHN_LUA_FIELDS                                              \
+    NGX_HTTP_WEBAUTHN_LUA_UTF8                                                \
+    "local function words(s, pat, len, n)\n"                                  \
+    "    if s == '' then return true end\n"                                   \
+    "    if string.find(s, '^ ') or string.find(s, ' $')\n"                   \
+    "        or string.find(s, '  ') then return false end\n"                 \
+    "    local k = 0\n"                                                       \
+    "    for t in string.gmatch(s, '[^ ]+') do\n"                             \
+    "        k = k + 1\n"                                                     \
+    "        if k > n or #t > len or not string.find(t, pat) then\n"          \
+    "            return false end\n"                                          \
+    "    end\n"                                                               \
+    "    return true\n"                                                       \
+    "end\n"                                                                   \
+    "local function digits(s)\n"                                              \
+    "    return not s or s == ''\n"                                           \
+    "        or (#s <= 15 and string.find(s, '^[0-9]+$') ~= nil)\n"           \
+    "end\n"                                                                   \
+    "local function bad(c)\n"                                                 \
+    "    local u = c[1] or ''\n"                                              \
+    "    if #u > 256 or not utf8ok(u) then return F[1] end\n"                 \
+    "    local a = c[2] or ''\n"                                              \
+    "    if a ~= '' and not string.find(a, '^%x%x%x%x%x%x%x%x%-'\n"           \
+    "        .. '%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$')\n"  \
+    "        then return F[2] end\n"                                          \
+    "    local f = c[3] or ''\n"                                              \
+    "    if #f > 32 or string.find(f, '[^a-z0-9%-]') then return F[3] end\n"  \
+    "    if not words(c[4] or '', '^[A-Za-z0-9._:%-]+$', 64, 32) then\n"      \
+    "        return F[4] end\n"                                               \
+    "    local t = c[5] or ''\n"                                              \
+    "    if #t >= 128 or not words(t, '^[a-z%-]+$', 127, 127) then\n"         \
+    "        return F[5] end\n"                                               \
+    "    if not digits(c[6]) then return F[6] end\n"                          \
+    "    if not digits(c[7]) then return F[7] end\n"                          \
+    "    local n = c[8]\n"                                                    \
+    "    if n and (#n > 10 or not string.find(n, '^[0-9]+$')\n"               \
+    "        or tonumber(n) > 4294967295) then return F[8] end\n"             \
+    "    for i = 10, 11 do\n"                                                 \
+    "        local b = c[i]\n"                                                \
+    "        if b and b ~= '' and b ~= '0' and b ~= '1' then\n"               \
+    "            return F[i] end\n"                                           \
+    "    end\n"                                                               \
+    "    return nil\n"                                                        \
+    "end\n"
+
+
+/*
+ * invite: the user is created when new (their user handle: one of their
+ * credentials' when they have some stored by hand, else ARGV[5]), an
+ * existing one keeps theirs and gets the display name when one is given;
+ * invitations of the user that expired are dropped from their set.  A
+ * Redis without a store epoch (a new one) gets it now: the registration
+ * that follows is then issued after it (see the commit script).
+ *
+ * KEYS[1] user, KEYS[2] user_creds, KEYS[3] user_invites, KEYS[4] invite;
+ * ARGV[1] the prefix, ARGV[2] user_name, ARGV[3] display_name ("": not
+ * given), ARGV[4] roles, ARGV[5] a new user handle, ARGV[6] expires (s),
+ * ARGV[7] now (s), ARGV[8] the invitation's hash.
+ * Replies {"ok", user_handle, display_name} or {"bad_record", field}.
+ */
+
+static ngx_http_webauthn_script_t  ngx_http_webauthn_invite_script = {
+    ngx_string(
+    NGX_HTTP_WEBAUTHN_LUA_UTF8
+    "local u = redis.call('HMGET', KEYS[1], 'user_handle', 'display_name',\n"
+    "    'created')\n"
+    "local h, d = u[1], ARGV[3]\n"
+    "if not h or h == '' then\n"
+    "    h = ARGV[5]\n"
+    "    local ids = redis.call('SMEMBERS', KEYS[2])\n"
+    "    table.sort(ids)\n"
+    "    for _, id in ipairs(ids) do\n"
+    "        local x = redis.call('HGET', ARGV[1] .. 'cred:' .. id,\n"
+    "            'user_handle')\n"
+    "        if x and x ~= '' then h = x break end\n"
+    "    end\n"
+    "end\n"
+    "if #h > 86 or #h % 4 == 1 or not string.find(h, '^[A-Za-z0-9_%-]+$')\n"
+    "    then return {'bad_record', 'user_handle'} end\n"
+    "if d == '' then d = u[2] or '' end\n"
+    "if d == '' then d = ARGV[2] end\n"
+    "if #d > 256 or not utf8ok(d) then\n"
+    "    return {'bad_record', 'display_name'} end\n"
+    "redis.call('HSET', KEYS[1], 'user_handle', h, 'display_name', d)\n"
+    "if not u[3] then redis.call('HSET', KEYS[1], 'created', ARGV[7]) end\n"
+    "for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
+    "    if redis.call('EXISTS', ARGV[1] .. 'invite:' .. m) == 0 then\n"
+    "        redis.call('SREM', KEYS[3], m) end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[4], 'user_name', ARGV[2], 'display_name', d,\n"
+    "    'roles', ARGV[4], 'user_handle', h, 'expires', ARGV[6])\n"
+    "redis.call('EXPIREAT', KEYS[4], ARGV[6])\n"
+    "redis.call('SADD', KEYS[3], ARGV[8])\n"
+    "redis.call('SET', ARGV[1] .. 'epoch', ARGV[7] .. '000', 'NX')\n"
+    "return {'ok', h, d}\n"),
+    { 0 }, 0
+};
+
+
+/*
+ * user_get: KEYS[1] user, KEYS[2] user_creds; ARGV[1] the prefix.
+ * Replies {"unknown"} (no user hash and no stored credential), or
+ * {"ok", user_handle, display_name, {id, F...}, ...}, the credentials
+ * sorted by id; an id of the set without a record is left out.
+ */
+
+static ngx_http_webauthn_script_t  ngx_http_webauthn_user_get_script = {
+    ngx_string(
+    NGX_HTTP_WEBAUTHN_LUA_FIELDS
+    "local u = redis.call('HMGET', KEYS[1], 'user_handle', 'display_name')\n"
+    "local r = {'ok', u[1], u[2]}\n"
+    "local ids = redis.call('SMEMBERS', KEYS[2])\n"
+    "table.sort(ids)\n"
+    "for _, id in ipairs(ids) do\n"
+    "    local k = ARGV[1] .. 'cred:' .. id\n"
+    "    if redis.call('EXISTS', k) == 1 then\n"
+    "        r[#r + 1] = {id, unpack(redis.call('HMGET', k, unpack(F)))}\n"
+    "    end\n"
+    "end\n"
+    "if #r == 3 and redis.call('EXISTS', KEYS[1]) == 0 then\n"
+    "    return {'unknown'} end\n"
+    "return r\n"),
+    { 0 }, 0
+};
+
+
+/*
+ * user_delete: the user hash, every credential of user_creds, every
+ * invitation of user_invites, and both sets.
+ * KEYS[1] user, KEYS[2] user_creds, KEYS[3] user_invites; ARGV[1] the
+ * prefix.  Replies {"unknown"} (neither a user hash nor credentials), or
+ * {"ok", id...}: the credentials deleted.
+ */
+
+static ngx_http_webauthn_script_t  ngx_http_webauthn_user_delete_script = {
+    ngx_string(
+    "local ids = redis.call('SMEMBERS', KEYS[2])\n"
+    "if #ids == 0 and redis.call('EXISTS', KEYS[1]) == 0 then\n"
+    "    return {'unknown'} end\n"
+    "local r = {'ok'}\n"
+    "table.sort(ids)\n"
+    "for _, id in ipairs(ids) do\n"
+    "    if redis.call('DEL', ARGV[1] .. 'cred:' .. id) == 1 then\n"
+    "        r[#r + 1] = id end\n"
+    "end\n"
+    "for _, h in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
+    "    redis.call('DEL', ARGV[1] .. 'invite:' .. h)\n"
+    "end\n"
+    "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
+    "return r\n"),
+    { 0 }, 0
+};
+
+
+/*
+ * cred_roles: KEYS[1] the credential; ARGV[1] the roles.  Replies
+ * {"unknown"}, {"bad_record", field} (nothing written), or {"ok", F...}
+ * with the new roles.
+ */
+
+static ngx_http_webauthn_script_t  ngx_http_webauthn_cred_roles_script = {
+    ngx_string(
+    NGX_HTTP_WEBAUTHN_LUA_CHECK
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end\n"
+    "local c = redis.call('HMGET', KEYS[1], unpack(F))\n"
+    "c[4] = ARGV[1]\n"
+    "local b = bad(c)\n"
+    "if b then return {'bad_record', b} end\n"
+    "redis.call('HSET', KEYS[1], 'roles', ARGV[1])\n"
+    "return {'ok', unpack(c)}\n"),
+    { 0 }, 0
+};
+
+
+/*
+ * cred_revoke: KEYS[1] the credential, revoked ("1"): the commit script
+ * refuses it from the next assertion on.  Replies as cred_roles.
+ */
+
+static ngx_http_webauthn_script_t  ngx_http_webauthn_cred_revoke_script = {
+    ngx_string(
+    NGX_HTTP_WEBAUTHN_LUA_CHECK
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end\n"
+    "local c = redis.call('HMGET', KEYS[1], unpack(F))\n"
+    "c[9] = '1'\n"
+    "local b = bad(c)\n"
+    "if b then return {'bad_record', b} end\n"
+    "redis.call('HSET', KEYS[1], 'revoked', '1')\n"
+    "return {'ok', unpack(c)}\n"),
+    { 0 }, 0
+};
+
+
+static const char  *ngx_http_webauthn_admin_replies[] = {
+    "ok", "unknown", "bad_record", NULL
+};
+
+
+ngx_int_t
+ngx_http_webauthn_store_invite(ngx_http_webauthn_store_req_t *sr)
+{
+    u_char                      *p;
+    size_t                      *len;
+    ngx_str_t                    keys[4];
+    ngx_uint_t                   i;
+    const char                 **argv;
+    ngx_http_webauthn_enroll_t  *e;
+
+    e = sr->enroll;
+
+    if (ngx_http_webauthn_store_key(sr, &keys[0], "user:", e->user_name.data,
+                                    e->user_name.len)
+        != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &keys[1], "user_creds:",
+                                       e->user_name.data, e->user_name.len)
+           != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &keys[2], "user_invites:",
+                                       e->user_name.data, e->user_name.len)
+           != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &keys[3], "invite:",
+                                       e->invite.data, e->invite.len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webauthn_store_admin_argv(sr, 15, &argv, &len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(sr->pool, 2 * NGX_TIME_T_LEN);
+    if (p == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < 4; i++) {
+        argv[3 + i] = (char *) keys[i].data;
+        len[3 + i] = keys[i].len;
+    }
+
+    e->expires = ngx_time() + (time_t) e->ttl;
+
+    argv[7] = (char *) sr->store->prefix.data;
+    len[7] = sr->store->prefix.len;
+    argv[8] = (char *) e->user_name.data;
+    len[8] = e->user_name.len;
+    argv[9] = (char *) e->display_name.data;
+    len[9] = e->display_name.len;
+    argv[10] = (char *) e->roles.data;
+    len[10] = e->roles.len;
+    argv[11] = (char *) e->user_handle.data;
+    len[11] = e->user_handle.len;
+
+    argv[12] = (char *) p;
+    p = ngx_sprintf(p, "%T", e->expires);
+    len[12] = p - (u_char *) argv[12];
+
+    argv[13] = (char *) p;
+    p = ngx_sprintf(p, "%T", ngx_time());
+    len[13] = p - (u_char *) argv[13];
+
+    argv[14] = (char *) e->invite.data;
+    len[14] = e->invite.len;
+
+    return ngx_http_webauthn_store_eval(sr, &ngx_http_webauthn_invite_script,
+                                        4, 15, argv, len,
+                                        ngx_http_webauthn_store_invite_reply);
+}
+
+
+static void
+ngx_http_webauthn_store_invite_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    ngx_int_t                    st;
+    ngx_str_t                    handle, display;
+    ngx_http_webauthn_enroll_t  *e;
+
+    e = sr->enroll;
+
+    st = ngx_http_webauthn_store_status(reply,
+                                        ngx_http_webauthn_admin_replies);
+
+    if (st == 2) {
+        (void) ngx_http_webauthn_store_bad_record(sr, reply, "user");
+        return;
+    }
+
+    if (st != 0 || reply->elements != 3
+        || ngx_http_webauthn_store_string(sr->pool, reply->element[1],
+                                          &handle)
+           != NGX_OK
+        || ngx_http_webauthn_store_string(sr->pool, reply->element[2],
+                                          &display)
+           != NGX_OK)
+    {
+        ngx_http_webauthn_store_bad_reply(sr, "invite");
+        return;
+    }
+
+    /* design.md, "Record fields": the user's, as the enrollment reads them */
+
+    if (ngx_http_webauthn_store_handle_ok(sr->pool, &handle) != NGX_OK) {
+        ngx_http_webauthn_store_invalid(sr, "user", NULL, "user_handle",
+                                        sizeof("user_handle") - 1);
+        return;
+    }
+
+    if (display.len == 0
+        || !wa_record_user_name_ok(display.data, display.len))
+    {
+        ngx_http_webauthn_store_invalid(sr, "user", NULL, "display_name",
+                                        sizeof("display_name") - 1);
+        return;
+    }
+
+    e->user_handle = handle;
+    e->display_name = display;
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+}
+
+
+ngx_int_t
+ngx_http_webauthn_store_user_get(ngx_http_webauthn_store_req_t *sr)
+{
+    size_t                      *len;
+    ngx_str_t                    user, creds;
+    const char                 **argv;
+    ngx_http_webauthn_admin_t   *a;
+
+    a = sr->admin;
+
+    if (ngx_http_webauthn_store_key(sr, &user, "user:", a->user_name.data,
+                                    a->user_name.len)
+        != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &creds, "user_creds:",
+                                       a->user_name.data, a->user_name.len)
+           != NGX_OK
+        || ngx_http_webauthn_store_admin_argv(sr, 6, &argv, &len) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[3] = (char *) user.data;
+    len[3] = user.len;
+    argv[4] = (char *) creds.data;
+    len[4] = creds.len;
+    argv[5] = (char *) sr->store->prefix.data;
+    len[5] = sr->store->prefix.len;
+
+    return ngx_http_webauthn_store_eval(sr,
+                                     &ngx_http_webauthn_user_get_script, 2, 6,
+                                     argv, len,
+                                     ngx_http_webauthn_store_user_get_reply);
+}
+
+
+static void
+ngx_http_webauthn_store_user_get_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    size_t                          i;
+    ngx_int_t                       st;
+    ngx_str_t                       id;
+    redisReply                    **el, *c;
+    ngx_http_webauthn_admin_t      *a;
+    ngx_http_webauthn_cred_info_t  *ci;
+
+    a = sr->admin;
+
+    st = ngx_http_webauthn_store_status(reply,
+                                        ngx_http_webauthn_admin_replies);
+
+    if (st == 1 && reply->elements == 1) {
+        sr->rc = NGX_HTTP_WEBAUTHN_STORE_UNKNOWN;
+        return;
+    }
+
+    if (st != 0 || reply->elements < 3) {
+        goto invalid;
+    }
+
+    el = reply->element;
+
+    if (ngx_http_webauthn_store_string(sr->pool, el[1], &a->user_handle)
+        != NGX_OK
+        || ngx_http_webauthn_store_string(sr->pool, el[2], &a->display_name)
+           != NGX_OK)
+    {
+        goto invalid;
+    }
+
+    if (a->user_handle.len
+        && ngx_http_webauthn_store_handle_ok(sr->pool, &a->user_handle)
+           != NGX_OK)
+    {
+        ngx_http_webauthn_store_invalid(sr, "user", NULL, "user_handle",
+                                        sizeof("user_handle") - 1);
+        return;
+    }
+
+    if (!wa_record_user_name_ok(a->display_name.data, a->display_name.len)) {
+        ngx_http_webauthn_store_invalid(sr, "user", NULL, "display_name",
+                                        sizeof("display_name") - 1);
+        return;
+    }
+
+    a->creds = ngx_array_create(sr->pool, ngx_max(reply->elements - 3, 1),
+                                sizeof(ngx_http_webauthn_cred_info_t));
+    if (a->creds == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return;
+    }
+
+    for (i = 3; i < reply->elements; i++) {
+        c = el[i];
+
+        if (c->type != REDIS_REPLY_ARRAY
+            || c->elements != 1 + NGX_HTTP_WEBAUTHN_CRED_FIELDS
+            || ngx_http_webauthn_store_string(sr->pool, c->element[0], &id)
+               != NGX_OK)
+        {
+            goto invalid;
+        }
+
+        ci = ngx_array_push(a->creds);
+        if (ci == NULL) {
+            ngx_http_webauthn_store_error(sr, "out of memory");
+            return;
+        }
+
+        if (ngx_http_webauthn_store_cred_info(sr, &id, &c->element[1], ci,
+                                              "user_get")
+            != NGX_OK)
+        {
+            return;
+        }
+    }
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+
+    return;
+
+invalid:
+
+    ngx_http_webauthn_store_bad_reply(sr, "user_get");
+}
+
+
+ngx_int_t
+ngx_http_webauthn_store_user_delete(ngx_http_webauthn_store_req_t *sr)
+{
+    size_t                      *len;
+    ngx_str_t                    user, creds, invites;
+    const char                 **argv;
+    ngx_http_webauthn_admin_t   *a;
+
+    a = sr->admin;
+
+    if (ngx_http_webauthn_store_key(sr, &user, "user:", a->user_name.data,
+                                    a->user_name.len)
+        != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &creds, "user_creds:",
+                                       a->user_name.data, a->user_name.len)
+           != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &invites, "user_invites:",
+                                       a->user_name.data, a->user_name.len)
+           != NGX_OK
+        || ngx_http_webauthn_store_admin_argv(sr, 7, &argv, &len) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[3] = (char *) user.data;
+    len[3] = user.len;
+    argv[4] = (char *) creds.data;
+    len[4] = creds.len;
+    argv[5] = (char *) invites.data;
+    len[5] = invites.len;
+    argv[6] = (char *) sr->store->prefix.data;
+    len[6] = sr->store->prefix.len;
+
+    return ngx_http_webauthn_store_eval(sr,
+                                  &ngx_http_webauthn_user_delete_script, 3, 7,
+                                  argv, len,
+                                  ngx_http_webauthn_store_user_delete_reply);
+}
+
+
+/* the ids deleted, in admin->creds (only their id set) */
+
+static void
+ngx_http_webauthn_store_user_delete_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    size_t                          i;
+    ngx_int_t                       st;
+    ngx_http_webauthn_admin_t      *a;
+    ngx_http_webauthn_cred_info_t  *ci;
+
+    a = sr->admin;
+
+    st = ngx_http_webauthn_store_status(reply,
+                                        ngx_http_webauthn_admin_replies);
+
+    if (st == 1 && reply->elements == 1) {
+        sr->rc = NGX_HTTP_WEBAUTHN_STORE_UNKNOWN;
+        return;
+    }
+
+    if (st != 0) {
+        goto invalid;
+    }
+
+    a->creds = ngx_array_create(sr->pool, ngx_max(reply->elements - 1, 1),
+                                sizeof(ngx_http_webauthn_cred_info_t));
+    if (a->creds == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return;
+    }
+
+    for (i = 1; i < reply->elements; i++) {
+        ci = ngx_array_push(a->creds);
+        if (ci == NULL) {
+            ngx_http_webauthn_store_error(sr, "out of memory");
+            return;
+        }
+
+        ngx_memzero(ci, sizeof(ngx_http_webauthn_cred_info_t));
+
+        if (reply->element[i]->type != REDIS_REPLY_STRING
+            || ngx_http_webauthn_store_string(sr->pool, reply->element[i],
+                                              &ci->id)
+               != NGX_OK
+            || !wa_record_cred_id_ok(ci->id.data, ci->id.len))
+        {
+            goto invalid;
+        }
+    }
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+
+    return;
+
+invalid:
+
+    ngx_http_webauthn_store_bad_reply(sr, "user_delete");
+}
+
+
+ngx_int_t
+ngx_http_webauthn_store_cred_roles(ngx_http_webauthn_store_req_t *sr)
+{
+    return ngx_http_webauthn_store_cred_op(sr,
+                                        &ngx_http_webauthn_cred_roles_script,
+                                        &sr->admin->roles);
+}
+
+
+ngx_int_t
+ngx_http_webauthn_store_cred_revoke(ngx_http_webauthn_store_req_t *sr)
+{
+    return ngx_http_webauthn_store_cred_op(sr,
+                                        &ngx_http_webauthn_cred_revoke_script,
+                                        NULL);
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_store_cred_op(ngx_http_webauthn_store_req_t *sr,
+    ngx_http_webauthn_script_t *script, ngx_str_t *arg)
+{
+    size_t                      *len;
+    ngx_uint_t                   n;
+    const char                 **argv;
+    ngx_http_webauthn_admin_t   *a;
+
+    a = sr->admin;
+    n = arg ? 5 : 4;
+
+    if (ngx_http_webauthn_store_key(sr, &sr->key, "cred:", a->cred_id.data,
+                                    a->cred_id.len)
+        != NGX_OK
+        || ngx_http_webauthn_store_admin_argv(sr, n, &argv, &len) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[3] = (char *) sr->key.data;
+    len[3] = sr->key.len;
+
+    if (arg) {
+        argv[4] = (char *) arg->data;
+        len[4] = arg->len;
+    }
+
+    return ngx_http_webauthn_store_eval(sr, script, 1, n, argv, len,
+                                        ngx_http_webauthn_store_cred_reply);
+}
+
+
+static void
+ngx_http_webauthn_store_cred_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    ngx_int_t                       st;
+    const char                     *script;
+    ngx_http_webauthn_admin_t      *a;
+    ngx_http_webauthn_cred_info_t  *ci;
+
+    a = sr->admin;
+    script = (sr->script == &ngx_http_webauthn_cred_roles_script)
+             ? "cred_roles" : "cred_revoke";
+
+    st = ngx_http_webauthn_store_status(reply,
+                                        ngx_http_webauthn_admin_replies);
+
+    if (st == 1 && reply->elements == 1) {
+        sr->rc = NGX_HTTP_WEBAUTHN_STORE_UNKNOWN;
+        return;
+    }
+
+    if (st == 2) {
+        (void) ngx_http_webauthn_store_bad_record(sr, reply, "credential");
+        return;
+    }
+
+    if (st != 0 || reply->elements != 1 + NGX_HTTP_WEBAUTHN_CRED_FIELDS) {
+        ngx_http_webauthn_store_bad_reply(sr, script);
+        return;
+    }
+
+    ci = ngx_pcalloc(sr->pool, sizeof(ngx_http_webauthn_cred_info_t));
+    if (ci == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return;
+    }
+
+    if (ngx_http_webauthn_store_cred_info(sr, &a->cred_id, &reply->element[1],
+                                          ci, script)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    a->cred = ci;
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+}
+
+
+/*
+ * a credential of a reply: its id and NGX_HTTP_WEBAUTHN_CRED_FIELDS
+ * strings or nils in f, copied and checked; NGX_ERROR with the store's
+ * fault set otherwise
+ */
+
+static ngx_int_t
+ngx_http_webauthn_store_cred_info(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *id, redisReply **f, ngx_http_webauthn_cred_info_t *ci,
+    const char *script)
+{
+    ngx_str_t   *s[NGX_HTTP_WEBAUTHN_CRED_FIELDS];
+    ngx_uint_t   i;
+    const char  *field;
+
+    s[0] = &ci->user_name;
+    s[1] = &ci->aaguid;
+    s[2] = &ci->attestation_format;
+    s[3] = &ci->roles;
+    s[4] = &ci->transports;
+    s[5] = &ci->created;
+    s[6] = &ci->last_used;
+    s[7] = &ci->sign_count;
+    s[8] = &ci->revoked;
+    s[9] = &ci->backup_eligible;
+    s[10] = &ci->backup_state;
+
+    if (!wa_record_cred_id_ok(id->data, id->len)) {
+        ngx_http_webauthn_store_bad_reply(sr, script);
+        return NGX_ERROR;
+    }
+
+    ci->id = *id;
+
+    for (i = 0; i < NGX_HTTP_WEBAUTHN_CRED_FIELDS; i++) {
+        if (ngx_http_webauthn_store_string(sr->pool, f[i], s[i]) != NGX_OK) {
+            ngx_http_webauthn_store_bad_reply(sr, script);
+            return NGX_ERROR;
+        }
+    }
+
+    /* design.md, "Record fields" */
+
+    field = ngx_http_webauthn_store_cred_check(ci);
+
+    if (field) {
+        ngx_http_webauthn_store_invalid(sr, "credential", id, field,
+                                        ngx_strlen(field));
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the rules of the scripts' bad(): the first field breaking its, or NULL */
+
+static const char *
+ngx_http_webauthn_store_cred_check(ngx_http_webauthn_cred_info_t *ci)
+{
+    size_t      i;
+    uint32_t    count;
+    ngx_str_t  *s;
+
+    if (!wa_record_user_name_ok(ci->user_name.data, ci->user_name.len)) {
+        return "user_name";
+    }
+
+    if (!wa_record_aaguid_ok(ci->aaguid.data, ci->aaguid.len)) {
+        return "aaguid";
+    }
+
+    s = &ci->attestation_format;
+
+    if (s->len > NGX_HTTP_WEBAUTHN_FORMAT_MAX) {
+        return "attestation_format";
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (!((s->data[i] >= 'a' && s->data[i] <= 'z')
+              || (s->data[i] >= '0' && s->data[i] <= '9')
+              || s->data[i] == '-'))
+        {
+            return "attestation_format";
+        }
+    }
+
+    if (!wa_record_roles_ok(ci->roles.data, ci->roles.len)) {
+        return "roles";
+    }
+
+    if (ngx_http_webauthn_store_words_ok(&ci->transports,
+                                         WA_TRANSPORTS_MAX - 1)
+        != NGX_OK)
+    {
+        return "transports";
+    }
+
+    if (ngx_http_webauthn_store_digits_ok(&ci->created,
+                                          NGX_HTTP_WEBAUTHN_TIME_DIGITS)
+        != NGX_OK)
+    {
+        return "created";
+    }
+
+    if (ngx_http_webauthn_store_digits_ok(&ci->last_used,
+                                          NGX_HTTP_WEBAUTHN_TIME_DIGITS)
+        != NGX_OK)
+    {
+        return "last_used";
+    }
+
+    /* absent is 0; an empty one is no counter */
+
+    if (ci->sign_count.data
+        && wa_record_sign_count(ci->sign_count.data, ci->sign_count.len,
+                                &count)
+           != 0)
+    {
+        return "sign_count";
+    }
+
+    s = &ci->backup_eligible;
+
+    if (s->len > 1 || (s->len == 1 && s->data[0] != '0' && s->data[0] != '1'))
+    {
+        return "backup_eligible";
+    }
+
+    s = &ci->backup_state;
+
+    if (s->len > 1 || (s->len == 1 && s->data[0] != '0' && s->data[0] != '1'))
+    {
+        return "backup_state";
+    }
+
+    return NULL;
+}
+
+
+/* {"bad_record", field}: the script refused the record, wrote nothing */
+
+static ngx_int_t
+ngx_http_webauthn_store_bad_record(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply, const char *what)
+{
+    size_t       i;
+    redisReply  *f;
+
+    if (reply->elements != 2) {
+        goto invalid;
+    }
+
+    f = reply->element[1];
+
+    /* the field name is the script's own, yet checked for the log */
+
+    if (f->type != REDIS_REPLY_STRING || f->len == 0 || f->len > 32) {
+        goto invalid;
+    }
+
+    for (i = 0; i < f->len; i++) {
+        if (f->str[i] != '_' && (f->str[i] < 'a' || f->str[i] > 'z')) {
+            goto invalid;
+        }
+    }
+
+    ngx_http_webauthn_store_invalid(sr, what,
+                                    sr->admin ? &sr->admin->cred_id : NULL,
+                                    f->str, f->len);
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_http_webauthn_store_bad_reply(sr, "admin");
+
+    return NGX_ERROR;
+}
+
+
+/* "the credential record "<id>" has an invalid <field>", for the log */
+
+static void
+ngx_http_webauthn_store_invalid(ngx_http_webauthn_store_req_t *sr,
+    const char *what, ngx_str_t *id, const char *field, size_t len)
+{
+    u_char  *p;
+    size_t   n;
+
+    if (id && id->len == 0) {
+        id = NULL;
+    }
+
+    n = sizeof("the  record \"\" has an invalid ") - 1 + ngx_strlen(what)
+        + (id ? id->len : 0) + len;
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_FAULT;
+
+    p = ngx_pnalloc(sr->pool, n);
+    if (p == NULL) {
+        ngx_str_set(&sr->reason, "out of memory");
+        return;
+    }
+
+    sr->reason.data = p;
+
+    if (id) {
+        p = ngx_sprintf(p, "the %s record \"%V\" has an invalid %*s", what,
+                        id, len, field);
+
+    } else {
+        p = ngx_sprintf(p, "the %s record has an invalid %*s", what, len,
+                        field);
+    }
+
+    sr->reason.len = p - sr->reason.data;
+}
+
+
+/* a user handle: base64url of 1 to 64 bytes */
+
+static ngx_int_t
+ngx_http_webauthn_store_handle_ok(ngx_pool_t *pool, ngx_str_t *handle)
+{
+    ngx_str_t  raw;
+
+    if (!wa_record_cred_id_ok(handle->data, handle->len)
+        || ngx_http_webauthn_store_decode(pool, handle, &raw) != NGX_OK
+        || raw.len == 0 || raw.len > NGX_HTTP_WEBAUTHN_HANDLE_MAX)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* transports: words of a-z and "-", one SP between, at most max bytes */
+
+static ngx_int_t
+ngx_http_webauthn_store_words_ok(ngx_str_t *s, size_t max)
+{
+    size_t  i;
+    u_char  c;
+
+    if (s->len == 0) {
+        return NGX_OK;
+    }
+
+    if (s->len > max || s->data[0] == ' ' || s->data[s->len - 1] == ' ') {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        c = s->data[i];
+
+        if (c == ' ') {
+            if (s->data[i + 1] == ' ') {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (!((c >= 'a' && c <= 'z') || c == '-')) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* absent, empty, or 1 to max decimal digits */
+
+static ngx_int_t
+ngx_http_webauthn_store_digits_ok(ngx_str_t *s, size_t max)
+{
+    size_t  i;
+
+    if (s->len > max) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] < '0' || s->data[i] > '9') {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * argv and its lengths for n arguments, in the pool: they are kept until
+ * the reply (a NOSCRIPT retry sends them again)
+ */
+
+static ngx_int_t
+ngx_http_webauthn_store_admin_argv(ngx_http_webauthn_store_req_t *sr,
+    ngx_uint_t n, const char ***argv, size_t **len)
+{
+    *argv = ngx_palloc(sr->pool, n * sizeof(char *));
+    *len = ngx_palloc(sr->pool, n * sizeof(size_t));
+
+    if (*argv == NULL || *len == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
