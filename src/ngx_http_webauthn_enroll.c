@@ -412,8 +412,9 @@ ngx_http_webauthn_enroll_merge(ngx_conf_t *cf,
 
     /*
      * an enrollment location checks an assertion (adding a device) as
-     * auth_webauthn does, so it needs what auth_webauthn needs; it never
-     * signs for AWS
+     * auth_webauthn does, so it needs what auth_webauthn needs (the
+     * module's merge checks it), and never signs for AWS; with
+     * "auth_webauthn off" in the location itself it takes invitations only
      */
 
     if (conf->realm == NULL) {

@@ -419,6 +419,7 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_webauthn_loc_conf_t *prev = parent;
     ngx_http_webauthn_loc_conf_t *conf = child;
 
+    ngx_uint_t                      enroll;
     ngx_http_webauthn_main_conf_t  *wmcf;
 
     ngx_conf_merge_str_value(conf->rp_id, prev->rp_id, "");
@@ -463,7 +464,11 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->realm = NULL;
     }
 
-    if (conf->realm == NULL && !conf->challenge) {
+    /* enrollment needs the policy, with or without auth_webauthn */
+
+    enroll = (conf->enroll != NGX_HTTP_WEBAUTHN_ENROLL_OFF);
+
+    if (conf->realm == NULL && !conf->challenge && !enroll) {
         return NGX_CONF_OK;
     }
 
@@ -473,7 +478,7 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     {
         conf->realm = NULL;
 
-        if (!conf->challenge) {
+        if (!conf->challenge && !enroll) {
             return NGX_CONF_OK;
         }
     }
@@ -481,8 +486,8 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->rp_id.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webauthn_rp_id\" is required where "
-                           "\"auth_webauthn\" or \"webauthn_challenge\" "
-                           "is used");
+                           "\"auth_webauthn\", \"webauthn_challenge\" or "
+                           "enrollment is used");
         return NGX_CONF_ERROR;
     }
 
@@ -493,19 +498,19 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (conf->realm && conf->origins == NULL) {
+    if ((conf->realm || enroll) && conf->origins == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webauthn_origin\" is required where "
-                           "\"auth_webauthn\" is used");
+                           "\"auth_webauthn\" or enrollment is used");
         return NGX_CONF_ERROR;
     }
 
     wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webauthn_module);
 
-    if (conf->realm && wmcf->redis == NULL) {
+    if ((conf->realm || enroll) && wmcf->redis == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webauthn_redis\" is required where "
-                           "\"auth_webauthn\" is used");
+                           "\"auth_webauthn\" or enrollment is used");
         return NGX_CONF_ERROR;
     }
 

@@ -261,6 +261,30 @@ my @bad = (
         qr/\[emerg\] .*"webauthn_aws_role_duration" directive must be 15m to 12h/,
     'a credentials zone without a zone' => "webauthn_aws_credentials timeout=2s;",
         qr/\[emerg\] .*"webauthn_aws_credentials" must have "zone" parameter/,
+    'trusted attestation without anchors' => "webauthn_redis 127.0.0.1:1;\n"
+        . "webauthn_rp_id localhost;\n"
+        . "webauthn_origin http://localhost;\n"
+        . "webauthn_attestation trusted;\n"
+        . "server { listen 127.0.0.1:1; location / { webauthn_register; } }",
+        qr/\[emerg\] .*"webauthn_attestation trusted" needs "webauthn_trust_anchors" or "webauthn_mds"/,
+    'a bad attestation policy' => "webauthn_attestation some;",
+        qr/\[emerg\] .*invalid value "some"/,
+    'anchors that are no PEM' => "webauthn_trust_anchors $WebAuthnTest::WorkDir/short.key;",
+        qr/\[emerg\] .*webauthn_trust_anchors ".*short.key": no certificate in the bundle/,
+    'anchors that are not there' => "webauthn_trust_anchors $WebAuthnTest::WorkDir/none.pem;",
+        qr/\[emerg\] .*open\(\) ".*none.pem" failed/,
+    'an MDS BLOB without its root' => "webauthn_mds $WebAuthnTest::WorkDir/short.key x;",
+        qr/\[emerg\] .*"webauthn_mds" needs "root=" with the FIDO Metadata Service root certificate, not "x"/,
+    'an MDS BLOB that is none' => "webauthn_mds $WebAuthnTest::WorkDir/short.key root=$WebAuthnTest::WorkDir/short.key;",
+        qr/\[emerg\] .*webauthn_mds ".*short.key": /,
+    'a bad AAGUID' => "webauthn_aaguid_allow 1234;",
+        qr/\[emerg\] .*invalid AAGUID "1234"/,
+    'enrollment without an RP ID' => "webauthn_redis 127.0.0.1:1;\n"
+        . "webauthn_origin http://localhost;\n"
+        . "server { listen 127.0.0.1:1; location / { webauthn_register_options; } }",
+        qr/\[emerg\] .*"webauthn_rp_id" is required where/,
+    'admin without Redis' => "server { listen 127.0.0.1:1; location / { webauthn_admin; } }",
+        qr/\[emerg\] .*"webauthn_redis" is required where "webauthn_admin" is used/,
 );
 open my $fh, '>', "$WebAuthnTest::WorkDir/short.key" or die;
 print $fh 'x' x 31;
@@ -290,7 +314,14 @@ my ($rc, $out) = WebAuthnTest::nginx_t(
     . "webauthn_aws_role_duration 1h; "
     . "proxy_pass https://127.0.0.1:2\$request_uri; } }\n"
     . "webauthn_aws_credentials zone=aws:1m timeout=3s;\n"
-    . "webauthn_aws_trusted_certificate /etc/ssl/certs/ca-certificates.crt;");
+    . "webauthn_aws_trusted_certificate /etc/ssl/certs/ca-certificates.crt;\n"
+    . "webauthn_rp_name \"Example Corp\";\n"
+    . "webauthn_attestation any;\n"
+    . "webauthn_invitation_ttl 2d;\n"
+    . "server { listen 127.0.0.1:3; auth_webauthn off; "
+    . "location = /o { webauthn_register_options; } "
+    . "location = /r { webauthn_register; } "
+    . "location /admin/ { allow 127.0.0.1; deny all; webauthn_admin; } }");
 Test::More::is($rc, 0, 'nginx -t accepts every directive and parameter')
     or Test::More::diag($out);
 --- request

@@ -146,7 +146,11 @@ for my $case ([ 'another CA', [ EnrollTest::ca_args('other') ] ],
     Test::More::is($r->{status}, 400, "trusted, $what: 400");
     Test::More::is(EnrollTest::code_of($r), 'attestation_untrusted', "trusted, $what: attestation_untrusted");
 }
-for my $k (qw(carol-self carol-x5c carol-u2f)) {
+my $inv = EnrollTest::enroll_user('carol', 'carol-inv', prefix => '/inv');
+Test::More::is($inv->{status}, 201, '"auth_webauthn off" in the location: invitations still enroll') or Test::More::diag($inv->{body});
+my $noa = EnrollTest::options(WebAuthnTest::authz(key => 'carol-self', counter => 1), '/inv');
+Test::More::is(EnrollTest::code_of($noa), 'invitation_invalid', '"auth_webauthn off" in the location: no assertion is taken');
+for my $k (qw(carol-self carol-x5c carol-u2f carol-inv)) {
     my $a = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => $k, counter => 1));
     Test::More::is($a->{status}, 200, "an assertion of $k passes");
 }
@@ -305,6 +309,41 @@ Test::More::like($replay->{json} && $replay->{json}{detail} // '', qr/already us
 my $inv = EnrollTest::options(EnrollTest::inv(EnrollTest::invite('jack')));
 my $mixed = EnrollTest::register(WebAuthnTest::authz(key => 'ivy1', counter => 4), EnrollTest::create($inv->{json}, 'ivy3'));
 Test::More::is(EnrollTest::code_of($mixed), 'challenge_invalid', 'a challenge of an invitation does not pass for an assertion');
+--- request
+GET /webauthn/challenge
+--- error_code: 200
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+
+
+
+=== TEST 7: an MDS3 BLOB vouches for a model's root, a status report refuses a model, webauthn_aaguid_allow narrows "trusted", GET trust lists what is in use
+--- http_config eval: $EnrollTest::MdsHttpConfig
+--- config eval: $EnrollTest::Config
+--- init
+my @other = (EnrollTest::ca_args('other'));
+my $ok = EnrollTest::enroll_user('mona', 'mona1', prefix => '/trusted', args => [ @other, '--aaguid', $EnrollTest::MdsOk ]);
+Test::More::is($ok->{status}, 201, 'a CA that is no anchor, vouched for by the BLOB for this model: 201') or Test::More::diag($ok->{body});
+my $rev = EnrollTest::enroll_user('mona', 'mona2', prefix => '/trusted', args => [ @other, '--aaguid', $EnrollTest::MdsRevoked ]);
+Test::More::is(EnrollTest::code_of($rev), 'attestation_untrusted', 'a model the BLOB reports REVOKED: attestation_untrusted');
+Test::More::like($rev->{json} && $rev->{json}{detail} // '', qr/metadata service: REVOKED/, 'the detail names the status');
+my $unk = EnrollTest::enroll_user('mona', 'mona3', prefix => '/trusted', args => [ @other, '--aaguid', 'cb69481e-8ff7-4039-93ec-0a2729a154a8' ]);
+Test::More::is(EnrollTest::code_of($unk), 'attestation_untrusted', 'the same CA for a model the BLOB does not list: attestation_untrusted');
+my $in = EnrollTest::enroll_user('nina', 'nina1', prefix => '/allow', args => [ EnrollTest::ca_args('t'), '--aaguid', $EnrollTest::MdsOk ]);
+Test::More::is($in->{status}, 201, 'an allowed AAGUID from an anchor: 201') or Test::More::diag($in->{body});
+my $out = EnrollTest::enroll_user('nina', 'nina2', prefix => '/allow', args => [ EnrollTest::ca_args('t'), '--aaguid', 'cb69481e-8ff7-4039-93ec-0a2729a154a8' ]);
+Test::More::is(EnrollTest::code_of($out), 'attestation_untrusted', 'another AAGUID from the same anchor: attestation_untrusted');
+Test::More::like($out->{json} && $out->{json}{detail} // '', qr/webauthn_aaguid_allow/, 'the detail names the allow-list');
+my $t = WebAuthnTest::http_request('GET', '/webauthn/admin/trust');
+Test::More::is($t->{status}, 200, 'GET trust: 200');
+my $j = eval { JSON::PP::decode_json($t->{body}) } || {};
+Test::More::is($j->{mds} && $j->{mds}{no}, 7, 'the BLOB in use: its number');
+Test::More::is($j->{mds} && $j->{mds}{entries}, 2, 'its entries');
+Test::More::cmp_ok(abs((($j->{mds} && $j->{mds}{next_update}) // 0) - (time + 60 * 86400)), '<', 2 * 86400, 'its nextUpdate');
+Test::More::ok(($j->{mds} && !$j->{mds}{expired} && !$j->{mds}{expiring}), 'neither expired nor expiring');
+Test::More::is_deeply([ map { $_->{subject} =~ /t root CA/ ? 1 : 0 } @{ $j->{anchors} || [] } ], [ 1 ], 'the anchor bundle, its one root, is listed') or Test::More::diag($t->{body});
 --- request
 GET /webauthn/challenge
 --- error_code: 200

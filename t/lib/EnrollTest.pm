@@ -45,9 +45,23 @@ copy_file("$W/ca/t-root.pem", "$W/roots.pem");
 
 $ENV{TEST_NGINX_ROOTS} = "$W/roots.pem";
 
+# a FIDO MDS3 BLOB of two models, both rooted at the "other" CA: one
+# certified, one revoked (t/unit/mktrust.py blob)
+our $MdsOk = 'a1b2c3d4-0000-4000-8000-000000000001';
+our $MdsRevoked = 'a1b2c3d4-0000-4000-8000-000000000002';
+WebAuthnTest::run_cmd($Py, "$WebAuthnTest::Top/t/unit/mktrust.py", 'blob',
+                      "$W/mds", "$MdsOk=$W/ca/other-root.pem",
+                      "$MdsRevoked=$W/ca/other-root.pem:REVOKED");
+$ENV{TEST_NGINX_MDS} = "$W/mds";
+
 our $HttpConfig = $WebAuthnTest::HttpConfig . <<'_EOC_';
     webauthn_rp_name "Example Corp";
     webauthn_trust_anchors $TEST_NGINX_ROOTS;
+_EOC_
+
+# the same with the BLOB
+our $MdsHttpConfig = $HttpConfig . <<'_EOC_';
+    webauthn_mds $TEST_NGINX_MDS/mds.jwt root=$TEST_NGINX_MDS/mds-root.pem;
 _EOC_
 
 our $Config = $WebAuthnTest::Config . <<'_EOC_';
@@ -64,6 +78,19 @@ our $Config = $WebAuthnTest::Config . <<'_EOC_';
         location = /uv/register { webauthn_register; }
     }
     location = /metrics { webauthn_metrics; }
+    location /webauthn/admin/ {
+        allow 127.0.0.1;
+        deny all;
+        webauthn_admin;
+    }
+    location = /inv/options { auth_webauthn off; webauthn_register_options; }
+    location = /inv/register { auth_webauthn off; webauthn_register; }
+    location /allow/ {
+        webauthn_attestation trusted;
+        webauthn_aaguid_allow a1b2c3d4-0000-4000-8000-000000000001;
+        location = /allow/options { webauthn_register_options; }
+        location = /allow/register { webauthn_register; }
+    }
     location /short/ {
         webauthn_challenge_timeout 1s;
         location = /short/options { webauthn_register_options; }

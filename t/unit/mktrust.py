@@ -14,6 +14,13 @@
 #   and dates wa_trust_item() must report.
 #
 # usage: mktrust.py DIR
+#        mktrust.py blob DIR AAGUID=ROOT.pem[:STATUS] ...
+#
+# The second form, for the nginx tests (t/lib/EnrollTest.pm), writes a
+# FIDO root (DIR/mds-root.pem) and a BLOB signed under it (DIR/mds.jwt,
+# valid now, nextUpdate in 60 days) with one entry per argument: the
+# AAGUID, the PEM file of its attestation root, and its latest status
+# (FIDO_CERTIFIED by default).
 
 import base64
 import calendar
@@ -136,7 +143,44 @@ def jws(alg, x5c, payload, key):
     return h + "." + p + "." + b64url(sig)
 
 
+def blob_cmd(out, specs):
+    os.makedirs(out, exist_ok=True)
+    today = datetime.datetime.now(UTC)
+    root = make(name("Test FIDO MDS Root", "Test FIDO"))
+    signer = make(name("Test MDS BLOB Signer", "Test FIDO"), issuer=root,
+                  ca=False)
+    entries = []
+    for spec in specs:
+        aaguid, rest = spec.split("=", 1)
+        pem, _, status = rest.partition(":")
+        with open(pem, "rb") as f:
+            cert = x509.load_pem_x509_certificate(f.read())
+        der = cert.public_bytes(serialization.Encoding.DER)
+        entries.append({
+            "aaguid": aaguid,
+            "metadataStatement": {
+                "legalHeader": "test", "description": "test model " + aaguid,
+                "schema": 3, "attestationTypes": ["basic_full"],
+                "attestationRootCertificates": [
+                    base64.b64encode(der).decode()]},
+            "statusReports": [{
+                "status": status or "FIDO_CERTIFIED",
+                "effectiveDate": today.strftime("%Y-%m-%d")}],
+            "timeOfLastStatusChange": today.strftime("%Y-%m-%d")})
+    payload = {"legalHeader": "test", "no": 7,
+               "nextUpdate": (today + datetime.timedelta(days=60))
+               .strftime("%Y-%m-%d"),
+               "entries": entries}
+    with open(os.path.join(out, "mds.jwt"), "w") as f:
+        f.write(jws("ES256", [signer], payload, signer.key))
+    with open(os.path.join(out, "mds-root.pem"), "wb") as f:
+        f.write(root.pem())
+
+
 def main():
+    if sys.argv[1] == "blob":
+        return blob_cmd(sys.argv[2], sys.argv[3:])
+
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
 
