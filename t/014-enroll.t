@@ -184,7 +184,7 @@ my @cases = (
     [ 'a bad self signature', [ '--attestation', 'packed-self', '--bad-sig' ], 'attestation_invalid' ],
     [ 'a bad x5c signature', [ EnrollTest::ca_args('t'), '--bad-sig' ], 'attestation_invalid' ],
     [ 'an AAGUID differing from the certificate\'s', [ EnrollTest::ca_args('t'), '--cert-aaguid', 'cb69481e-8ff7-4039-93ec-0a2729a154a8' ], 'attestation_invalid' ],
-    [ 'a taken credential id', [ '--cred-id', WebAuthnTest::cred_id('taken') ], 'credential_exists' ],
+    [ 'a taken credential id', [ '--cred-id=' . WebAuthnTest::cred_id('taken') ], 'credential_exists' ],
 );
 my $token = EnrollTest::invite('frank');
 my $m0 = EnrollTest::metrics();
