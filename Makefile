@@ -43,7 +43,7 @@ DEB_BROWSER  := chromium redis-server $(DEB_NPM)
 
 .PHONY: all module deps-build deps-run deps-test deps-bench deps-fuzz run stop test \
         test-unit test-vectors test-nginx test-valgrind bench fuzz clean \
-        test-tools test-trust \
+        test-tools test-trust test-token \
         deps-browser test-browser test-sigv4
 
 all: module
@@ -141,6 +141,16 @@ $(BUILD)/unit/test_trust: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_trust.c \
 	$(CC) $(CORE_CFLAGS) -Isrc/core -It/unit -o $@ t/unit/test_trust.c \
 	    $(CORE_SRCS) $(CORE_LIBS)
 
+$(BUILD)/unit/test_token: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_token.c \
+                          t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(CORE_CFLAGS) -Isrc/core -It/unit -o $@ t/unit/test_token.c \
+	    $(CORE_SRCS) $(CORE_LIBS)
+
+# session tokens: signed, verified, refused (the core's wa_token.c)
+test-token: deps-test $(BUILD)/unit/test_token
+	$(BUILD)/unit/test_token
+
 test-trust: deps-test $(BUILD)/unit/test_trust
 	rm -rf $(BUILD)/unit/trust
 	$(PY) t/unit/mktrust.py $(BUILD)/unit/trust
@@ -192,7 +202,8 @@ test-tools: deps-test
 	$(PY) tools/webauthn-softkey selftest
 	$(PY) t/lib/aws_standins.py --selftest
 
-test: deps-test module test-unit test-vectors test-trust test-sigv4 test-tools \
+test: deps-test module test-unit test-vectors test-trust test-token test-sigv4 \
+      test-tools \
       test-nginx test-valgrind test-browser
 
 # -- bench, fuzz ------------------------------------------------------------

@@ -69,6 +69,10 @@ typedef struct {
     ngx_ssl_t                       *aws_ssl;       /* NULL: not needed, or
                                                        no CA bundle */
 
+    /* session tokens (ngx_http_webauthn_session.c) */
+    ngx_array_t                     *session_keys;  /* of wa_token_key_t *,
+                                                       the first signs */
+
     /* attestation trust (ngx_http_webauthn_enroll.c) */
     ngx_str_t                        trust_anchors; /* a PEM bundle */
     ngx_str_t                        mds;           /* an MDS3 BLOB */
@@ -105,6 +109,15 @@ typedef struct {
     ngx_flag_t                       challenge;     /* webauthn_challenge */
 
     wa_policy_t                      policy;        /* built at merge */
+
+    /* sessions and policy (ngx_http_webauthn_session.c) */
+    ngx_flag_t                       session;       /* webauthn_session */
+    time_t                           session_ttl;
+    ngx_str_t                        cookie_name;   /* empty: no cookie */
+    ngx_str_t                        cookie_samesite;
+    ngx_array_t                     *roles;         /* of ngx_str_t */
+    time_t                           max_age;       /* -1: no bound */
+    ngx_flag_t                       preflight;
 
     /* enrollment (ngx_http_webauthn_enroll.c, ngx_http_webauthn_admin.c) */
     ngx_uint_t                       enroll;        /* NGX_HTTP_WEBAUTHN_
@@ -164,6 +177,14 @@ typedef struct {
     ngx_int_t                      (*aws_create_request)(
                                          ngx_http_request_t *r);
 
+    /* a session token (ngx_http_webauthn_session.c) */
+    wa_token_t                       token;
+    ngx_str_t                        token_text;
+    time_t                           auth_time;     /* of the assertion
+                                                       behind the request */
+    ngx_queue_t                      session_wait;  /* for the revocation
+                                                       list */
+
     /* variables */
     ngx_str_t                        sign_count;
     ngx_str_t                        user_verified;
@@ -184,6 +205,10 @@ typedef struct {
     unsigned                         body_waiting:1;
     unsigned                         body_read:1;
     unsigned                         counted:1;     /* in the metrics */
+    unsigned                         session:1;     /* a session token */
+    unsigned                         cookie:1;      /* ... from the cookie */
+    unsigned                         session_uv:1;  /* its "uv" */
+    unsigned                         session_waiting:1;
 } ngx_http_webauthn_ctx_t;
 
 
@@ -238,6 +263,31 @@ ngx_int_t ngx_http_webauthn_issue(ngx_http_request_t *r,
     ngx_http_webauthn_loc_conf_t *wlcf, ngx_str_t *challenge);
 const char *ngx_http_webauthn_uv_name(ngx_uint_t uv);
 
+/* ngx_http_webauthn_session.c */
+ngx_int_t ngx_http_webauthn_session_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_webauthn_step_session(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+ngx_int_t ngx_http_webauthn_step_policy(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+ngx_int_t ngx_http_webauthn_policy(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+ngx_int_t ngx_http_webauthn_session_source(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
+ngx_int_t ngx_http_webauthn_preflight(ngx_http_request_t *r,
+    ngx_http_webauthn_loc_conf_t *wlcf);
+void ngx_http_webauthn_session_cancel(ngx_http_webauthn_ctx_t *ctx);
+ngx_int_t ngx_http_webauthn_session_init_process(ngx_cycle_t *cycle);
+char *ngx_http_webauthn_session_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webauthn_session_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webauthn_session(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webauthn_roles(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webauthn_session_merge(ngx_conf_t *cf,
+    ngx_http_webauthn_loc_conf_t *prev, ngx_http_webauthn_loc_conf_t *conf);
+
 /* ngx_http_webauthn_enroll.c */
 ngx_int_t ngx_http_webauthn_enroll_handler(ngx_http_request_t *r);
 char *ngx_http_webauthn_register(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -280,6 +330,14 @@ ngx_int_t ngx_http_webauthn_add_variables(ngx_conf_t *cf);
 
 /* ngx_http_webauthn_headers.c */
 ngx_int_t ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token);
+/* Authorization: Bearer <token> (RFC 6750, 2.1), as _token() */
+ngx_int_t ngx_http_webauthn_bearer(ngx_http_request_t *r, ngx_str_t *token);
+/* the value of cookie name, NGX_OK, or NGX_DECLINED */
+ngx_int_t ngx_http_webauthn_cookie(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value);
+/* cookie name taken out of the request's Cookie headers */
+ngx_int_t ngx_http_webauthn_remove_cookie(ngx_http_request_t *r,
+    ngx_str_t *name);
 /* Authorization: Invitation <token>: NGX_OK with it, or NGX_DECLINED */
 ngx_int_t ngx_http_webauthn_invitation(ngx_http_request_t *r,
     ngx_str_t *token);

@@ -81,7 +81,10 @@ static ngx_http_webauthn_step_pt  ngx_http_webauthn_steps[] = {
     ngx_http_webauthn_step_key,        /* step 7: cache or HMGET */
     ngx_http_webauthn_step_verify,     /* steps 6, 21 */
     ngx_http_webauthn_step_commit,     /* steps 22, 24: one EVALSHA */
+    ngx_http_webauthn_step_session,    /* a session token instead: its
+                                          check, the revocation list */
     ngx_http_webauthn_step_accept,     /* variables, the header removed */
+    ngx_http_webauthn_step_policy,     /* roles, max age, a token's UV */
     ngx_http_webauthn_aws_step_role,   /* the IAM role of the credential */
     ngx_http_webauthn_aws_step_credentials,  /* base, or STS AssumeRole */
     ngx_http_webauthn_aws_step_body,   /* the whole body, to sign it */
@@ -139,6 +142,12 @@ ngx_http_webauthn_check(ngx_http_request_t *r)
      */
 
     if (wlcf->enroll && ngx_http_webauthn_invitation(r, &realm) == NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    /* auth_webauthn_preflight: a CORS preflight carries no credentials */
+
+    if (ngx_http_webauthn_preflight(r, wlcf)) {
         return NGX_DECLINED;
     }
 
@@ -361,14 +370,20 @@ ngx_http_webauthn_recheck(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
 
     detail = NULL;
 
-    err = wa_assertion_recheck(&ctx->assertion, &wlcf->policy, &detail);
+    if (ctx->session) {
+        /* a token has no assertion to check again: the policy below */
+        err = WA_OK;
 
-    if (err == WA_OK
-        && ctx->challenge.issued_ms + wlcf->challenge_timeout
-           <= ctx->verified_at)
-    {
-        err = WA_ERR_CHALLENGE_INVALID;
-        detail = "challenge is older than this location accepts";
+    } else {
+        err = wa_assertion_recheck(&ctx->assertion, &wlcf->policy, &detail);
+
+        if (err == WA_OK
+            && ctx->challenge.issued_ms + wlcf->challenge_timeout
+               <= ctx->verified_at)
+        {
+            err = WA_ERR_CHALLENGE_INVALID;
+            detail = "challenge is older than this location accepts";
+        }
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -378,6 +393,12 @@ ngx_http_webauthn_recheck(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     ctx->err = err;
     ctx->detail = detail;
     ngx_str_null(&ctx->reason);
+
+    /* this location's roles, max age and UV of a token */
+
+    if (err == WA_OK && ngx_http_webauthn_policy(r, ctx) != NGX_OK) {
+        return;
+    }
 
     /*
      * a location that signs maps the credential to its own IAM role and
@@ -415,6 +436,14 @@ ngx_http_webauthn_step_token(ngx_http_request_t *r,
     rc = ngx_http_webauthn_token(r, &token);
 
     if (rc == NGX_DECLINED) {
+
+        /* a session token: Authorization: Bearer, or the cookie */
+
+        if (ngx_http_webauthn_session_source(r, ctx) == NGX_OK) {
+            return ngx_http_webauthn_goto(ctx,
+                                          ngx_http_webauthn_step_session);
+        }
+
         return ngx_http_webauthn_fail(ctx, WA_ERR_CREDENTIAL_MISSING,
                                       "no \"Authorization: WebAuthn\" header");
     }
@@ -743,20 +772,46 @@ ngx_http_webauthn_step_accept(ngx_http_request_t *r,
     u_char              *p;
     ngx_http_request_t  *pr;
 
-    p = ngx_pnalloc(r->pool, NGX_INT32_LEN);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
+    if (ctx->session) {
+        /* a session token: no counter; UV as the token says */
 
-    ctx->sign_count.data = p;
-    ctx->sign_count.len = ngx_sprintf(p, "%uD", ctx->assertion.sign_count)
-                          - p;
+        ngx_str_null(&ctx->sign_count);
 
-    if (ctx->assertion.flags & WA_FLAG_UV) {
-        ngx_str_set(&ctx->user_verified, "1");
+        if (ctx->session_uv) {
+            ngx_str_set(&ctx->user_verified, "1");
+
+        } else {
+            ngx_str_set(&ctx->user_verified, "0");
+        }
 
     } else {
-        ngx_str_set(&ctx->user_verified, "0");
+        p = ngx_pnalloc(r->pool, NGX_INT32_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->sign_count.data = p;
+        ctx->sign_count.len = ngx_sprintf(p, "%uD",
+                                          ctx->assertion.sign_count)
+                              - p;
+
+        if (ctx->assertion.flags & WA_FLAG_UV) {
+            ngx_str_set(&ctx->user_verified, "1");
+
+        } else {
+            ngx_str_set(&ctx->user_verified, "0");
+        }
+
+        ctx->auth_time = ngx_time();
+    }
+
+    /* the session cookie is not passed on either */
+
+    if (ctx->cookie
+        && ngx_http_webauthn_remove_cookie(r, &ctx->wlcf->cookie_name)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     /*
@@ -778,7 +833,12 @@ ngx_http_webauthn_step_accept(ngx_http_request_t *r,
         pr->headers_in.authorization = NULL;
     }
 
-    ngx_str_set(&ctx->auth_method, "assertion");
+    if (ctx->session) {
+        ngx_str_set(&ctx->auth_method, "session");
+
+    } else {
+        ngx_str_set(&ctx->auth_method, "assertion");
+    }
 
     ctx->verified = 1;
     ctx->verified_at = ngx_http_webauthn_now();
@@ -970,6 +1030,7 @@ ngx_http_webauthn_cleanup(void *data)
 
     ngx_http_webauthn_store_cancel(&ctx->store);
     ngx_http_webauthn_aws_cancel(ctx);
+    ngx_http_webauthn_session_cancel(ctx);
 
     wa_assertion_free(&ctx->assertion);
 }

@@ -73,6 +73,130 @@ ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token)
 }
 
 
+/* Authorization: Bearer <token>, RFC 6750, 2.1 */
+
+ngx_int_t
+ngx_http_webauthn_bearer(ngx_http_request_t *r, ngx_str_t *token)
+{
+    static ngx_str_t  scheme = ngx_string("Bearer");
+
+    return ngx_http_webauthn_credentials(r, &scheme, token);
+}
+
+
+/* the value of a cookie (RFC 6265, 5.4), nginx's parser */
+
+ngx_int_t
+ngx_http_webauthn_cookie(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, name,
+                                          value)
+        == NGX_DECLINED)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * the session cookie is not passed on: each Cookie header is written again
+ * without the pairs of that name (RFC 6265, 4.2.1: "name=value" pairs
+ * separated by "; "), and one left empty is taken out of the request
+ */
+
+ngx_int_t
+ngx_http_webauthn_remove_cookie(ngx_http_request_t *r, ngx_str_t *name)
+{
+    u_char               *p, *last, *start, *end, *out, *o;
+    ngx_uint_t            i;
+    ngx_table_elt_t     **h, *e;
+    ngx_http_request_t   *pr, *m;
+
+    m = r->main;
+    h = m->headers_in.cookies.elts;
+
+    for (i = 0; i < m->headers_in.cookies.nelts; i++) {
+        e = h[i];
+
+        if (e->value.len == 0) {
+            continue;
+        }
+
+        /* "a=1;b=2" becomes "a=1; b=2": at most twice as long */
+
+        out = ngx_pnalloc(r->pool, 2 * e->value.len);
+        if (out == NULL) {
+            return NGX_ERROR;
+        }
+
+        o = out;
+        p = e->value.data;
+        last = p + e->value.len;
+
+        while (p < last) {
+            while (p < last && (*p == ' ' || *p == ';')) {
+                p++;
+            }
+
+            start = p;
+
+            while (p < last && *p != ';') {
+                p++;
+            }
+
+            end = p;
+
+            while (end > start && end[-1] == ' ') {
+                end--;
+            }
+
+            if (end == start) {
+                continue;
+            }
+
+            if ((size_t) (end - start) > name->len
+                && start[name->len] == '='
+                && ngx_strncmp(start, name->data, name->len) == 0)
+            {
+                continue;
+            }
+
+            if (o != out) {
+                *o++ = ';';
+                *o++ = ' ';
+            }
+
+            o = ngx_cpymem(o, start, end - start);
+        }
+
+        if (o != out) {
+            e->value.data = out;
+            e->value.len = o - out;
+            continue;
+        }
+
+        /* nothing left of this header */
+
+        if (ngx_http_webauthn_remove_header(r, &m->headers_in.headers, e)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        e->value.len = 0;
+
+        for (pr = r; pr; pr = (pr == m) ? NULL : pr->parent) {
+            pr->headers_in.headers = m->headers_in.headers;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * Authorization: Invitation <token>, of the enrollment locations; an
  * HTAB after the scheme is no invitation (NGX_DECLINED): the assertion

@@ -414,6 +414,12 @@ ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
                          m->registrations[i]);
     }
 
+    p = ngx_http_webauthn_metrics_head(p, last,
+            "webauthn_sessions_issued_total", "counter",
+            "Session tokens issued by webauthn_session.");
+    p = ngx_slprintf(p, last, "webauthn_sessions_issued_total %uA\n",
+                     m->sessions);
+
     p = ngx_http_webauthn_metrics_print_hist(p, last,
             NGX_HTTP_WEBAUTHN_METRICS_VERIFY,
             &m->hist[NGX_HTTP_WEBAUTHN_METRICS_VERIFY]);

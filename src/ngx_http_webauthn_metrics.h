@@ -65,6 +65,7 @@ typedef struct {
     ngx_atomic_t                     requests[WA_ERR_LAST];
     ngx_atomic_t                     challenges;
     ngx_atomic_t                     registrations[WA_ERR_LAST];
+    ngx_atomic_t                     sessions;
 
     ngx_atomic_t                     cache_hits;
     ngx_atomic_t                     cache_misses;

@@ -24,6 +24,7 @@ static void *ngx_http_webauthn_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_webauthn_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_webauthn_init_process(ngx_cycle_t *cycle);
 static void ngx_http_webauthn_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_webauthn_wipe(void *data);
 
@@ -181,6 +182,59 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       0,
       NULL },
 
+    /* sessions and policy (ngx_http_webauthn_session.c) */
+
+    { ngx_string("webauthn_session_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_webauthn_session_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webauthn_session_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, session_ttl),
+      NULL },
+
+    { ngx_string("webauthn_session_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_webauthn_session_cookie,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webauthn_session"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webauthn_session,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("auth_webauthn_roles"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF
+                        |NGX_CONF_1MORE,
+      ngx_http_webauthn_roles,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("auth_webauthn_max_age"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF
+                        |NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, max_age),
+      NULL },
+
+    { ngx_string("auth_webauthn_preflight"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webauthn_loc_conf_t, preflight),
+      NULL },
+
     /* enrollment and administration (ngx_http_webauthn_enroll.c, _admin.c) */
 
     { ngx_string("webauthn_rp_name"),
@@ -281,7 +335,7 @@ ngx_module_t  ngx_http_webauthn_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_webauthn_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_webauthn_exit_process,        /* exit process */
@@ -408,6 +462,11 @@ ngx_http_webauthn_create_loc_conf(ngx_conf_t *cf)
     conf->attestation = NGX_CONF_UNSET_UINT;
     conf->aaguid_allow = NGX_CONF_UNSET_PTR;
     conf->invitation_ttl = NGX_CONF_UNSET;
+    conf->session = NGX_CONF_UNSET;
+    conf->session_ttl = NGX_CONF_UNSET;
+    conf->roles = NGX_CONF_UNSET_PTR;
+    conf->max_age = NGX_CONF_UNSET;
+    conf->preflight = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -436,7 +495,9 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_webauthn_enroll_merge(cf, prev, conf) != NGX_CONF_OK) {
+    if (ngx_http_webauthn_enroll_merge(cf, prev, conf) != NGX_CONF_OK
+        || ngx_http_webauthn_session_merge(cf, prev, conf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -561,6 +622,13 @@ ngx_http_webauthn_init(ngx_conf_t *cf)
     *h = ngx_http_webauthn_subrequest_handler;
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_webauthn_session_init_process(cycle);
 }
 
 

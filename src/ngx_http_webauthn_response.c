@@ -23,6 +23,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_webauthn_www_authenticate(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx, ngx_str_t *challenge);
+static ngx_int_t ngx_http_webauthn_bearer_challenge(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx);
 static u_char *ngx_http_webauthn_quote(u_char *dst, ngx_str_t *src);
 static void ngx_http_webauthn_log_refusal(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx, const char *detail);
@@ -79,6 +81,12 @@ static const ngx_http_webauthn_error_t  ngx_http_webauthn_errors[] = {
         { "Request invalid", NGX_HTTP_BAD_REQUEST },
     [WA_ERR_NOT_FOUND] =
         { "Not found", NGX_HTTP_NOT_FOUND },
+    [WA_ERR_TOKEN_INVALID] =
+        { "Invalid session token", NGX_HTTP_UNAUTHORIZED },
+    [WA_ERR_TOKEN_EXPIRED] =
+        { "Session token expired", NGX_HTTP_UNAUTHORIZED },
+    [WA_ERR_REAUTHENTICATION_REQUIRED] =
+        { "Reauthentication required", NGX_HTTP_UNAUTHORIZED },
     [WA_ERR_INTERNAL] =
         { "Internal error", NGX_HTTP_INTERNAL_SERVER_ERROR }
 };
@@ -148,6 +156,18 @@ ngx_http_webauthn_deny(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx)
 
         if (ngx_http_webauthn_www_authenticate(r, ctx, &challenge)
             != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /*
+         * a session token refused: RFC 6750, 3, beside the WebAuthn
+         * challenge (RFC 9110, 11.6.1 allows both); a step-up is RFC 9470,
+         * 3's insufficient_user_authentication
+         */
+
+        if (ctx->session
+            && ngx_http_webauthn_bearer_challenge(r, ctx) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -292,6 +312,48 @@ ngx_http_webauthn_problem(ngx_http_request_t *r, ngx_uint_t status,
     json_decref(body);
 
     return rc;
+}
+
+
+/* Bearer realm="<realm>", error="..." (RFC 6750, 3; RFC 9470, 3) */
+
+static ngx_int_t
+ngx_http_webauthn_bearer_challenge(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx)
+{
+    u_char           *p;
+    size_t            len;
+    const char       *error;
+    ngx_table_elt_t  *h;
+
+    error = (ctx->err == WA_ERR_REAUTHENTICATION_REQUIRED
+             || ctx->err == WA_ERR_USER_NOT_VERIFIED)
+            ? "insufficient_user_authentication" : "invalid_token";
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = sizeof("Bearer realm=\"\", error=\"\"") - 1 + 2 * ctx->realm.len
+          + ngx_strlen(error);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "WWW-Authenticate");
+    h->value.data = p;
+
+    p = ngx_cpymem(p, "Bearer realm=\"", sizeof("Bearer realm=\"") - 1);
+    p = ngx_http_webauthn_quote(p, &ctx->realm);
+    p = ngx_sprintf(p, "\", error=\"%s\"", error);
+
+    h->value.len = p - h->value.data;
+
+    return NGX_OK;
 }
 
 

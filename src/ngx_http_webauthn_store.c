@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_webauthn_store_commit_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
 static void ngx_http_webauthn_store_eval_handler(
     ngx_http_webauthn_redis_op_t *op);
+static void ngx_http_webauthn_store_revocations_handler(
+    ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
 
 
@@ -663,6 +665,94 @@ ngx_http_webauthn_store_send(ngx_http_webauthn_store_req_t *sr, int argc,
     sr->op = op;
 
     return NGX_OK;
+}
+
+
+/*
+ * ZRANGE <prefix>revoked 0 max-1: the sorted set (member the credential
+ * id, score the time of its revocation, s) the admin API's revoke and
+ * delete scripts add to and keep to the last two days
+ */
+
+ngx_int_t
+ngx_http_webauthn_store_revocations(ngx_http_webauthn_store_req_t *sr)
+{
+    size_t       len[4];
+    const char  *argv[4];
+    u_char       max[NGX_INT_T_LEN];
+
+    if (ngx_http_webauthn_store_key(sr, &sr->key, "revoked", NULL, 0)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "ZRANGE";
+    len[0] = sizeof("ZRANGE") - 1;
+    argv[1] = (char *) sr->key.data;
+    len[1] = sr->key.len;
+    argv[2] = "0";
+    len[2] = 1;
+    argv[3] = (char *) max;
+    len[3] = ngx_sprintf(max, "%d", NGX_HTTP_WEBAUTHN_REVOKED_MAX - 1) - max;
+
+    return ngx_http_webauthn_store_send(sr, 4, argv, len,
+                               ngx_http_webauthn_store_revocations_handler);
+}
+
+
+static void
+ngx_http_webauthn_store_revocations_handler(ngx_http_webauthn_redis_op_t *op)
+{
+    ngx_http_webauthn_store_req_t *sr = op->data;
+
+    size_t       i;
+    ngx_str_t   *id;
+    redisReply  *reply;
+
+    if (op->rc != NGX_OK) {
+        ngx_http_webauthn_metrics_redis_fault(&op->reason);
+        ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
+                                      op->reason.len);
+        goto done;
+    }
+
+    reply = op->replies[0];
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ngx_http_webauthn_metrics_inc(
+            redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
+        ngx_http_webauthn_store_error(sr, "unexpected reply to ZRANGE");
+        goto done;
+    }
+
+    sr->revoked = ngx_array_create(sr->pool,
+                                   reply->elements ? reply->elements : 1,
+                                   sizeof(ngx_str_t));
+    if (sr->revoked == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        goto done;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        id = ngx_array_push(sr->revoked);
+
+        if (ngx_http_webauthn_store_string(sr->pool, reply->element[i], id)
+            != NGX_OK
+            || !wa_record_cred_id_ok(id->data, id->len))
+        {
+            ngx_http_webauthn_metrics_inc(
+                redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
+            ngx_http_webauthn_store_error(sr, "unexpected reply to ZRANGE");
+            goto done;
+        }
+    }
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+
+done:
+
+    ngx_http_webauthn_store_done(sr);
 }
 
 

@@ -171,6 +171,8 @@ struct ngx_http_webauthn_store_req_s {
     ngx_http_webauthn_use_t            *use;       /* commit only */
     ngx_http_webauthn_enroll_t         *enroll;    /* enrollment */
     ngx_http_webauthn_admin_t          *admin;     /* administration */
+    ngx_array_t                        *revoked;   /* revocations: ids,
+                                                      ngx_str_t */
 
     ngx_http_webauthn_store_rc_e        rc;
     ngx_str_t                           reason;    /* FAULT: for the log */
@@ -245,6 +247,17 @@ ngx_int_t ngx_http_webauthn_store_user_delete(
 ngx_int_t ngx_http_webauthn_store_cred_roles(
     ngx_http_webauthn_store_req_t *sr);
 ngx_int_t ngx_http_webauthn_store_cred_revoke(
+    ngx_http_webauthn_store_req_t *sr);
+
+/*
+ * revocations: the ids of the credentials revoked or deleted (through
+ * the admin API) in the last NGX_HTTP_WEBAUTHN_REVOKED_KEEP seconds, into
+ * sr->revoked; OK or FAULT.  One command, for session tokens: a token
+ * carries no record, so its credential is looked for here.
+ */
+#define NGX_HTTP_WEBAUTHN_REVOKED_KEEP  (2 * 86400)
+#define NGX_HTTP_WEBAUTHN_REVOKED_MAX   100000
+ngx_int_t ngx_http_webauthn_store_revocations(
     ngx_http_webauthn_store_req_t *sr);
 
 /* the owner goes away while a request is under way */

@@ -23,6 +23,9 @@
 
 
 #define NGX_HTTP_WEBAUTHN_CRED_FIELDS    11  /* a credential's, below */
+/* NGX_HTTP_WEBAUTHN_REVOKED_KEEP in the scripts' text */
+#define NGX_HTTP_WEBAUTHN_REVOKED_KEEP_S  "172800"
+
 #define NGX_HTTP_WEBAUTHN_HANDLE_MAX     64  /* WebAuthn L3, 5.4.3 */
 #define NGX_HTTP_WEBAUTHN_FORMAT_MAX     32  /* attestation_format */
 #define NGX_HTTP_WEBAUTHN_TIME_DIGITS    15  /* created, last_used */
@@ -234,8 +237,9 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_user_get_script = {
 
 
 /*
- * user_delete: the user hash, every credential of user_creds, every
- * invitation of user_invites, and both sets.
+ * user_delete: the user hash, every credential of user_creds (each
+ * added to the revocations, as cred_revoke does), every invitation of
+ * user_invites, and both sets.
  * KEYS[1] user, KEYS[2] user_creds, KEYS[3] user_invites; ARGV[1] the
  * prefix.  Replies {"unknown"} (neither a user hash nor credentials), or
  * {"ok", id...}: the credentials deleted.
@@ -247,11 +251,15 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_user_delete_script = {
     "if #ids == 0 and redis.call('EXISTS', KEYS[1]) == 0 then\n"
     "    return {'unknown'} end\n"
     "local r = {'ok'}\n"
+    "local t = tonumber(redis.call('TIME')[1])\n"
     "table.sort(ids)\n"
     "for _, id in ipairs(ids) do\n"
     "    if redis.call('DEL', ARGV[1] .. 'cred:' .. id) == 1 then\n"
     "        r[#r + 1] = id end\n"
+    "    redis.call('ZADD', ARGV[1] .. 'revoked', t, id)\n"
     "end\n"
+    "redis.call('ZREMRANGEBYSCORE', ARGV[1] .. 'revoked', '-inf', t - "
+    NGX_HTTP_WEBAUTHN_REVOKED_KEEP_S ")\n"
     "for _, h in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
     "    redis.call('DEL', ARGV[1] .. 'invite:' .. h)\n"
     "end\n"
@@ -262,7 +270,8 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_user_delete_script = {
 
 
 /*
- * cred_roles: KEYS[1] the credential; ARGV[1] the roles.  Replies
+ * cred_roles: KEYS[1] the credential (KEYS[2] unused); ARGV[1] the
+ * roles.  Replies
  * {"unknown"}, {"bad_record", field} (nothing written), or {"ok", F...}
  * with the new roles.
  */
@@ -283,7 +292,9 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_cred_roles_script = {
 
 /*
  * cred_revoke: KEYS[1] the credential, revoked ("1"): the commit script
- * refuses it from the next assertion on.  Replies as cred_roles.
+ * refuses it from the next assertion on; KEYS[2] the revocations (a
+ * sorted set by time, kept two days: what session tokens are checked
+ * against), ARGV[1] the credential id.  Replies as cred_roles.
  */
 
 static ngx_http_webauthn_script_t  ngx_http_webauthn_cred_revoke_script = {
@@ -295,6 +306,10 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_cred_revoke_script = {
     "local b = bad(c)\n"
     "if b then return {'bad_record', b} end\n"
     "redis.call('HSET', KEYS[1], 'revoked', '1')\n"
+    "local t = tonumber(redis.call('TIME')[1])\n"
+    "redis.call('ZADD', KEYS[2], t, ARGV[1])\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', t - "
+    NGX_HTTP_WEBAUTHN_REVOKED_KEEP_S ")\n"
     "return {'ok', unpack(c)}\n"),
     { 0 }, 0
 };
@@ -682,30 +697,37 @@ ngx_http_webauthn_store_cred_op(ngx_http_webauthn_store_req_t *sr,
     ngx_http_webauthn_script_t *script, ngx_str_t *arg)
 {
     size_t                      *len;
-    ngx_uint_t                   n;
+    ngx_str_t                    revoked;
     const char                 **argv;
     ngx_http_webauthn_admin_t   *a;
 
     a = sr->admin;
-    n = arg ? 5 : 4;
 
     if (ngx_http_webauthn_store_key(sr, &sr->key, "cred:", a->cred_id.data,
                                     a->cred_id.len)
         != NGX_OK
-        || ngx_http_webauthn_store_admin_argv(sr, n, &argv, &len) != NGX_OK)
+        || ngx_http_webauthn_store_key(sr, &revoked, "revoked", NULL, 0)
+           != NGX_OK
+        || ngx_http_webauthn_store_admin_argv(sr, 6, &argv, &len) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     argv[3] = (char *) sr->key.data;
     len[3] = sr->key.len;
+    argv[4] = (char *) revoked.data;
+    len[4] = revoked.len;
 
-    if (arg) {
-        argv[4] = (char *) arg->data;
-        len[4] = arg->len;
+    /* ARGV[1]: the roles (cred_roles), or the credential id (cred_revoke) */
+
+    if (arg == NULL) {
+        arg = &a->cred_id;
     }
 
-    return ngx_http_webauthn_store_eval(sr, script, 1, n, argv, len,
+    argv[5] = (char *) arg->data;
+    len[5] = arg->len;
+
+    return ngx_http_webauthn_store_eval(sr, script, 2, 6, argv, len,
                                         ngx_http_webauthn_store_cred_reply);
 }
 

@@ -98,6 +98,7 @@ Test::More::is_deeply(\%types, {
     webauthn_requests => 'counter',
     webauthn_challenges_issued => 'counter',
     webauthn_registrations => 'counter',
+    webauthn_sessions_issued => 'counter',
     webauthn_verify_duration_seconds => 'histogram',
     webauthn_key_cache_hits => 'counter',
     webauthn_key_cache_misses => 'counter',

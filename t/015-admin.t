@@ -127,6 +127,8 @@ sub dump_redis {
             $v = join "\n", map { "$_=$h{$_}" } sort keys %h;
         } elsif ($t eq 'set') {
             $v = join "\n", sort @{ redis('SMEMBERS', $k) };
+        } elsif ($t eq 'zset') {
+            $v = join "\n", @{ redis('ZRANGE', $k, 0, -1) };
         } else {
             $v = redis('GET', $k);
         }
@@ -139,7 +141,7 @@ sub dump_redis {
 sub others {
     my ($d, $user, @ids) = @_;
     my %skip = map { $_ => 1 } ("${P}user:$user", "${P}user_creds:$user",
-                                "${P}user_invites:$user",
+                                "${P}user_invites:$user", "${P}revoked",
                                 map { "${P}cred:$_" } @ids);
     return { map { $_ => $d->{$_} }
              grep { !$skip{$_} && !/^\Q${P}invite:\E/ } keys %$d };
@@ -482,6 +484,7 @@ Test::More::is($r->{json}{id}, $id, 'the credential');
 Test::More::is($r->{json}{user_name}, 'erin', 'its user');
 Test::More::is($r->{json}{revoked}, JSON::PP::true, 'revoked');
 Test::More::is(WebAuthnTest::cred_cmd('e1', 'HGET', 'revoked'), '1', 'stored as "1"');
+Test::More::cmp_ok(abs((main::redis('ZSCORE', 'webauthn:revoked', $id) // 0) - time), '<', 60, 'in the revocation list of session tokens, at the time of the revocation');
 $a = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'e1'));
 Test::More::is($a->{status}, 401, 'the next assertion is refused');
 Test::More::like($a->{body}, qr/"code":"credential_revoked"/, 'credential_revoked');
@@ -517,6 +520,7 @@ my $after = main::dump_redis();
 Test::More::is_deeply(main::others($after, 'frank', $id), main::others($before, 'frank', $id), 'every other key is as it was');
 my @left = grep { /frank/ || index($after->{$_}, 'frank') >= 0 } keys %$after;
 Test::More::is_deeply(\@left, [], 'nothing names frank');
+Test::More::ok(defined main::redis('ZSCORE', 'webauthn:revoked', $id), 'his credential is in the revocation list of session tokens');
 my $a = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'f1'));
 Test::More::like($a->{body}, qr/"code":"credential_unknown"/, 'his credential is unknown');
 main::refused(main::admin('DELETE', 'users/frank'), 404, 'not_found', qr/^no such user$/, 'deleted twice');

@@ -32,9 +32,9 @@
  *   wa_x509.c        X.509 helpers of the formats: x5c, extensions
  *   wa_trust.c       trust anchors and the trust path check, 7.1 step 23
  *   wa_mds.c         the FIDO Metadata Service (MDS3) BLOB
- * Later concepts get files of their own the same way (session tokens:
- * wa_token.c).  wa_internal.h is the private header shared by these
- * files; the glue uses this one only.
+ *   wa_token.c       session tokens: compact JWS (RFC 7515, 7519)
+ * wa_internal.h is the private header shared by these files; the glue
+ * uses this one only.
  *
  * Conventions:
  *   Functions return wa_err_t (WA_OK on success).  On failure "*detail"
@@ -99,6 +99,10 @@ typedef enum {
                                        malformed admin request) */
     WA_ERR_NOT_FOUND,               /* not_found (the glue's: no such user
                                        or credential, admin API) */
+    WA_ERR_TOKEN_INVALID,           /* token_invalid */
+    WA_ERR_TOKEN_EXPIRED,           /* token_expired */
+    WA_ERR_REAUTHENTICATION_REQUIRED, /* reauthentication_required (the
+                                       glue's: auth_webauthn_max_age) */
     WA_ERR_INTERNAL,                /* internal_error */
     WA_ERR_LAST
 } wa_err_t;
@@ -663,6 +667,92 @@ void wa_registration_free(wa_registration_t *reg);
 /* a UUID (an AAGUID) as 8-4-4-4-12 lowercase hex digits, NUL-ended */
 void wa_uuid_text(char out[WA_AAGUID_TEXT_LEN + 1],
     const unsigned char id[16]);
+
+
+/*
+ * Session tokens (wa_token.c): a compact JWS (RFC 7515, 7519) with the
+ * claims below, signed EdDSA (an Ed25519 key) or HS256 (a secret).  The
+ * algorithm is the key's, never the token header's: a token whose "alg"
+ * is not its key's is refused, "none" included.
+ */
+
+#define WA_TOKEN_MAX         4096   /* bytes of a token */
+#define WA_TOKEN_LEEWAY_MAX  30     /* seconds */
+#define WA_TOKEN_KID_MAX     64
+#define WA_TOKEN_SECRET_MIN  32     /* bytes of an HS256 secret */
+
+typedef struct wa_token_key_s  wa_token_key_t;
+
+/*
+ * A key from a key file's bytes: a PEM Ed25519 private key (as "openssl
+ * genpkey -algorithm ed25519" writes it) signs and verifies EdDSA; PEM of
+ * anything else (another key type, a public key, a certificate, an
+ * encrypted key) is refused; any other content is an HS256 secret of at
+ * least 32 bytes, used byte for byte.  kid: 1 to 64 of A-Z a-z 0-9 . _ -.  WA_OK, or WA_ERR_INTERNAL
+ * with *detail for the configuration error.  The key material is wiped
+ * when freed; data is not kept.
+ */
+wa_err_t wa_token_key_new(wa_token_key_t **key, const unsigned char *data,
+    size_t len, const char *kid, size_t kid_len, const char **detail);
+void wa_token_key_free(wa_token_key_t *key);
+/* "EdDSA" or "HS256" */
+const char *wa_token_key_alg(const wa_token_key_t *key);
+
+typedef struct {
+    const char  *sub;               /* the user name */
+    size_t       sub_len;
+    const char  *cid;               /* the credential id, base64url */
+    size_t       cid_len;
+    const char  *roles;             /* as stored: one SP between roles;
+                                       a JSON array in the token */
+    size_t       roles_len;
+    int          uv;                /* the assertion had UV */
+    int64_t      iat;               /* seconds since the epoch */
+    int64_t      exp;
+    int64_t      auth_time;         /* when the assertion was verified */
+    const char  *iss;
+    size_t       iss_len;
+    const char  *aud;               /* the RP ID */
+    size_t       aud_len;
+} wa_token_claims_t;
+
+/*
+ * Signs: *out is a malloc()ed, NUL-terminated token of *out_len bytes
+ * (free()), header {"alg", "kid", "typ": "JWT"}, the claims (sub, cid,
+ * roles, uv, iat, exp, auth_time, iss, aud) built with jansson.  WA_OK or
+ * WA_ERR_INTERNAL (the claims break the record rules, out of memory,
+ * OpenSSL failing).
+ */
+wa_err_t wa_token_sign(const wa_token_key_t *key,
+    const wa_token_claims_t *claims, char **out, size_t *out_len,
+    const char **detail);
+
+typedef struct {
+    wa_token_claims_t   claims;     /* on WA_OK; strings owned here */
+    const wa_token_key_t *key;      /* the key that verified it */
+    void               *priv;
+} wa_token_t;
+
+/*
+ * Verifies a token against keys (one of them has its "kid"; its "alg"
+ * must be that key's), at now with leeway seconds (at most
+ * WA_TOKEN_LEEWAY_MAX) for exp and iat, for the audience aud:
+ *   WA_ERR_TOKEN_INVALID  malformed (not three base64url parts, not JSON
+ *                         objects, members missing or mistyped, claims
+ *                         breaking the record rules), over WA_TOKEN_MAX,
+ *                         an unknown kid, an alg not the key's, a
+ *                         signature that does not verify, another
+ *                         audience, iat further in the future than the
+ *                         leeway
+ *   WA_ERR_TOKEN_EXPIRED  now >= exp + leeway
+ * The signature is checked before any claim is read.  auth_time is
+ * returned as signed (no leeway applies to it: the caller's max age
+ * does).  wa_token_free() either way.
+ */
+wa_err_t wa_token_verify(wa_token_t *t, const unsigned char *token,
+    size_t len, wa_token_key_t *const *keys, size_t nkeys, const char *aud,
+    size_t aud_len, int64_t now, int64_t leeway, const char **detail);
+void wa_token_free(wa_token_t *t);
 
 
 /*

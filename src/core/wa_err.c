@@ -35,6 +35,9 @@ static const char  *wa_err_codes[] = {
     [WA_ERR_CREDENTIAL_EXISTS] = "credential_exists",
     [WA_ERR_REQUEST_INVALID] = "request_invalid",
     [WA_ERR_NOT_FOUND] = "not_found",
+    [WA_ERR_TOKEN_INVALID] = "token_invalid",
+    [WA_ERR_TOKEN_EXPIRED] = "token_expired",
+    [WA_ERR_REAUTHENTICATION_REQUIRED] = "reauthentication_required",
     [WA_ERR_INTERNAL] = "internal_error"
 };
 

@@ -673,7 +673,8 @@ test_err(void)
         "store_unavailable", "role_forbidden", "aws_credentials_unavailable",
         "invitation_invalid", "attestation_malformed", "attestation_invalid",
         "attestation_untrusted", "credential_exists", "request_invalid",
-        "not_found",
+        "not_found", "token_invalid", "token_expired",
+        "reauthentication_required",
         "internal_error"
     };
 
