@@ -19,6 +19,7 @@ LABEL = {
     "es256-nocache": "module, ES256, key cache off",
     "rs256": "module, RS256",
     "eddsa": "module, EdDSA",
+    "session": "module, session token (HS256)",
     "peer-es256": "peer (auth_request + Node), ES256",
     "peer-rs256": "peer (auth_request + Node), RS256",
     "peer-eddsa": "peer (auth_request + Node), EdDSA",
@@ -28,9 +29,7 @@ LABEL = {
     "sigv4-on-1m": "module, ES256, POST 1 MB body, SigV4 on",
 }
 
-NOT_YET = [
-    "session tokens",
-]
+NOT_YET = []
 
 SIZES = [("1k", "1 KB", 1024), ("1m", "1 MB", 1048576)]
 
@@ -256,6 +255,13 @@ def main():
                                    else 0,
                                    100 * (1e6 / p256) / add if add > 0
                                    and p256 else 0))
+
+    ses = rows.get("session", {})
+    if num(ses, "rps") and num(ceil, "rps"):
+        print("Session tokens: %.0f req/s, %.0f%% of plain proxying "
+              "(%.0f req/s; goal 85%%)" % (
+                  num(ses, "rps"), 100 * num(ses, "rps") / num(ceil, "rps"),
+                  num(ceil, "rps")))
 
     sha = num(speed, "speed_sha256_bytes")
     for key, name, size in SIZES:

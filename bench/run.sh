@@ -17,8 +17,9 @@
 #                         pool stops early and the table shows its shorter
 #                         window (never a reused assertion)
 #   BENCH_MODES="ceiling ceiling-static es256 es256-static es256-counter
-#                es256-nocache rs256 eddsa peer-es256 peer-rs256 peer-eddsa
-#                sigv4-off-1k sigv4-on-1k sigv4-off-1m sigv4-on-1m"
+#                es256-nocache rs256 eddsa session peer-es256 peer-rs256
+#                peer-eddsa sigv4-off-1k sigv4-on-1k sigv4-off-1m sigv4-on-1m"
+#                (session: every request a Bearer session token, HS256)
 #                (-static: the location answers with empty_gif instead of
 #                proxying, to isolate the module's own cost; sigv4-*: POST
 #                with a 1 KB / 1 MB body, ES256, key cache on, with and
@@ -56,7 +57,7 @@ RATE=${BENCH_RATE:-10000}
 PEER_RATE=${BENCH_PEER_RATE:-1500}
 SPEED_S=${BENCH_SPEED_SECONDS:-2}
 MODES=${BENCH_MODES:-ceiling ceiling-static es256 es256-static es256-counter \
-es256-nocache rs256 eddsa peer-es256 peer-rs256 peer-eddsa \
+es256-nocache rs256 eddsa session peer-es256 peer-rs256 peer-eddsa \
 sigv4-off-1k sigv4-on-1k sigv4-off-1m sigv4-on-1m}
 SIGV4_D=${BENCH_SIGV4_DURATION:-5}
 SIGV4_RATE_1K=${BENCH_SIGV4_RATE_1K:-12000}
@@ -254,10 +255,13 @@ write_nginx_conf() {
         loc="proxy_pass http://backend;" ;;
     ceiling-static)
         loc="empty_gif;" ;;
-    module|module-nocache|module-static|sigv4-on|sigv4-off)
+    module|module-nocache|module-static|module-session|sigv4-on|sigv4-off)
         load="load_module $MODULE;"
         local cache="webauthn_key_cache zone=webauthn_bench:16m valid=10m;"
         [ "$kind" = module-nocache ] && cache="webauthn_key_cache off;"
+        [ "$kind" = module-session ] \
+            && cache="$cache
+    webauthn_session_key $RUN/session.key id=bench;"
         extra="
     webauthn_redis 127.0.0.1:$P_REDIS keepalive=64;
     webauthn_challenge_secret $RUN/secret;
@@ -637,6 +641,38 @@ for mode in $MODES; do
             || continue
         [ "$mode" = "$alg" ] && micro "$mode" "$alg"
         measure "$mode" "$kind" "$mode" ;;
+    session)
+        if [ $have_module = 0 ]; then
+            na_row "$mode" "module not built"
+            continue
+        fi
+        # one HS256 token (signed here with Python's hmac, as the module
+        # signs: a compact JWS) sent by every request: the module checks
+        # it in the worker, without Redis
+        head -c 32 /dev/urandom > "$RUN/session.key"
+        # (no signature per request: a few times the assertion rows' rate)
+        "$PY" - "$RUN/session.key" "$RP_ID" "$THREADS" $((ngx_count * 5)) \
+            "$RUN/pool/session" <<'PYEOF' || { na_row "$mode" "no token"; continue; }
+import base64, hashlib, hmac, json, sys, time
+key = open(sys.argv[1], "rb").read()
+b = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+now = int(time.time())
+h = b(json.dumps({"alg": "HS256", "kid": "bench", "typ": "JWT"}).encode())
+p = b(json.dumps({"sub": "bench", "cid": "YmVuY2g", "roles": ["reader"],
+                  "uv": True, "iat": now, "exp": now + 7200,
+                  "auth_time": now, "iss": sys.argv[2],
+                  "aud": sys.argv[2]}).encode())
+sig = b(hmac.new(key, (h + "." + p).encode(), hashlib.sha256).digest())
+n = int(sys.argv[4]) // int(sys.argv[3]) + 1
+line = "Bearer %s.%s.%s\n" % (h, p, sig)
+for t in range(int(sys.argv[3])):
+    with open("%s.%d" % (sys.argv[5], t), "w") as f:
+        f.write(line * n)
+with open(sys.argv[5] + ".s.0", "w") as f:    # the MONITOR sample's
+    f.write(line * 2000)
+open(sys.argv[5] + ".redis", "w").close()     # no credentials to load
+PYEOF
+        measure "$mode" module-session session ;;
     peer-*)
         alg=${mode#peer-}
         if [ $peer_started = 0 ]; then

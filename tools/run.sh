@@ -25,6 +25,9 @@ start() {
     if [ ! -s "$run/conf/challenge.key" ]; then
         (umask 077; head -c 32 /dev/urandom > "$run/conf/challenge.key")
     fi
+    if [ ! -s "$run/conf/session.key" ]; then
+        (umask 077; head -c 32 /dev/urandom > "$run/conf/session.key")
+    fi
 
     redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
         --appendonly no --dir "$run/redis" --daemonize yes \
@@ -65,6 +68,11 @@ start() {
       curl -s -X POST -H "Authorization: Invitation TOKEN" \\
           --data-binary @build/run/me.json localhost:8080/webauthn/register
       tools/webauthn-softkey call http://localhost:8080/api/hello --key build/run/me.key
+
+  A session token for one assertion, then calls with it (no touch each time):
+      tools/webauthn-softkey call -X POST http://localhost:8080/webauthn/session \\
+          --key build/run/demo.key                                # its "token"
+      curl -s -H "Authorization: Bearer TOKEN" localhost:8080/api/hello
 
   Or store one directly (es256, es384, es512, rs256, ps256, eddsa):
       tools/webauthn-softkey enroll --key build/run/me.key --alg eddsa \\

@@ -688,8 +688,9 @@ typedef struct wa_token_key_s  wa_token_key_t;
  * genpkey -algorithm ed25519" writes it) signs and verifies EdDSA; PEM of
  * anything else (another key type, a public key, a certificate, an
  * encrypted key) is refused; any other content is an HS256 secret of at
- * least 32 bytes, used byte for byte.  kid: 1 to 64 of A-Z a-z 0-9 . _ -.  WA_OK, or WA_ERR_INTERNAL
- * with *detail for the configuration error.  The key material is wiped
+ * least 32 bytes, used byte for byte.  kid: 1 to 64 of A-Z a-z 0-9 . _
+ * -.  WA_OK, or WA_ERR_INTERNAL with *detail for the configuration
+ * error.  The key material is wiped
  * when freed; data is not kept.
  */
 wa_err_t wa_token_key_new(wa_token_key_t **key, const unsigned char *data,

@@ -446,7 +446,7 @@ wa_mds_header(json_t *hdr, const wa_mds_alg_t **alg, STACK_OF(X509) **x5c,
         oom = 0;
 
         if (json_is_string(item)) {
-            cert = (X509 *) wa_x509_b64(json_string_value(item),
+            cert = wa_x509_b64(json_string_value(item),
                                json_string_length(item), &oom);
         }
 
@@ -873,7 +873,7 @@ wa_mds_roots(wa_mds_entry_t *e, json_t *statement)
             return 0;
         }
 
-        cert = (X509 *) wa_x509_b64(json_string_value(item), json_string_length(item),
+        cert = wa_x509_b64(json_string_value(item), json_string_length(item),
                            &oom);
         if (cert == NULL) {
             return oom ? -1 : 0;

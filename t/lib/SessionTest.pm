@@ -39,7 +39,8 @@ our $CookieName = '__Host-webauthn';
 our $Ttl = 900;                  # webauthn_session_ttl 15m
 our $Leeway = 30;                # exp and iat
 our $Refresh = 5;                # seconds between revocation list reads
-our $RevokeBound = 60;           # README's bound for revocation
+our $RevokeBound = 60;           # the most a revocation may take (issue 10)
+our $RevokeReadme = 5;           # README: "within 5 seconds"
 our $StaleBound = 30;            # Redis down: tokens refused after this
 
 our %KeyFile = map { $_ => "$W/session-$_.key" } qw(new old evil hs short);
@@ -350,7 +351,8 @@ sub www_authenticate {
 
 # the checks of a refusal: status (401 unless status =>), problem+json
 # with the code, no-store, on 401 the WebAuthn challenge (header and body)
-# and with bearer => 1 also the Bearer error="invalid_token" header; realm
+# and with bearer => 1 also the Bearer error="invalid_token" header
+# (bearer => 'insufficient_user_authentication': that error); realm
 # => a regex for the realm (default "api")
 sub refused {
     my ($r, $code, $what, %o) = @_;
@@ -372,11 +374,12 @@ sub refused {
                                  && $r->{json}{challenge}) // '',
                                 qr/^$re$/, "$what: the challenge in the body");
         if ($o{bearer}) {
-            my @b = grep { /^Bearer realm="$realm", error="invalid_token"$/ }
+            my $e = $o{bearer} eq '1' ? 'invalid_token' : $o{bearer};
+            my @b = grep { /^Bearer realm="$realm", error="\Q$e\E"$/ }
                     www_authenticate($r);
             $ok &= Test::More::is(scalar @b, 1,
                                   "$what: WWW-Authenticate Bearer "
-                                  . "error=\"invalid_token\"");
+                                  . "error=\"$e\"");
         }
     }
     Test::More::diag("$what: $r->{status} "
