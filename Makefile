@@ -180,8 +180,9 @@ VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
             --error-exitcode=9
 
 test-valgrind: module deps-test $(UNIT_BIN) $(BUILD)/unit/test_vectors \
-               $(BUILD)/unit/test_trust
+               $(BUILD)/unit/test_trust $(BUILD)/unit/test_token
 	$(VALGRIND) $(UNIT_BIN) > /dev/null
+	$(VALGRIND) $(BUILD)/unit/test_token > /dev/null
 	$(VALGRIND) $(BUILD)/unit/test_vectors $(TOP)/../shared/testdata/webauthn \
 	    > /dev/null
 	rm -rf $(BUILD)/unit/trust-vg

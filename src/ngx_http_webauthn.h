@@ -212,6 +212,10 @@ typedef struct {
 } ngx_http_webauthn_ctx_t;
 
 
+/* ngx_http_webauthn_module.c */
+ngx_int_t ngx_http_webauthn_checks_assertions(ngx_conf_t *cf,
+    ngx_http_webauthn_loc_conf_t *conf);
+
 /* ngx_http_webauthn_access.c */
 ngx_int_t ngx_http_webauthn_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_webauthn_subrequest_handler(ngx_http_request_t *r);

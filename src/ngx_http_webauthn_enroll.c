@@ -417,16 +417,9 @@ ngx_http_webauthn_enroll_merge(ngx_conf_t *cf,
      * "auth_webauthn off" in the location itself it takes invitations only
      */
 
-    if (conf->realm == NULL) {
-        conf->realm = ngx_pcalloc(cf->pool, sizeof(ngx_http_complex_value_t));
-        if (conf->realm == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_str_set(&conf->realm->value, "webauthn");
+    if (ngx_http_webauthn_checks_assertions(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
-
-    conf->aws_sign = 0;
 
     if (conf->attestation == WA_ATTESTATION_TRUSTED && wmcf->trust == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

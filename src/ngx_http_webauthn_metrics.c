@@ -22,7 +22,7 @@
 
 #define NGX_HTTP_WEBAUTHN_METRICS_ZONE  "webauthn_metrics"
 #define NGX_HTTP_WEBAUTHN_METRICS_SIZE  (64 * 1024)
-#define NGX_HTTP_WEBAUTHN_METRICS_OUT   (32 * 1024)
+#define NGX_HTTP_WEBAUTHN_METRICS_OUT   (64 * 1024)
 
 
 typedef struct {
@@ -34,6 +34,8 @@ typedef struct {
 static ngx_int_t ngx_http_webauthn_metrics_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_webauthn_metrics_handler(ngx_http_request_t *r);
+static u_char *ngx_http_webauthn_metrics_print_trust(u_char *p, u_char *last,
+    wa_trust_t *trust);
 static u_char *ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
     ngx_http_webauthn_metrics_t *m);
 static u_char *ngx_http_webauthn_metrics_print_hist(u_char *p, u_char *last,
@@ -311,10 +313,11 @@ ngx_http_webauthn_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_webauthn_metrics_handler(ngx_http_request_t *r)
 {
-    u_char       *last;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    u_char                         *last;
+    ngx_int_t                       rc;
+    ngx_buf_t                      *b;
+    ngx_chain_t                     out;
+    ngx_http_webauthn_main_conf_t  *wmcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -337,8 +340,12 @@ ngx_http_webauthn_metrics_handler(ngx_http_request_t *r)
 
     last = b->end;
 
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
+
     b->last = ngx_http_webauthn_metrics_print(b->pos, last,
                                               ngx_http_webauthn_metrics_sh);
+    b->last = ngx_http_webauthn_metrics_print_trust(b->last, last,
+                                                    wmcf->trust);
 
     if (b->last == last) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -492,6 +499,67 @@ ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
                          "{source=\"%s\"} %T\n",
                          ngx_http_webauthn_metrics_sources[i],
                          (m->aws_expires[i] && left > 0) ? left : 0);
+    }
+
+    return p;
+}
+
+
+/*
+ * the attestation trust in use (this configuration's): seconds left of
+ * each anchor, the MDS BLOB (its nextUpdate) and its signer, negative
+ * once expired; subjects escaped as label values (exposition format:
+ * backslash, double quote, line feed)
+ */
+
+static u_char *
+ngx_http_webauthn_metrics_print_trust(u_char *p, u_char *last,
+    wa_trust_t *trust)
+{
+    u_char           *s;
+    size_t            i, n;
+    time_t            now;
+    wa_trust_item_t   item;
+
+    p = ngx_http_webauthn_metrics_head(p, last,
+            "webauthn_trust_anchor_expiry_seconds", "gauge",
+            "Seconds until an attestation trust anchor, the MDS BLOB "
+            "(nextUpdate) or its signer expires; negative once expired.");
+
+    if (trust == NULL) {
+        return p;
+    }
+
+    now = ngx_time();
+    n = wa_trust_count(trust);
+
+    for (i = 0; i < n && p < last; i++) {
+        if (wa_trust_item(trust, i, &item) != 0) {
+            break;
+        }
+
+        p = ngx_slprintf(p, last, "webauthn_trust_anchor_expiry_seconds"
+                         "{kind=\"%s\",subject=\"",
+                         item.kind == WA_TRUST_ANCHOR ? "anchor"
+                         : item.kind == WA_TRUST_MDS_BLOB ? "mds_blob"
+                         : "mds_signer");
+
+        for (s = (u_char *) item.subject; *s && p < last - 1; s++) {
+            if (*s == '\\' || *s == '"') {
+                *p++ = '\\';
+                *p++ = *s;
+
+            } else if (*s == '\n') {
+                *p++ = '\\';
+                *p++ = 'n';
+
+            } else {
+                *p++ = *s;
+            }
+        }
+
+        p = ngx_slprintf(p, last, "\"} %T\n",
+                         (time_t) (item.not_after - now));
     }
 
     return p;

@@ -803,3 +803,28 @@ done:
 
     return rv;
 }
+
+
+/*
+ * a location of the module's own endpoints that takes assertions
+ * (enrollment, sessions): it checks them as auth_webauthn "webauthn" does
+ * where no auth_webauthn is set, and never signs for AWS
+ */
+
+ngx_int_t
+ngx_http_webauthn_checks_assertions(ngx_conf_t *cf,
+    ngx_http_webauthn_loc_conf_t *conf)
+{
+    if (conf->realm == NULL) {
+        conf->realm = ngx_pcalloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (conf->realm == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(&conf->realm->value, "webauthn");
+    }
+
+    conf->aws_sign = 0;
+
+    return NGX_OK;
+}

@@ -438,6 +438,8 @@ static void
 ngx_http_webauthn_log_refusal(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx, const char *detail)
 {
+    static ngx_str_t  dash = ngx_string("-");
+
     ngx_str_t   reason;
     ngx_uint_t  level, status;
 
@@ -463,10 +465,12 @@ ngx_http_webauthn_log_refusal(ngx_http_request_t *r,
 
     /* credential ids are base64url: they cannot split the line */
 
+    /* the assertion's or the session token's credential */
+
     ngx_log_error(level, r->connection->log, 0,
-                  "webauthn: %s: %V, credential: \"%s\"",
+                  "webauthn: %s: %V, credential: \"%V\"",
                   wa_err_code(ctx->err), &reason,
-                  ctx->cred.id.len ? ctx->assertion.cred_id : "-");
+                  ctx->cred.id.len ? &ctx->cred.id : &dash);
 }
 
 

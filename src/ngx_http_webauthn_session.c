@@ -66,6 +66,8 @@ static void ngx_http_webauthn_revocations_timer(ngx_event_t *ev);
 static void ngx_http_webauthn_revocations_refresh(void);
 static void ngx_http_webauthn_revocations_done(
     ngx_http_webauthn_store_req_t *sr);
+static void ngx_http_webauthn_revocations_failed(
+    ngx_http_webauthn_revocations_t *rv, ngx_str_t *reason);
 static ngx_int_t ngx_http_webauthn_revocations_cmp(const void *a,
     const void *b);
 static ngx_table_elt_t *ngx_http_webauthn_request_header(
@@ -436,16 +438,9 @@ ngx_http_webauthn_session_merge(ngx_conf_t *cf,
 
     /* the location checks an assertion, as auth_webauthn does */
 
-    if (conf->realm == NULL) {
-        conf->realm = ngx_pcalloc(cf->pool, sizeof(ngx_http_complex_value_t));
-        if (conf->realm == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_str_set(&conf->realm->value, "webauthn");
+    if (ngx_http_webauthn_checks_assertions(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
-
-    conf->aws_sign = 0;
 
     return NGX_CONF_OK;
 }
@@ -796,13 +791,7 @@ ngx_http_webauthn_revocations_refresh(void)
     sr->data = rv;
 
     if (ngx_http_webauthn_store_revocations(sr) != NGX_OK) {
-        if (!rv->failing) {
-            ngx_log_error(NGX_LOG_ERR, rv->log, 0,
-                          "webauthn: session revocation list: "
-                          "store_unavailable: %V", &sr->reason);
-            rv->failing = 1;
-        }
-
+        ngx_http_webauthn_revocations_failed(rv, &sr->reason);
         ngx_destroy_pool(rv->sr_pool);
         rv->sr_pool = NULL;
         goto next;
@@ -855,13 +844,7 @@ ngx_http_webauthn_revocations_done(ngx_http_webauthn_store_req_t *sr)
         rv->refreshed = ngx_time();
 
     } else {
-        if (!rv->failing) {
-            ngx_log_error(NGX_LOG_ERR, rv->log, 0,
-                          "webauthn: session revocation list: "
-                          "store_unavailable: %V", &sr->reason);
-            rv->failing = 1;
-        }
-
+        ngx_http_webauthn_revocations_failed(rv, &sr->reason);
         ngx_destroy_pool(rv->sr_pool);
     }
 
@@ -889,6 +872,21 @@ ngx_http_webauthn_revocations_done(ngx_http_webauthn_store_req_t *sr)
 
         ctx->waiting = 0;
         ngx_http_webauthn_wake(ctx->request);
+    }
+}
+
+
+/* a failure is logged once, until the list is read again */
+
+static void
+ngx_http_webauthn_revocations_failed(ngx_http_webauthn_revocations_t *rv,
+    ngx_str_t *reason)
+{
+    if (!rv->failing) {
+        ngx_log_error(NGX_LOG_ERR, rv->log, 0,
+                      "webauthn: session revocation list: "
+                      "store_unavailable: %V", reason);
+        rv->failing = 1;
     }
 }
 

@@ -108,6 +108,7 @@ Test::More::is_deeply(\%types, {
     webauthn_sigv4_signed => 'counter',
     webauthn_aws_credential_refresh => 'counter',
     webauthn_aws_credential_expiry_seconds => 'gauge',
+    webauthn_trust_anchor_expiry_seconds => 'gauge',
 }, 'every family, with its type');
 Test::More::ok(!grep({ !length $m0->{families}{$_}{help} }
                      keys %{ $m0->{families} }), 'every family has HELP');

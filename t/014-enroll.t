@@ -344,6 +344,15 @@ Test::More::is($j->{mds} && $j->{mds}{entries}, 2, 'its entries');
 Test::More::cmp_ok(abs((($j->{mds} && $j->{mds}{next_update}) // 0) - (time + 60 * 86400)), '<', 2 * 86400, 'its nextUpdate');
 Test::More::ok(($j->{mds} && !$j->{mds}{expired} && !$j->{mds}{expiring}), 'neither expired nor expiring');
 Test::More::is_deeply([ map { $_->{subject} =~ /t root CA/ ? 1 : 0 } @{ $j->{anchors} || [] } ], [ 1 ], 'the anchor bundle, its one root, is listed') or Test::More::diag($t->{body});
+my $m = WebAuthnTest::http_request('GET', '/metrics');
+my %g;
+while (($m->{body} // '') =~ /^webauthn_trust_anchor_expiry_seconds\{kind="(\w+)",subject="([^"]*)"\} (-?\d+)$/mg) {
+    $g{$1} = [ $2, $3 ];
+}
+Test::More::like($g{anchor} && $g{anchor}[0], qr/t root CA/, 'webauthn_trust_anchor_expiry_seconds: the anchor');
+Test::More::cmp_ok(($g{anchor} && $g{anchor}[1]) // 0, '>', 86400, 'the anchor has days left');
+Test::More::cmp_ok(abs((($g{mds_blob} && $g{mds_blob}[1]) // 0) - 60 * 86400), '<', 2 * 86400, 'the BLOB: its nextUpdate, in 60 days');
+Test::More::ok($g{mds_signer}, 'and its signer');
 --- request
 GET /webauthn/challenge
 --- error_code: 200

@@ -113,6 +113,8 @@ sub start_ws_echo {
 $ENV{TEST_NGINX_WS_PORT} = start_ws_echo();
 
 END {
+    # the test's own exit status stays: waitpid sets $?
+    local $?;
     if ($$ == $MainPid && $WsPid) {
         kill 'TERM', $WsPid;
         waitpid $WsPid, 0;
@@ -188,57 +190,20 @@ _EOC_
 
 # -- HTTP ---------------------------------------------------------------------
 
-sub _dechunk {
-    my ($body) = @_;
-    my $out = '';
-    while ($body =~ s/\A([0-9a-fA-F]+)[^\r\n]*\r\n//) {
-        my $n = hex $1;
-        last if $n == 0;
-        $out .= substr($body, 0, $n);
-        substr($body, 0, $n + 2) = '';
-    }
-    return $out;
-}
-
 # req(METHOD, URI, HEADERS (a string of lines or an array), BODY) ->
 #   { status, headers => { lc name => [values] }, h => { lc name => first },
 #     body, json (the decoded body, if JSON) }
 sub req {
     my ($method, $uri, $headers, $body) = @_;
-    my @h = ref $headers ? @$headers : split /\n/, $headers // '';
-    my $sock = WebAuthnTest::connect_nginx();
-    my $req = "$method $uri HTTP/1.1\r\nHost: localhost\r\n"
-              . "Connection: close\r\n";
-    for my $l (@h) {
-        $req .= "$l\r\n" if defined $l && $l =~ /\S/;
-    }
-    $req .= "Content-Length: " . length($body) . "\r\n" if defined $body;
-    $req .= "\r\n" . ($body // '');
-    syswrite($sock, $req);
-
-    my $resp = '';
-    my $sel = IO::Select->new($sock);
-    while ($sel->can_read(60)) {
-        my $n = sysread($sock, $resp, 65536, length $resp);
-        last unless $n;
-    }
-    close $sock;
-
-    my ($head, $content) = split /\r\n\r\n/, $resp, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
-    my (%multi, %first);
-    for (split /\r\n/, $head // '') {
-        next unless /^([^:]+):\s*(.*?)\s*$/;
-        push @{ $multi{lc $1} }, $2;
-        $first{lc $1} //= $2;
-    }
-    $content //= '';
-    $content = _dechunk($content)
-        if ($first{'transfer-encoding'} // '') =~ /chunked/i;
-    my $json = eval { JSON::PP->new->utf8->decode($content) };
-    return { status => $status // 0, headers => \%multi, h => \%first,
-             body => $content, json => $json };
+    my $r = WebAuthnTest::http_request($method, $uri,
+                                       ref $headers ? join("\n", @$headers)
+                                                    : $headers, $body);
+    my %first = map { $_ => $r->{all}{$_}[0] } keys %{ $r->{all} };
+    my $json = eval { JSON::PP->new->utf8->decode($r->{body} // '') };
+    return { status => $r->{status}, headers => $r->{all}, h => \%first,
+             body => $r->{body} // '', json => $json };
 }
+
 
 # the headers ws_echo.py says the upstream got: { lc name => [values] }
 sub upstream {

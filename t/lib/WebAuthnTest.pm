@@ -640,7 +640,8 @@ sub connect_nginx {
 }
 
 # http_request(METHOD, URI, HEADERS (string "K: v\n..."), BODY)
-#   -> { status, headers => { lc name => value }, body }
+#   -> { status, headers => { lc name => value (the last) },
+#        all => { lc name => [values] }, body (dechunked) }
 sub http_request {
     my ($method, $uri, $headers, $body) = @_;
     my $sock = connect_nginx();
@@ -664,10 +665,29 @@ sub http_request {
     my ($head, $content) = split /\r\n\r\n/, $resp, 2;
     my %h;
     my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    my %all;
     for (split /\r\n/, $head // '') {
-        $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
+        next unless /^([^:]+):\s*(.*)$/;
+        $h{lc $1} = $2;
+        push @{ $all{lc $1} }, $2;
     }
-    return { status => $status // 0, headers => \%h, body => $content };
+    $content = dechunk($content // '')
+        if ($h{'transfer-encoding'} // '') =~ /chunked/i;
+    return { status => $status // 0, headers => \%h, all => \%all,
+             body => $content };
+}
+
+# a chunked body (RFC 9112, 7.1), joined
+sub dechunk {
+    my ($body) = @_;
+    my $out = '';
+    while ($body =~ s/\A([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+        my $n = hex $1;
+        last if $n == 0;
+        $out .= substr($body, 0, $n);
+        substr($body, 0, $n + 2) = '';
+    }
+    return $out;
 }
 
 # sends the same request from N processes released at the same moment;
