@@ -37,6 +37,24 @@
 #define NGX_HTTP_WEBAUTHN_REVOCATION_STALE     30      /* s */
 
 
+/*
+ * tokens verified by this worker, by their bytes: a request with one of
+ * them skips the decoding, the signature and the JSON (its expiry is
+ * checked again, the revocation list always); a slot per hash, the last
+ * one in it wins
+ */
+#define NGX_HTTP_WEBAUTHN_TOKEN_CACHE  1024
+
+typedef struct {
+    u_char                          *text;          /* malloc()ed */
+    size_t                           len;
+    u_char                           aud[NGX_HTTP_WEBAUTHN_RP_ID_MAX];
+    size_t                           aud_len;
+    ngx_cycle_t                     *cycle;         /* of the keys */
+    wa_token_t                       token;
+} ngx_http_webauthn_token_slot_t;
+
+
 /* the worker's copy of the revocations (ids sorted, binary searched) */
 
 typedef struct {
@@ -61,6 +79,11 @@ static ngx_int_t ngx_http_webauthn_session_verify(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx);
 static ngx_int_t ngx_http_webauthn_session_fresh(ngx_http_request_t *r,
     ngx_http_webauthn_ctx_t *ctx);
+static wa_err_t ngx_http_webauthn_token_check(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, wa_token_claims_t **claims,
+    const char **detail);
+static ngx_int_t ngx_http_webauthn_token_copy(ngx_pool_t *pool,
+    const char *s, size_t len, ngx_str_t *out);
 static ngx_int_t ngx_http_webauthn_session_revoked(ngx_str_t *id);
 static void ngx_http_webauthn_revocations_timer(ngx_event_t *ev);
 static void ngx_http_webauthn_revocations_refresh(void);
@@ -78,6 +101,8 @@ static void ngx_http_webauthn_session_keys_free(void *data);
 
 
 static ngx_http_webauthn_revocations_t  ngx_http_webauthn_revocations;
+static ngx_http_webauthn_token_slot_t
+    ngx_http_webauthn_token_cache[NGX_HTTP_WEBAUTHN_TOKEN_CACHE];
 
 static ngx_str_t  ngx_http_webauthn_session_json_type =
     ngx_string("application/json");
@@ -539,19 +564,12 @@ ngx_http_webauthn_session_verify(ngx_http_request_t *r,
     const wa_origin_t              *o;
     wa_token_claims_t              *c;
     ngx_http_webauthn_loc_conf_t   *wlcf;
-    ngx_http_webauthn_main_conf_t  *wmcf;
 
-    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
     wlcf = ctx->wlcf;
 
     detail = NULL;
 
-    err = wa_token_verify(&ctx->token, ctx->token_text.data,
-                          ctx->token_text.len, wmcf->session_keys->elts,
-                          wmcf->session_keys->nelts,
-                          (char *) wlcf->rp_id.data, wlcf->rp_id.len,
-                          (int64_t) ngx_time(),
-                          NGX_HTTP_WEBAUTHN_SESSION_LEEWAY, &detail);
+    err = ngx_http_webauthn_token_check(r, ctx, &c, &detail);
 
     if (err == WA_ERR_INTERNAL) {
         ngx_http_webauthn_log_internal(r, detail);
@@ -593,16 +611,134 @@ ngx_http_webauthn_session_verify(ngx_http_request_t *r,
         }
     }
 
-    c = &ctx->token.claims;
+    /* the claims outlive the cache slot: copies in the request's pool */
 
-    ctx->cred.id.data = (u_char *) c->cid;
-    ctx->cred.id.len = c->cid_len;
-    ctx->cred.user_name.data = (u_char *) c->sub;
-    ctx->cred.user_name.len = c->sub_len;
-    ctx->cred.roles.data = (u_char *) c->roles;
-    ctx->cred.roles.len = c->roles_len;
+    if (ngx_http_webauthn_token_copy(r->pool, c->cid, c->cid_len,
+                                     &ctx->cred.id)
+           != NGX_OK
+        || ngx_http_webauthn_token_copy(r->pool, c->sub, c->sub_len,
+                                        &ctx->cred.user_name)
+           != NGX_OK
+        || ngx_http_webauthn_token_copy(r->pool, c->roles, c->roles_len,
+                                        &ctx->cred.roles)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     ctx->session_uv = c->uv ? 1 : 0;
     ctx->auth_time = (time_t) c->auth_time;
+
+    return NGX_OK;
+}
+
+
+/*
+ * the token verified (wa_token_verify()), or found verified in this
+ * worker's cache: the same bytes, compared in constant time, for the
+ * same audience under the same keys, and not expired since
+ */
+
+static wa_err_t
+ngx_http_webauthn_token_check(ngx_http_request_t *r,
+    ngx_http_webauthn_ctx_t *ctx, wa_token_claims_t **claims,
+    const char **detail)
+{
+    time_t                           now;
+    wa_err_t                         err;
+    ngx_str_t                       *text, *aud;
+    wa_token_t                       token;
+    ngx_http_webauthn_main_conf_t   *wmcf;
+    ngx_http_webauthn_token_slot_t  *slot;
+
+    text = &ctx->token_text;
+    aud = &ctx->wlcf->rp_id;
+    now = ngx_time();
+
+    if (text->len == 0 || text->len > WA_TOKEN_MAX
+        || aud->len > NGX_HTTP_WEBAUTHN_RP_ID_MAX)
+    {
+        slot = NULL;
+
+    } else {
+        slot = &ngx_http_webauthn_token_cache[
+                   ngx_murmur_hash2(text->data, text->len)
+                   % NGX_HTTP_WEBAUTHN_TOKEN_CACHE];
+
+        if (slot->text && slot->len == text->len
+            && slot->cycle == (ngx_cycle_t *) ngx_cycle
+            && slot->aud_len == aud->len
+            && ngx_memcmp(slot->aud, aud->data, aud->len) == 0
+            && wa_memeq(slot->text, text->data, text->len))
+        {
+            if (now >= slot->token.claims.exp
+                       + NGX_HTTP_WEBAUTHN_SESSION_LEEWAY)
+            {
+                *detail = "token has expired";
+                return WA_ERR_TOKEN_EXPIRED;
+            }
+
+            *claims = &slot->token.claims;
+            return WA_OK;
+        }
+    }
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
+
+    err = wa_token_verify(&ctx->token, text->data, text->len,
+                          wmcf->session_keys->elts,
+                          wmcf->session_keys->nelts, (char *) aud->data,
+                          aud->len, (int64_t) now,
+                          NGX_HTTP_WEBAUTHN_SESSION_LEEWAY, detail);
+
+    if (err != WA_OK || slot == NULL) {
+        *claims = &ctx->token.claims;
+        return err;
+    }
+
+    /* kept for the next requests: the slot takes the verified token over */
+
+    token = ctx->token;
+    ngx_memzero(&ctx->token, sizeof(wa_token_t));
+
+    free(slot->text);
+    wa_token_free(&slot->token);
+
+    slot->text = malloc(text->len);
+
+    if (slot->text == NULL) {
+        /* no cache entry, the request goes on with its token */
+        ctx->token = token;
+        slot->len = 0;
+        *claims = &ctx->token.claims;
+        return WA_OK;
+    }
+
+    ngx_memcpy(slot->text, text->data, text->len);
+    slot->len = text->len;
+    ngx_memcpy(slot->aud, aud->data, aud->len);
+    slot->aud_len = aud->len;
+    slot->cycle = (ngx_cycle_t *) ngx_cycle;
+    slot->token = token;
+
+    *claims = &slot->token.claims;
+
+    return WA_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_token_copy(ngx_pool_t *pool, const char *s, size_t len,
+    ngx_str_t *out)
+{
+    out->data = ngx_pnalloc(pool, len + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, s, len);
+    out->data[len] = '\0';
+    out->len = len;
 
     return NGX_OK;
 }

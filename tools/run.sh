@@ -22,6 +22,11 @@ start() {
     cp "$top/conf/webauthn.conf" "$run/conf/nginx.conf"
     cp "$top/conf/webauthn_audit.conf" "$run/conf/webauthn_audit.conf"
     ln -sf "$top/build/ngx_http_webauthn_module.so" "$run/modules/"
+    # the demo page (conf/webauthn.conf: "location = /", "/demo/"), readable
+    # by the workers whatever user they run as
+    rm -rf "$run/demo"
+    cp -r "$top/conf/demo" "$run/demo"
+    chmod -R a+rX "$run/demo"
     if [ ! -s "$run/conf/challenge.key" ]; then
         (umask 077; head -c 32 /dev/urandom > "$run/conf/challenge.key")
     fi
@@ -44,10 +49,31 @@ start() {
         --user demo --roles "reader" --rp-id localhost \
         --redis "127.0.0.1:$redis_port" >/dev/null
 
+    # an invitation for the demo page (the admin API answers loopback only)
+    local answer token expires invitation
+    answer=$(curl -s --max-time 5 -X POST \
+                 http://127.0.0.1:8080/webauthn/admin/invitations \
+                 -d '{"user_name":"you","display_name":"You","roles":["reader"]}') || true
+    token=$(sed -n 's/.*"token":"\([A-Za-z0-9_-]*\)".*/\1/p' <<<"$answer")
+    expires=$(sed -n 's/.*"expires":\([0-9]*\).*/\1/p' <<<"$answer")
+    if [ -n "$token" ]; then
+        invitation="Open it with this invitation for user \"you\" (role reader), good until
+  $(date -d "@$expires" '+%Y-%m-%d %H:%M'), in Chrome, Edge, Firefox or Safari:
+      http://localhost:8080/#invitation=$token
+  (or paste the token, $token)."
+    else
+        invitation="No invitation could be made ($answer): the page's
+  \"Demo mode\" makes one."
+    fi
+
     cat <<MSG
 
   The WebAuthn gateway is running on http://localhost:8080
   (nginx prefix and logs in build/run, Redis on 127.0.0.1:$redis_port).
+
+  The demo page, http://localhost:8080/: enroll a passkey, call the API
+  with it, get a session, and see every answer of the gateway.
+  $invitation
 
   A challenge:
       curl -s http://localhost:8080/webauthn/challenge

@@ -15,7 +15,9 @@
 // (enroll.html), once per virtual authenticator (ctap2, u2f): an invitation
 // from the admin API, creation options, navigator.credentials.create(),
 // webauthn_register, a sign-in, a revocation.  Screenshots of each state
-// of the latter in E2E_BROWSER_DIR/enroll-*.png.
+// of the latter in E2E_BROWSER_DIR/enroll-*.png.  Last, demo.mjs: the demo
+// page "make run" serves at "/" (conf/demo), driven through its buttons
+// (screenshots in E2E_BROWSER_DIR/demo-*.png).
 //
 // Prints one "ok N - ..." / "not ok N - ..." line per check and, last,
 // "N passed, M failed"; exits non-zero on any failure.
@@ -24,6 +26,7 @@ import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { demo } from "./demo.mjs";
 
 const BASE = process.env.E2E_BASE_URL;
 const REDIS_PORT = process.env.E2E_REDIS_PORT;
@@ -189,6 +192,13 @@ async function main() {
     }
     for (const run of ENROLL_RUNS) await enrollRun(run);
     screenshotsWritten();
+
+    // part 3: the demo page (demo.mjs)
+    try {
+        await demo({ context, ok, note, admin, redis, base: BASE, dir: DIR, stepMs: STEP_MS });
+    } catch (err) {
+        ok(false, "the demo page part ran to its end", err.stack || String(err));
+    }
 }
 
 // -- part 1: assertions of credentials enrolled by hand ---------------------------

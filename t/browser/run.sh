@@ -3,7 +3,9 @@
 # nginx with the module, all on loopback.  Starts its own redis-server and
 # nginx (prefix build/browser) on free ports, installs playwright-core into
 # build/browser/node_modules (npm, once per pinned version; never a browser
-# download), runs t/browser/e2e.mjs and stops everything it started.
+# download), runs t/browser/e2e.mjs (which runs demo.mjs on the demo page
+# of conf/demo, served with conf/webauthn.conf's own lines for it) and stops
+# everything it started.
 #
 # environment: NGINX (/usr/sbin/nginx), MODULE (build/ngx_http_webauthn_module.so),
 #              CHROMIUM (/usr/bin/chromium), E2E_TIMEOUT (120 seconds: the
@@ -93,6 +95,18 @@ done
 
 # -- nginx ---------------------------------------------------------------------------
 
+# the demo page, as conf/webauthn.conf serves it: its lines, between its
+# markers, with "demo" (make run's build/run/demo) replaced by conf/demo
+demo_locations=$(sed -n '/# -- the demo page/,/# -- end of the demo page/p' \
+                     "$top/conf/webauthn.conf" \
+                 | sed -e "s#^\( *root  *\)demo;#\1$top/conf/demo;#" \
+                       -e "s#^\( *alias  *\)demo/;#\1$top/conf/demo/;#")
+if [ "$(grep -cF "$top/conf/demo" <<<"$demo_locations")" != 2 ]; then
+    log "conf/webauthn.conf: no demo page locations (root demo; alias demo/;) between its markers"
+    exit 1
+fi
+(umask 077; head -c 32 /dev/urandom > "$prefix/conf/session.key")
+
 user=""
 [ "$(id -u)" = 0 ] && user="user root;"
 
@@ -126,6 +140,8 @@ http {
     webauthn_origin      http://localhost:$port;
     webauthn_key_cache   zone=webauthn_keys:1m valid=10m;
     webauthn_rp_name     "ngx_http_webauthn_module e2e";
+    webauthn_session_key $prefix/conf/session.key id=e2e;
+    webauthn_session_ttl 15m;
 
     server {
         listen       127.0.0.1:$port;
@@ -142,6 +158,11 @@ http {
         }
 
         location = /webauthn/challenge { webauthn_challenge; }
+
+        # a session token for an assertion (demo.mjs), as in conf/webauthn.conf
+        location = /webauthn/session { webauthn_session; }
+
+$demo_locations
 
         # enrollment (enroll.html): attestation "none" here, as asked by
         # default; "any" under /any/, where the options ask for "direct"
