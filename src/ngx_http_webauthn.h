@@ -334,6 +334,8 @@ ngx_int_t ngx_http_webauthn_add_variables(ngx_conf_t *cf);
 
 /* ngx_http_webauthn_headers.c */
 ngx_int_t ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token);
+ngx_table_elt_t *ngx_http_webauthn_request_header(ngx_http_request_t *r,
+    const char *name);
 /* Authorization: Bearer <token> (RFC 6750, 2.1), as _token() */
 ngx_int_t ngx_http_webauthn_bearer(ngx_http_request_t *r, ngx_str_t *token);
 /* the value of cookie name, NGX_OK, or NGX_DECLINED */

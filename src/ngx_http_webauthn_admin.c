@@ -63,6 +63,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_webauthn_admin_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webauthn_admin_cross_origin(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webauthn_admin_route(ngx_http_request_t *r,
     ngx_http_webauthn_admin_ctx_t *ctx, ngx_str_t *allow);
 static void ngx_http_webauthn_admin_body(ngx_http_request_t *r);
@@ -165,6 +166,13 @@ ngx_http_webauthn_admin_handler(ngx_http_request_t *r)
 
     ctx->request = r;
 
+    if (ngx_http_webauthn_admin_cross_origin(r)) {
+        return ngx_http_webauthn_problem(r, NGX_HTTP_FORBIDDEN,
+                                         WA_ERR_REQUEST_INVALID,
+                                         "a change from a page of another "
+                                         "origin");
+    }
+
     rc = ngx_http_webauthn_admin_route(r, ctx, &allow);
 
     if (rc == NGX_DECLINED) {
@@ -243,6 +251,55 @@ ngx_http_webauthn_admin_handler(ngx_http_request_t *r)
     }
 
     return rc;
+}
+
+
+/*
+ * Cross-site request forgery: the API's only guard is where it may be
+ * called from, so a page of another origin open in a browser there could
+ * send it changes (a form's POST needs no CORS preflight).  Browsers say
+ * where a request comes from (Fetch, "Origin" on every POST, PUT, PATCH
+ * and DELETE); a change that carries an Origin must come from the API's
+ * own.  Clients that are no browsers (curl) send none.
+ */
+
+static ngx_int_t
+ngx_http_webauthn_admin_cross_origin(ngx_http_request_t *r)
+{
+    size_t            n;
+    ngx_str_t        *origin, *host;
+    const char       *scheme;
+    ngx_table_elt_t  *h;
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        return 0;
+    }
+
+    h = ngx_http_webauthn_request_header(r, "Origin");
+    if (h == NULL) {
+        return 0;
+    }
+
+    origin = &h->value;
+
+    if (r->headers_in.host == NULL) {
+        return 1;
+    }
+
+    host = &r->headers_in.host->value;
+
+#if (NGX_HTTP_SSL)
+    scheme = r->connection->ssl ? "https://" : "http://";
+#else
+    scheme = "http://";
+#endif
+
+    n = ngx_strlen(scheme);
+
+    return !(origin->len == n + host->len
+             && ngx_strncasecmp(origin->data, (u_char *) scheme, n) == 0
+             && ngx_strncasecmp(origin->data + n, host->data, host->len)
+                == 0);
 }
 
 

@@ -73,6 +73,41 @@ ngx_http_webauthn_token(ngx_http_request_t *r, ngx_str_t *token)
 }
 
 
+/* a request header by its name (case-insensitive), the first, or NULL */
+
+ngx_table_elt_t *
+ngx_http_webauthn_request_header(ngx_http_request_t *r, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
 /* Authorization: Bearer <token>, RFC 6750, 2.1 */
 
 ngx_int_t

@@ -93,8 +93,6 @@ static void ngx_http_webauthn_revocations_failed(
     ngx_http_webauthn_revocations_t *rv, ngx_str_t *reason);
 static ngx_int_t ngx_http_webauthn_revocations_cmp(const void *a,
     const void *b);
-static ngx_table_elt_t *ngx_http_webauthn_request_header(
-    ngx_http_request_t *r, const char *name);
 static ngx_int_t ngx_http_webauthn_session_set_cookie(ngx_http_request_t *r,
     ngx_http_webauthn_loc_conf_t *wlcf, char *token, size_t len);
 static void ngx_http_webauthn_session_keys_free(void *data);
@@ -1128,39 +1126,6 @@ ngx_http_webauthn_preflight(ngx_http_request_t *r,
            && ngx_http_webauthn_request_header(r,
                                      "Access-Control-Request-Method")
               != NULL;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_webauthn_request_header(ngx_http_request_t *r, const char *name)
-{
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    len = ngx_strlen(name);
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 

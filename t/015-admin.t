@@ -105,12 +105,11 @@ sub seed {
 sub admin {
     my ($method, $route, $body, %o) = @_;
     $body = JSON::PP->new->canonical->encode($body) if ref $body;
+    my @h = defined $body ? ('Content-Type: application/json') : ();
+    push @h, "Origin: $o{origin}" if defined $o{origin};
     my $r = WebAuthnTest::http_request($method,
                                        ($o{prefix} // '/webauthn/admin/')
-                                       . $route,
-                                       defined $body
-                                       ? 'Content-Type: application/json'
-                                       : '', $body);
+                                       . $route, join("\n", @h), $body);
     $r->{json} = eval { JSON::PP->new->utf8->decode($r->{body}) }
         if ($r->{body} // '') =~ /\S/;
     return $r;
@@ -595,6 +594,34 @@ Content-Type: application/problem+json
 [alert]
 [crit]
 [error]
+
+
+
+=== TEST 17: a change sent by a page of another origin is refused (cross-site request forgery); the API's own origin and clients without one pass
+--- init
+main::seed('gus', 'g1');
+my $id = WebAuthnTest::cred_id('g1');
+my $before = main::dump_redis();
+for my $c (['POST', 'invitations', {user_name => 'gus'}], ['DELETE', 'users/gus'],
+           ['PATCH', "credentials/$id", {roles => ['admin']}], ['POST', "credentials/$id/revoke"])
+{
+    my ($m, $route, $body) = @$c;
+    my $r = main::admin($m, $route, $body, origin => 'https://evil.example');
+    main::refused($r, 403, 'request_invalid', qr/^a change from a page of another origin$/, "$m $route from another origin");
+}
+Test::More::is_deeply(main::dump_redis(), $before, 'nothing changed');
+my $get = main::admin('GET', 'users/gus', undef, origin => 'https://evil.example');
+Test::More::is($get->{status}, 200, 'a read from another origin: 200 (the browser keeps it from the page)');
+my $own = main::admin('POST', 'invitations', {user_name => 'gus'}, origin => 'http://localhost');   # the client's Host is "localhost"
+Test::More::is($own->{status}, 201, 'the API\'s own origin: 201');
+my $plain = main::admin('POST', "credentials/$id/revoke");
+Test::More::is($plain->{status}, 200, 'no Origin (curl): 200');
+--- request
+GET /webauthn/admin/users/gus
+--- error_code: 200
+--- no_error_log
+[alert]
+[crit]
 
 
 
