@@ -205,7 +205,33 @@ test-tools: deps-test
 
 test: deps-test module test-unit test-vectors test-trust test-token test-sigv4 \
       test-tools \
-      test-nginx test-valgrind test-browser
+      test-nginx test-valgrind test-browser test-container-where-podman
+
+# the container image: built with podman from a local debootstrap base,
+# run with Redis and the AWS stand-ins, checked end to end (t/container/);
+# test-kubernetes alone checks conf/kubernetes/ (no podman needed)
+.PHONY: test-container test-kubernetes test-container-where-podman
+
+test-kubernetes:
+	$(call apt_install,python3-yaml)
+	$(PY) t/container/check_kubernetes.py
+
+test-container: test-kubernetes
+	$(call apt_install,podman runc debootstrap redis-server redis-tools \
+	    python3-botocore python3-cryptography python3-yaml curl)
+	t/container/run.sh
+
+# in "make test": the container test where podman can run a container
+# here (it says so, loudly, where it cannot, and the manifests are checked
+# all the same)
+test-container-where-podman: test-kubernetes
+	$(call apt_install,podman runc debootstrap)
+	@if podman --runtime runc info >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory test-container; \
+	else \
+	    echo "test-container: NOT RUN: podman does not work on this" \
+	         "machine (podman --runtime runc info failed)" >&2; \
+	fi
 
 # -- bench, fuzz ------------------------------------------------------------
 
