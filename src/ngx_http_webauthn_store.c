@@ -27,9 +27,7 @@ static ngx_int_t ngx_http_webauthn_store_send(
     const size_t *argvlen, ngx_http_webauthn_redis_handler_pt handler);
 static void ngx_http_webauthn_store_lookup_handler(
     ngx_http_webauthn_redis_op_t *op);
-static void ngx_http_webauthn_store_commit_handler(
-    ngx_http_webauthn_redis_op_t *op);
-static ngx_int_t ngx_http_webauthn_store_commit_reply(
+static void ngx_http_webauthn_store_commit_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
 static void ngx_http_webauthn_store_eval_handler(
     ngx_http_webauthn_redis_op_t *op);
@@ -68,7 +66,8 @@ static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
  * checked with, ARGV[5] the challenge's issue time, ARGV[6] now (ms)
  */
 
-static ngx_str_t  ngx_http_webauthn_store_script = ngx_string(
+static ngx_http_webauthn_script_t  ngx_http_webauthn_commit_script = {
+    ngx_string(
     "local function utf8ok(s)\n"
     "    local i, n = 1, #s\n"
     "    while i <= n do\n"
@@ -137,7 +136,9 @@ static ngx_str_t  ngx_http_webauthn_store_script = ngx_string(
     "if new > old then\n"
     "    redis.call('HSET', KEYS[1], 'sign_count', ARGV[1], 'last_used', t)\n"
     "else redis.call('HSET', KEYS[1], 'last_used', t) end\n"
-    "return {'ok', u, r, a}\n");
+    "return {'ok', u, r, a}\n"),
+    { 0 }, 0
+};
 
 
 static ngx_http_webauthn_store_reply_t  ngx_http_webauthn_store_replies[] = {
@@ -157,9 +158,6 @@ ngx_int_t
 ngx_http_webauthn_store_init(ngx_http_webauthn_store_t *store,
     ngx_http_webauthn_redis_conf_t *redis)
 {
-    ngx_sha1_t  sha1;
-    u_char      digest[20];
-
     store->redis = redis;
 
     if (redis && redis->prefix.data) {
@@ -168,13 +166,6 @@ ngx_http_webauthn_store_init(ngx_http_webauthn_store_t *store,
     } else {
         ngx_str_set(&store->prefix, NGX_HTTP_WEBAUTHN_STORE_PREFIX);
     }
-
-    ngx_sha1_init(&sha1);
-    ngx_sha1_update(&sha1, ngx_http_webauthn_store_script.data,
-                    ngx_http_webauthn_store_script.len);
-    ngx_sha1_final(digest, &sha1);
-
-    ngx_hex_dump(store->script_sha, digest, sizeof(digest));
 
     return NGX_OK;
 }
@@ -298,18 +289,15 @@ done:
 ngx_int_t
 ngx_http_webauthn_store_commit(ngx_http_webauthn_store_req_t *sr)
 {
-    size_t                      len[12];
+    u_char                     *p;
+    size_t                     *len;
     uint64_t                    ttl, now;
     ngx_str_t                   used, epoch;
     ngx_time_t                 *tp;
-    const char                 *argv[12];
+    const char                **argv;
     ngx_http_webauthn_use_t    *use;
     ngx_http_webauthn_cred_t   *cred;
     u_char                      nonce[WA_CHALLENGE_NONCE_B64_LEN];
-    u_char                      count[NGX_INT32_LEN];
-    u_char                      ms[NGX_INT64_LEN];
-    u_char                      issued[NGX_INT64_LEN];
-    u_char                      now_ms[NGX_INT64_LEN];
 
     cred = sr->cred;
     use = sr->use;
@@ -328,106 +316,57 @@ ngx_http_webauthn_store_commit(ngx_http_webauthn_store_req_t *sr)
         return NGX_ERROR;
     }
 
+    /* the arguments live until the reply: a NOSCRIPT sends them again */
+
+    argv = ngx_palloc(sr->pool, 12 * sizeof(char *));
+    len = ngx_palloc(sr->pool, 12 * sizeof(size_t));
+    p = ngx_pnalloc(sr->pool, NGX_INT32_LEN + 3 * NGX_INT64_LEN);
+    if (argv == NULL || len == NULL || p == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
     /* the nonce is kept a second beyond the challenge's expiry */
 
     tp = ngx_timeofday();
     now = (uint64_t) tp->sec * 1000 + tp->msec;
     ttl = (use->expires > now ? use->expires - now : 0) + 1000;
 
-    if (sr->eval) {
-        argv[0] = "EVAL";
-        len[0] = sizeof("EVAL") - 1;
-        argv[1] = (char *) ngx_http_webauthn_store_script.data;
-        len[1] = ngx_http_webauthn_store_script.len;
-
-    } else {
-        argv[0] = "EVALSHA";
-        len[0] = sizeof("EVALSHA") - 1;
-        argv[1] = (char *) sr->store->script_sha;
-        len[1] = NGX_HTTP_WEBAUTHN_SHA1_HEX;
-    }
-
-    argv[2] = "3";
-    len[2] = 1;
     argv[3] = (char *) sr->key.data;
     len[3] = sr->key.len;
     argv[4] = (char *) used.data;
     len[4] = used.len;
     argv[5] = (char *) epoch.data;
     len[5] = epoch.len;
-    argv[6] = (char *) count;
-    len[6] = ngx_sprintf(count, "%uD", use->sign_count) - count;
-    argv[7] = (char *) ms;
-    len[7] = ngx_sprintf(ms, "%uL", ttl) - ms;
+
+    argv[6] = (char *) p;
+    p = ngx_sprintf(p, "%uD", use->sign_count);
+    len[6] = p - (u_char *) argv[6];
+    argv[7] = (char *) p;
+    p = ngx_sprintf(p, "%uL", ttl);
+    len[7] = p - (u_char *) argv[7];
+
     argv[8] = (char *) cred->public_key.data;
     len[8] = cred->public_key.len;
     argv[9] = (char *) cred->handle.data;
     len[9] = cred->handle.len;
 
-    argv[10] = (char *) issued;
-    len[10] = ngx_sprintf(issued, "%uL", use->issued) - issued;
-    argv[11] = (char *) now_ms;
-    len[11] = ngx_sprintf(now_ms, "%uL", now) - now_ms;
+    argv[10] = (char *) p;
+    p = ngx_sprintf(p, "%uL", use->issued);
+    len[10] = p - (u_char *) argv[10];
+    argv[11] = (char *) p;
+    p = ngx_sprintf(p, "%uL", now);
+    len[11] = p - (u_char *) argv[11];
 
-    return ngx_http_webauthn_store_send(sr, 12, argv, len,
-                                        ngx_http_webauthn_store_commit_handler);
-}
-
-
-static void
-ngx_http_webauthn_store_commit_handler(ngx_http_webauthn_redis_op_t *op)
-{
-    ngx_http_webauthn_store_req_t *sr = op->data;
-
-    redisReply  *reply;
-
-    if (op->rc != NGX_OK) {
-        ngx_http_webauthn_metrics_redis_fault(&op->reason);
-        ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
-                                      op->reason.len);
-        goto done;
-    }
-
-    reply = op->replies[0];
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-
-        if (!sr->eval && reply->len >= 8
-            && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
-        {
-            /* Redis restarted or flushed its scripts: sent once in full */
-
-            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sr->log, 0,
-                           "webauthn store: NOSCRIPT, sending the script");
-
-            ngx_http_webauthn_redis_free(op);
-            sr->op = NULL;
-            sr->eval = 1;
-
-            if (ngx_http_webauthn_store_commit(sr) != NGX_OK) {
-                ngx_http_webauthn_store_done(sr);
-            }
-
-            return;
-        }
-
-        ngx_http_webauthn_metrics_inc(
-            redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
-        ngx_http_webauthn_store_fault(sr, reply->str, reply->len);
-        goto done;
-    }
-
-    (void) ngx_http_webauthn_store_commit_reply(sr, reply);
-
-done:
-
-    ngx_http_webauthn_store_done(sr);
+    return ngx_http_webauthn_store_eval(sr, &ngx_http_webauthn_commit_script,
+                                        3, 12, argv, len,
+                                        ngx_http_webauthn_store_commit_reply);
 }
 
 
 /* design.md, "Commit replies": an array of bulk strings */
 
-static ngx_int_t
+static void
 ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
     redisReply *reply)
 {
@@ -489,19 +428,19 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
         {
             ngx_http_webauthn_store_error(sr, "the credential record has an "
                                           "invalid user_name");
-            return NGX_ERROR;
+            return;
         }
 
         if (!wa_record_aaguid_ok(cred->aaguid.data, cred->aaguid.len)) {
             ngx_http_webauthn_store_error(sr, "the credential record has an "
                                           "invalid aaguid");
-            return NGX_ERROR;
+            return;
         }
 
         if (!wa_record_roles_ok(cred->roles.data, cred->roles.len)) {
             ngx_http_webauthn_store_error(sr, "the credential record has "
                                           "invalid roles");
-            return NGX_ERROR;
+            return;
         }
 
         break;
@@ -522,7 +461,7 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
         p = ngx_pnalloc(sr->pool, len);
         if (p == NULL) {
             ngx_http_webauthn_store_error(sr, "out of memory");
-            return NGX_ERROR;
+            return;
         }
 
         sr->reason.data = p;
@@ -543,7 +482,7 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
         }
 
         sr->rc = NGX_HTTP_WEBAUTHN_STORE_FAULT;
-        return NGX_ERROR;
+        return;
 
     default:
 
@@ -554,15 +493,13 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
 
     sr->rc = r->rc;
 
-    return NGX_OK;
+    return;
 
 invalid:
 
     ngx_http_webauthn_metrics_inc(
         redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
     ngx_http_webauthn_store_error(sr, "unexpected reply to the commit script");
-
-    return NGX_ERROR;
 }
 
 

@@ -50,7 +50,6 @@ typedef enum {
 typedef struct {
     ngx_http_webauthn_redis_conf_t     *redis;
     ngx_str_t                           prefix;
-    u_char                              script_sha[NGX_HTTP_WEBAUTHN_SHA1_HEX];
 } ngx_http_webauthn_store_t;
 
 
@@ -189,7 +188,7 @@ struct ngx_http_webauthn_store_req_s {
 };
 
 
-/* the script's SHA; the prefix's default */
+/* the prefix's default */
 ngx_int_t ngx_http_webauthn_store_init(ngx_http_webauthn_store_t *store,
     ngx_http_webauthn_redis_conf_t *redis);
 
