@@ -280,7 +280,6 @@ ngx_int_t ngx_http_webauthn_session_source(ngx_http_request_t *r,
 ngx_int_t ngx_http_webauthn_preflight(ngx_http_request_t *r,
     ngx_http_webauthn_loc_conf_t *wlcf);
 void ngx_http_webauthn_session_cancel(ngx_http_webauthn_ctx_t *ctx);
-ngx_int_t ngx_http_webauthn_session_init_process(ngx_cycle_t *cycle);
 char *ngx_http_webauthn_session_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_webauthn_session_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -291,6 +290,13 @@ char *ngx_http_webauthn_roles(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_webauthn_session_merge(ngx_conf_t *cf,
     ngx_http_webauthn_loc_conf_t *prev, ngx_http_webauthn_loc_conf_t *conf);
+
+/* ngx_http_webauthn_revocations.c */
+ngx_int_t ngx_http_webauthn_revocations_init_process(ngx_cycle_t *cycle);
+/* NGX_OK: fresh; NGX_AGAIN: the request waits; NGX_DECLINED: refused */
+ngx_int_t ngx_http_webauthn_revocations_wait(ngx_http_webauthn_ctx_t *ctx);
+ngx_uint_t ngx_http_webauthn_revoked(ngx_str_t *id);
+void ngx_http_webauthn_revocations_cancel(ngx_http_webauthn_ctx_t *ctx);
 
 /* ngx_http_webauthn_enroll.c */
 ngx_int_t ngx_http_webauthn_enroll_handler(ngx_http_request_t *r);
@@ -341,6 +347,10 @@ ngx_int_t ngx_http_webauthn_bearer(ngx_http_request_t *r, ngx_str_t *token);
 /* the value of cookie name, NGX_OK, or NGX_DECLINED */
 ngx_int_t ngx_http_webauthn_cookie(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value);
+/* the body, whole, at most max bytes: NGX_OK, NGX_DECLINED (empty),
+ * NGX_ABORT (too long), NGX_ERROR */
+ngx_int_t ngx_http_webauthn_read_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *out);
 /* cookie name taken out of the request's Cookie headers */
 ngx_int_t ngx_http_webauthn_remove_cookie(ngx_http_request_t *r,
     ngx_str_t *name);

@@ -572,70 +572,25 @@ static ngx_int_t
 ngx_http_webauthn_admin_read(ngx_http_request_t *r, json_t **json,
     const char **detail)
 {
-    off_t         len;
-    u_char       *p, *data;
-    json_t       *j;
-    size_t        size;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-    json_error_t  error;
+    json_t        *j;
+    ngx_int_t      rc;
+    ngx_str_t      body;
+    json_error_t   error;
 
-    len = 0;
+    rc = ngx_http_webauthn_read_body(r, NGX_HTTP_WEBAUTHN_ADMIN_BODY_MAX,
+                                     &body);
 
-    if (r->request_body) {
-        for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            len += ngx_buf_size(cl->buf);
-        }
-    }
-
-    if (len > NGX_HTTP_WEBAUTHN_ADMIN_BODY_MAX) {
-        *detail = "body is longer than 65536 bytes";
-        return NGX_DECLINED;
-    }
-
-    if (len == 0) {
-        *detail = "body is not a JSON object";
-        return NGX_DECLINED;
-    }
-
-    data = ngx_pnalloc(r->pool, (size_t) len);
-    if (data == NULL) {
+    if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
 
-    p = data;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (ngx_buf_in_memory(b)) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            continue;
-        }
-
-        if (b->in_file) {
-            size = (size_t) (b->file_last - b->file_pos);
-
-            n = ngx_read_file(b->file, p, size, b->file_pos);
-
-            if (n == NGX_ERROR) {
-                return NGX_ERROR;
-            }
-
-            if ((size_t) n != size) {
-                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                              "webauthn admin: " ngx_read_file_n
-                              " read only %z of %uz bytes of the body",
-                              n, size);
-                return NGX_ERROR;
-            }
-
-            p += n;
-        }
+    if (rc != NGX_OK) {
+        *detail = (rc == NGX_ABORT) ? "body is longer than 65536 bytes"
+                                    : "body is not a JSON object";
+        return NGX_DECLINED;
     }
 
-    j = json_loadb((char *) data, p - data,
+    j = json_loadb((char *) body.data, body.len,
                    JSON_REJECT_DUPLICATES|JSON_DECODE_ANY, &error);
 
     if (j == NULL) {

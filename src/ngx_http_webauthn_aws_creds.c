@@ -72,11 +72,7 @@ typedef enum {
 } ngx_http_webauthn_aws_kind_e;
 
 
-typedef struct {
-    ngx_rbtree_t                     rbtree;
-    ngx_rbtree_node_t                sentinel;
-    ngx_queue_t                      queue;
-} ngx_http_webauthn_aws_sh_t;
+typedef ngx_http_webauthn_zone_sh_t  ngx_http_webauthn_aws_sh_t;
 
 
 typedef struct {
@@ -266,51 +262,14 @@ ngx_http_webauthn_aws_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_webauthn_aws_zone_t  *ozone = data;
 
-    size_t                         len;
     ngx_http_webauthn_aws_zone_t  *zone;
 
     zone = shm_zone->data;
 
-    if (ozone) {
-        zone->sh = ozone->sh;
-        zone->shpool = ozone->shpool;
-        return NGX_OK;
-    }
-
-    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        zone->sh = zone->shpool->data;
-        return NGX_OK;
-    }
-
-    zone->sh = ngx_slab_alloc(zone->shpool,
-                              sizeof(ngx_http_webauthn_aws_sh_t));
-    if (zone->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    zone->shpool->data = zone->sh;
-
-    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
-                    ngx_str_rbtree_insert_value);
-    ngx_queue_init(&zone->sh->queue);
-
-    len = sizeof(" in webauthn_aws_credentials zone \"\"")
-          + shm_zone->shm.name.len;
-
-    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
-    if (zone->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(zone->shpool->log_ctx,
-                " in webauthn_aws_credentials zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    zone->shpool->log_nomem = 0;
-
-    return NGX_OK;
+    return ngx_http_webauthn_zone_init(shm_zone, &zone->sh, &zone->shpool,
+                                       ozone ? ozone->sh : NULL,
+                                       ozone ? ozone->shpool : NULL,
+                                       "webauthn_aws_credentials");
 }
 
 

@@ -38,51 +38,67 @@ ngx_http_webauthn_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_webauthn_cache_t  *ocache = data;
 
-    size_t                      len;
     ngx_http_webauthn_cache_t  *cache;
 
     cache = shm_zone->data;
 
-    if (ocache) {
-        cache->sh = ocache->sh;
-        cache->shpool = ocache->shpool;
+    return ngx_http_webauthn_zone_init(shm_zone, &cache->sh, &cache->shpool,
+                                       ocache ? ocache->sh : NULL,
+                                       ocache ? ocache->shpool : NULL,
+                                       "webauthn_key_cache");
+}
+
+
+ngx_int_t
+ngx_http_webauthn_zone_init(ngx_shm_zone_t *shm_zone,
+    ngx_http_webauthn_zone_sh_t **sh, ngx_slab_pool_t **shpool,
+    ngx_http_webauthn_zone_sh_t *old_sh, ngx_slab_pool_t *old_shpool,
+    const char *directive)
+{
+    size_t            len;
+    ngx_slab_pool_t  *pool;
+
+    if (old_sh) {
+        *sh = old_sh;
+        *shpool = old_shpool;
 
         return NGX_OK;
     }
 
-    cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    pool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    *shpool = pool;
 
     if (shm_zone->shm.exists) {
-        cache->sh = cache->shpool->data;
+        *sh = pool->data;
 
         return NGX_OK;
     }
 
-    cache->sh = ngx_slab_alloc(cache->shpool,
-                               sizeof(ngx_http_webauthn_cache_sh_t));
-    if (cache->sh == NULL) {
+    *sh = ngx_slab_alloc(pool, sizeof(ngx_http_webauthn_zone_sh_t));
+    if (*sh == NULL) {
         return NGX_ERROR;
     }
 
-    cache->shpool->data = cache->sh;
+    pool->data = *sh;
 
-    ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
+    ngx_rbtree_init(&(*sh)->rbtree, &(*sh)->sentinel,
                     ngx_str_rbtree_insert_value);
 
-    ngx_queue_init(&cache->sh->queue);
+    ngx_queue_init(&(*sh)->queue);
 
-    len = sizeof(" in webauthn_key_cache zone \"\"") + shm_zone->shm.name.len;
+    len = sizeof(" in  zone \"\"") + ngx_strlen(directive)
+          + shm_zone->shm.name.len;
 
-    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
-    if (cache->shpool->log_ctx == NULL) {
+    pool->log_ctx = ngx_slab_alloc(pool, len);
+    if (pool->log_ctx == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(cache->shpool->log_ctx, " in webauthn_key_cache zone \"%V\"%Z",
+    ngx_sprintf(pool->log_ctx, " in %s zone \"%V\"%Z", directive,
                 &shm_zone->shm.name);
 
-    /* a full cache evicts its oldest entries; that is not worth a log */
-    cache->shpool->log_nomem = 0;
+    /* a full zone evicts its oldest entries; that is not worth a log */
+    pool->log_nomem = 0;
 
     return NGX_OK;
 }

@@ -23,11 +23,15 @@
  */
 
 
+/* the shared part of the module's zones: an rbtree and an LRU queue */
+
 typedef struct {
     ngx_rbtree_t                    rbtree;
     ngx_rbtree_node_t               sentinel;
     ngx_queue_t                     queue;
-} ngx_http_webauthn_cache_sh_t;
+} ngx_http_webauthn_zone_sh_t;
+
+typedef ngx_http_webauthn_zone_sh_t  ngx_http_webauthn_cache_sh_t;
 
 
 typedef struct {
@@ -51,6 +55,15 @@ char *ngx_http_webauthn_key_cache(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_webauthn_zone_param(ngx_conf_t *cf, ngx_str_t *value,
     ngx_str_t *name, ssize_t *size);
 /* adds the zone (tag: cmd->post); NULL when it fails or is a duplicate */
+/*
+ * a zone's init_zone, as limit_req's: the old zone's tree on reload, else
+ * a new tree and queue, and the log context " in <directive> zone "name""
+ * (no log of a full zone: its oldest entries are evicted)
+ */
+ngx_int_t ngx_http_webauthn_zone_init(ngx_shm_zone_t *shm_zone,
+    ngx_http_webauthn_zone_sh_t **sh, ngx_slab_pool_t **shpool,
+    ngx_http_webauthn_zone_sh_t *old_sh, ngx_slab_pool_t *old_shpool,
+    const char *directive);
 ngx_shm_zone_t *ngx_http_webauthn_zone_add(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *name, ssize_t size,
     ngx_shm_zone_init_pt init, void *data);

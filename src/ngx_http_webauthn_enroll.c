@@ -46,8 +46,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_webauthn_enroll_start(ngx_http_request_t *r);
 static void ngx_http_webauthn_enroll_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_webauthn_enroll_read(ngx_http_request_t *r,
-    ngx_str_t *out);
 static void ngx_http_webauthn_enroll_info_done(
     ngx_http_webauthn_store_req_t *sr);
 static ngx_int_t ngx_http_webauthn_enroll_options(
@@ -585,7 +583,9 @@ ngx_http_webauthn_enroll_start(ngx_http_request_t *r)
     ec->store.enroll = &ec->enroll;
 
     if (ec->wlcf->enroll == NGX_HTTP_WEBAUTHN_ENROLL_REGISTER) {
-        if (ngx_http_webauthn_enroll_read(r, &ec->body) != NGX_OK) {
+        if (ngx_http_webauthn_read_body(r, WA_REGISTRATION_MAX, &ec->body)
+            != NGX_OK)
+        {
             return ngx_http_webauthn_enroll_refuse(ec,
                                            WA_ERR_CREDENTIAL_MALFORMED,
                                            "credential is missing or longer "
@@ -625,62 +625,6 @@ ngx_http_webauthn_enroll_start(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
-}
-
-
-/* the body, in memory or in its temporary file, at most 64 KB */
-
-static ngx_int_t
-ngx_http_webauthn_enroll_read(ngx_http_request_t *r, ngx_str_t *out)
-{
-    u_char       *p;
-    off_t         len;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len == 0 || len > WA_REGISTRATION_MAX) {
-        return NGX_ERROR;
-    }
-
-    out->data = ngx_pnalloc(r->pool, (size_t) len);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = out->data;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, (size_t) (b->file_last
-                                                    - b->file_pos),
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_ERROR;
-            }
-
-            p += n;
-
-        } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    out->len = p - out->data;
-
-    return NGX_OK;
 }
 
 

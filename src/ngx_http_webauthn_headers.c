@@ -338,3 +338,78 @@ ngx_http_webauthn_remove_header(ngx_http_request_t *r, ngx_list_t *list,
 
     return NGX_OK;
 }
+
+
+/*
+ * the request body read whole (ngx_http_read_client_request_body() is
+ * done), from memory or its temporary file, into one buffer of the pool:
+ * NGX_OK; NGX_DECLINED when it is empty, NGX_ABORT when longer than max
+ * bytes (a chunked body is measured once read); NGX_ERROR
+ */
+
+ngx_int_t
+ngx_http_webauthn_read_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *out)
+{
+    off_t         len;
+    u_char       *p;
+    size_t        size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    len = 0;
+
+    if (r->request_body) {
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            len += ngx_buf_size(cl->buf);
+        }
+    }
+
+    if (len == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (len > (off_t) max) {
+        return NGX_ABORT;
+    }
+
+    out->data = ngx_pnalloc(r->pool, (size_t) len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = out->data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (b->in_file) {
+            size = (size_t) (b->file_last - b->file_pos);
+
+            n = ngx_read_file(b->file, p, size, b->file_pos);
+
+            if (n == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if ((size_t) n != size) {
+                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                              "webauthn: " ngx_read_file_n " read only %z "
+                              "of %uz bytes of the body", n, size);
+                return NGX_ERROR;
+            }
+
+            p += n;
+        }
+    }
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}

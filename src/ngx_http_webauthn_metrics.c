@@ -36,6 +36,8 @@ static ngx_int_t ngx_http_webauthn_metrics_init_zone(ngx_shm_zone_t *shm_zone,
 static ngx_int_t ngx_http_webauthn_metrics_handler(ngx_http_request_t *r);
 static u_char *ngx_http_webauthn_metrics_print_trust(u_char *p, u_char *last,
     wa_trust_t *trust);
+static u_char *ngx_http_webauthn_metrics_print_codes(u_char *p, u_char *last,
+    const char *name, const char *ok, ngx_atomic_t *counters);
 static u_char *ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
     ngx_http_webauthn_metrics_t *m);
 static u_char *ngx_http_webauthn_metrics_print_hist(u_char *p, u_char *last,
@@ -394,14 +396,8 @@ ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
     p = ngx_http_webauthn_metrics_head(p, last, "webauthn_requests_total",
             "counter", "Access decisions of auth_webauthn, one per request, "
             "by result and error code.");
-
-    for (i = 0; i < WA_ERR_LAST; i++) {
-        p = ngx_slprintf(p, last, "webauthn_requests_total"
-                         "{result=\"%s\",code=\"%s\"} %uA\n",
-                         i == WA_OK ? "allowed" : "refused",
-                         wa_err_code((wa_err_t) i),
-                         m->requests[i]);
-    }
+    p = ngx_http_webauthn_metrics_print_codes(p, last,
+            "webauthn_requests_total", "allowed", m->requests);
 
     p = ngx_http_webauthn_metrics_head(p, last,
             "webauthn_challenges_issued_total", "counter",
@@ -412,14 +408,8 @@ ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
     p = ngx_http_webauthn_metrics_head(p, last,
             "webauthn_registrations_total", "counter",
             "Registrations of webauthn_register, by result and error code.");
-
-    for (i = 0; i < WA_ERR_LAST; i++) {
-        p = ngx_slprintf(p, last, "webauthn_registrations_total"
-                         "{result=\"%s\",code=\"%s\"} %uA\n",
-                         i == WA_OK ? "registered" : "refused",
-                         wa_err_code((wa_err_t) i),
-                         m->registrations[i]);
-    }
+    p = ngx_http_webauthn_metrics_print_codes(p, last,
+            "webauthn_registrations_total", "registered", m->registrations);
 
     p = ngx_http_webauthn_metrics_head(p, last,
             "webauthn_sessions_issued_total", "counter",
@@ -499,6 +489,24 @@ ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
                          "{source=\"%s\"} %T\n",
                          ngx_http_webauthn_metrics_sources[i],
                          (m->aws_expires[i] && left > 0) ? left : 0);
+    }
+
+    return p;
+}
+
+
+/* a family {result="<ok>"|"refused",code="..."}: a series per core code */
+
+static u_char *
+ngx_http_webauthn_metrics_print_codes(u_char *p, u_char *last,
+    const char *name, const char *ok, ngx_atomic_t *counters)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < WA_ERR_LAST; i++) {
+        p = ngx_slprintf(p, last, "%s{result=\"%s\",code=\"%s\"} %uA\n",
+                         name, i == WA_OK ? ok : "refused",
+                         wa_err_code((wa_err_t) i), counters[i]);
     }
 
     return p;

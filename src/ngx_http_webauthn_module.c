@@ -628,7 +628,7 @@ ngx_http_webauthn_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_webauthn_init_process(ngx_cycle_t *cycle)
 {
-    return ngx_http_webauthn_session_init_process(cycle);
+    return ngx_http_webauthn_revocations_init_process(cycle);
 }
 
 

@@ -318,10 +318,12 @@ ngx_http_webauthn_store_commit(ngx_http_webauthn_store_req_t *sr)
 
     /* the arguments live until the reply: a NOSCRIPT sends them again */
 
-    argv = ngx_palloc(sr->pool, 12 * sizeof(char *));
-    len = ngx_palloc(sr->pool, 12 * sizeof(size_t));
+    if (ngx_http_webauthn_store_argv(sr, 12, &argv, &len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     p = ngx_pnalloc(sr->pool, NGX_INT32_LEN + 3 * NGX_INT64_LEN);
-    if (argv == NULL || len == NULL || p == NULL) {
+    if (p == NULL) {
         ngx_http_webauthn_store_error(sr, "out of memory");
         return NGX_ERROR;
     }
@@ -860,6 +862,47 @@ ngx_http_webauthn_store_status(redisReply *reply, const char **names)
     }
 
     return NGX_ERROR;
+}
+
+
+/* a user's keys: <prefix>user:, user_creds: and user_invites:<name> */
+
+ngx_int_t
+ngx_http_webauthn_store_user_keys(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *name, ngx_str_t keys[3])
+{
+    if (ngx_http_webauthn_store_key(sr, &keys[0], "user:", name->data,
+                                    name->len)
+        != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &keys[1], "user_creds:",
+                                       name->data, name->len)
+           != NGX_OK
+        || ngx_http_webauthn_store_key(sr, &keys[2], "user_invites:",
+                                       name->data, name->len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the argv and lengths of a command of n arguments, in the pool */
+
+ngx_int_t
+ngx_http_webauthn_store_argv(ngx_http_webauthn_store_req_t *sr, ngx_uint_t n,
+    const char ***argv, size_t **len)
+{
+    *argv = ngx_palloc(sr->pool, n * sizeof(char *));
+    *len = ngx_palloc(sr->pool, n * sizeof(size_t));
+
+    if (*argv == NULL || *len == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

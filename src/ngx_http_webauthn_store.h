@@ -274,6 +274,10 @@ ngx_int_t ngx_http_webauthn_store_decode(ngx_pool_t *pool, ngx_str_t *stored,
  */
 ngx_int_t ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr,
     ngx_str_t *key, const char *kind, const u_char *id, size_t len);
+ngx_int_t ngx_http_webauthn_store_user_keys(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *name, ngx_str_t keys[3]);
+ngx_int_t ngx_http_webauthn_store_argv(ngx_http_webauthn_store_req_t *sr,
+    ngx_uint_t n, const char ***argv, size_t **len);
 ngx_int_t ngx_http_webauthn_store_eval(ngx_http_webauthn_store_req_t *sr,
     ngx_http_webauthn_script_t *script, ngx_uint_t nkeys, ngx_uint_t nargs,
     const char **argv, size_t *argvlen, ngx_http_webauthn_store_reply_pt reply);

@@ -31,9 +31,6 @@
 #define NGX_HTTP_WEBAUTHN_TIME_DIGITS    15  /* created, last_used */
 
 
-static ngx_int_t ngx_http_webauthn_store_admin_argv(
-    ngx_http_webauthn_store_req_t *sr, ngx_uint_t n, const char ***argv,
-    size_t **len);
 static void ngx_http_webauthn_store_invite_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
 static void ngx_http_webauthn_store_user_get_reply(
@@ -332,15 +329,7 @@ ngx_http_webauthn_store_invite(ngx_http_webauthn_store_req_t *sr)
 
     e = sr->enroll;
 
-    if (ngx_http_webauthn_store_key(sr, &keys[0], "user:", e->user_name.data,
-                                    e->user_name.len)
-        != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &keys[1], "user_creds:",
-                                       e->user_name.data, e->user_name.len)
-           != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &keys[2], "user_invites:",
-                                       e->user_name.data, e->user_name.len)
-           != NGX_OK
+    if (ngx_http_webauthn_store_user_keys(sr, &e->user_name, keys) != NGX_OK
         || ngx_http_webauthn_store_key(sr, &keys[3], "invite:",
                                        e->invite.data, e->invite.len)
            != NGX_OK)
@@ -348,7 +337,7 @@ ngx_http_webauthn_store_invite(ngx_http_webauthn_store_req_t *sr)
         return NGX_ERROR;
     }
 
-    if (ngx_http_webauthn_store_admin_argv(sr, 15, &argv, &len) != NGX_OK) {
+    if (ngx_http_webauthn_store_argv(sr, 15, &argv, &len) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -450,27 +439,20 @@ ngx_int_t
 ngx_http_webauthn_store_user_get(ngx_http_webauthn_store_req_t *sr)
 {
     size_t                      *len;
-    ngx_str_t                    user, creds;
+    ngx_str_t                    keys[3];
     const char                 **argv;
-    ngx_http_webauthn_admin_t   *a;
 
-    a = sr->admin;
-
-    if (ngx_http_webauthn_store_key(sr, &user, "user:", a->user_name.data,
-                                    a->user_name.len)
+    if (ngx_http_webauthn_store_user_keys(sr, &sr->admin->user_name, keys)
         != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &creds, "user_creds:",
-                                       a->user_name.data, a->user_name.len)
-           != NGX_OK
-        || ngx_http_webauthn_store_admin_argv(sr, 6, &argv, &len) != NGX_OK)
+        || ngx_http_webauthn_store_argv(sr, 6, &argv, &len) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    argv[3] = (char *) user.data;
-    len[3] = user.len;
-    argv[4] = (char *) creds.data;
-    len[4] = creds.len;
+    argv[3] = (char *) keys[0].data;
+    len[3] = keys[0].len;
+    argv[4] = (char *) keys[1].data;
+    len[4] = keys[1].len;
     argv[5] = (char *) sr->store->prefix.data;
     len[5] = sr->store->prefix.len;
 
@@ -577,32 +559,22 @@ ngx_int_t
 ngx_http_webauthn_store_user_delete(ngx_http_webauthn_store_req_t *sr)
 {
     size_t                      *len;
-    ngx_str_t                    user, creds, invites;
+    ngx_uint_t                   i;
+    ngx_str_t                    keys[3];
     const char                 **argv;
-    ngx_http_webauthn_admin_t   *a;
 
-    a = sr->admin;
-
-    if (ngx_http_webauthn_store_key(sr, &user, "user:", a->user_name.data,
-                                    a->user_name.len)
+    if (ngx_http_webauthn_store_user_keys(sr, &sr->admin->user_name, keys)
         != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &creds, "user_creds:",
-                                       a->user_name.data, a->user_name.len)
-           != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &invites, "user_invites:",
-                                       a->user_name.data, a->user_name.len)
-           != NGX_OK
-        || ngx_http_webauthn_store_admin_argv(sr, 7, &argv, &len) != NGX_OK)
+        || ngx_http_webauthn_store_argv(sr, 7, &argv, &len) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    argv[3] = (char *) user.data;
-    len[3] = user.len;
-    argv[4] = (char *) creds.data;
-    len[4] = creds.len;
-    argv[5] = (char *) invites.data;
-    len[5] = invites.len;
+    for (i = 0; i < 3; i++) {
+        argv[3 + i] = (char *) keys[i].data;
+        len[3 + i] = keys[i].len;
+    }
+
     argv[6] = (char *) sr->store->prefix.data;
     len[6] = sr->store->prefix.len;
 
@@ -708,7 +680,7 @@ ngx_http_webauthn_store_cred_op(ngx_http_webauthn_store_req_t *sr,
         != NGX_OK
         || ngx_http_webauthn_store_key(sr, &revoked, "revoked", NULL, 0)
            != NGX_OK
-        || ngx_http_webauthn_store_admin_argv(sr, 6, &argv, &len) != NGX_OK)
+        || ngx_http_webauthn_store_argv(sr, 6, &argv, &len) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -1071,27 +1043,6 @@ ngx_http_webauthn_store_digits_ok(ngx_str_t *s, size_t max)
         if (s->data[i] < '0' || s->data[i] > '9') {
             return NGX_ERROR;
         }
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * argv and its lengths for n arguments, in the pool: they are kept until
- * the reply (a NOSCRIPT retry sends them again)
- */
-
-static ngx_int_t
-ngx_http_webauthn_store_admin_argv(ngx_http_webauthn_store_req_t *sr,
-    ngx_uint_t n, const char ***argv, size_t **len)
-{
-    *argv = ngx_palloc(sr->pool, n * sizeof(char *));
-    *len = ngx_palloc(sr->pool, n * sizeof(size_t));
-
-    if (*argv == NULL || *len == NULL) {
-        ngx_http_webauthn_store_error(sr, "out of memory");
-        return NGX_ERROR;
     }
 
     return NGX_OK;

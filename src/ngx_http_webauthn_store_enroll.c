@@ -140,10 +140,7 @@ ngx_http_webauthn_store_enroll_info(ngx_http_webauthn_store_req_t *sr)
 
     e = sr->enroll;
 
-    argv = ngx_palloc(sr->pool, 6 * sizeof(char *));
-    len = ngx_palloc(sr->pool, 6 * sizeof(size_t));
-    if (argv == NULL || len == NULL) {
-        ngx_http_webauthn_store_error(sr, "out of memory");
+    if (ngx_http_webauthn_store_argv(sr, 6, &argv, &len) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -257,7 +254,7 @@ ngx_http_webauthn_store_register(ngx_http_webauthn_store_req_t *sr)
     u_char                       *p;
     size_t                       *len;
     uint64_t                      now, ttl;
-    ngx_str_t                     keys[7];
+    ngx_str_t                     keys[7], user[3];
     ngx_uint_t                    i;
     ngx_time_t                   *tp;
     const char                  **argv;
@@ -276,26 +273,24 @@ ngx_http_webauthn_store_register(ngx_http_webauthn_store_req_t *sr)
            != NGX_OK
         || ngx_http_webauthn_store_key(sr, &keys[2], "epoch", NULL, 0)
            != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &keys[3], "user:",
-                                       e->user_name.data, e->user_name.len)
-           != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &keys[4], "user_creds:",
-                                       e->user_name.data, e->user_name.len)
+        || ngx_http_webauthn_store_user_keys(sr, &e->user_name, user)
            != NGX_OK
         || ngx_http_webauthn_store_key(sr, &keys[5], "invite:",
                                        e->invite.data, e->invite.len)
            != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &keys[6], "user_invites:",
-                                       e->user_name.data, e->user_name.len)
-           != NGX_OK)
+        || ngx_http_webauthn_store_argv(sr, 27, &argv, &len) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    argv = ngx_palloc(sr->pool, 27 * sizeof(char *));
-    len = ngx_palloc(sr->pool, 27 * sizeof(size_t));
+    /* the script's KEYS order: user, user_creds, invite, user_invites */
+
+    keys[3] = user[0];
+    keys[4] = user[1];
+    keys[6] = user[2];
+
     p = ngx_pnalloc(sr->pool, 4 * NGX_INT64_LEN + NGX_INT32_LEN);
-    if (argv == NULL || len == NULL || p == NULL) {
+    if (p == NULL) {
         ngx_http_webauthn_store_error(sr, "out of memory");
         return NGX_ERROR;
     }

@@ -417,6 +417,7 @@ wa_trust_cert_item(X509 *cert, int kind, wa_trust_item_t *item)
     BIO  *bio;
 
     item->kind = kind;
+    item->subject[0] = '\0';
 
     bio = BIO_new(BIO_s_mem());
 
