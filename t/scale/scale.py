@@ -978,6 +978,7 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
             env=env, stdout=out, stderr=subprocess.STDOUT))
     t_load = time.time()
     events = []
+    lingering = []
     try:
         time.sleep(args.load_warmup)
         for k in range(args.reloads):
@@ -987,6 +988,8 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
                 events.append("reload %d gw%d %.2f s" % (k + 1, g.idx,
                                                         time.time() - t))
             time.sleep(args.load_interval)
+            lingering.append(sum(len(g.all_children()) - len(g.workers())
+                                 for g in gateways))
         t_down, t_up = topo.outage(args.outage)
         events.append("outage %.2f s" % (t_up - t_down))
         time.sleep(args.load_tail)
@@ -1007,6 +1010,7 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
         if all(len(g.all_children()) == WORKERS for g in gateways):
             break
         time.sleep(0.2)
+    t_gone = time.time() - t_done
     time.sleep(0.5)
     after = worker_figures(gateways)
 
@@ -1066,6 +1070,10 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
         figure("load: gw%d workers, RSS kB (anon), master RSS kB" % g.idx,
                "before %d, %d (%d), %d; after %d, %d (%d), %d"
                % (b + a))
+    figure("load: old workers still running %.0f s after each reload"
+           % args.load_interval, " ".join(str(n) for n in lingering))
+    figure("load: all old workers gone", "%.1f s after the load ended"
+           % t_gone)
     rps = f["requests"] / max(t_done - t_load, 0.001)
     figure("load: rate", "%.0f req/s (all gateways)" % rps)
 
