@@ -30,7 +30,8 @@ topology, one challenge secret and one RP.  Three parts, in this order:
 
 The Redis topology is pluggable: --topology NAME picks one of TOPOLOGIES
 (single is implemented; sentinel and cluster are for the branches that add
-them: a class with the methods of SingleRedis).  Pass/fail counts wrong
+them: a class with the methods of SingleRedis; a schema change, such as a
+hash tag in the keys, is KEY_* and bench/genpool.py's --prefix).  Pass/fail counts wrong
 answers only, never speed; every speed-like figure is printed.
 
 Exit status 0 when every check passes, 1 otherwise, 2 for a harness fault.
@@ -157,6 +158,12 @@ def cmdline(pid):
 
 # -- Redis --------------------------------------------------------------------
 
+# the keys this test reads and writes (README, "Redis schema"): here only
+KEY_CRED = "webauthn:cred:%s"           # a credential id, base64url
+KEY_USED = "webauthn:used:*"            # every used nonce
+KEY_EPOCH = "webauthn:epoch"
+
+
 def resp_commands(path):
     """the commands of a RESP stream (genpool.py's --redis-out)"""
     with open(path, "rb") as f:
@@ -183,11 +190,10 @@ class Monitor:
     LINE = re.compile(rb'^\+(\d+\.\d+) \[\d+ ([^\]]+)\] (.*)$')
     ARG = re.compile(rb'"((?:[^"\\]|\\.)*)"')
 
-    def __init__(self, address):
-        host, _, port = address.rpartition(":")
-        self.sock = socket.create_connection((host, int(port)), 5)
+    def __init__(self, client):
+        self.sock = client.sock
         self.sock.sendall(b"*1\r\n$7\r\nMONITOR\r\n")
-        self.buf = b""
+        self.buf = client.buf
         while b"\r\n" not in self.buf:
             self.buf += self.sock.recv(65536)
         if not self.buf.startswith(b"+OK\r\n"):
@@ -230,14 +236,17 @@ class Monitor:
 
 class SingleRedis:
     """One redis-server on loopback, persistence on (appendonly yes,
-    appendfsync always: README, "Redis persistence and restarts").
+    appendfsync always: README, "Redis persistence and restarts"), with a
+    password and a database other than 0 (AUTH and SELECT go ahead of the
+    first command of every new connection, after the restart too).
 
     The interface every topology offers to the driver:
       start(), stop()            the whole topology
       directive()                the webauthn_redis line of the gateways
       call(*args)                one command, on the node owning args[1]
-      masters()                  "host:port" of every master (MONITOR,
-                                 key scans)
+      masters()                  a client (softkey.Redis, AUTH and
+                                 SELECT done) to every master: MONITOR,
+                                 key scans
       outage(down_s)             the fault of the load part: Redis gone for
                                  down_s seconds, back with the same data;
                                  returns (t_start, t_end), the window in
@@ -253,11 +262,18 @@ class SingleRedis:
         self.dir = os.path.join(workdir, "redis")
         self.proc = None
         self.conn = None
+        self.password = b64u(os.urandom(12))
+        self.db = 3
         os.makedirs(self.dir, exist_ok=True)
 
     def describe(self):
         return ("one redis-server 127.0.0.1:%d, appendonly yes, "
-                "appendfsync always" % self.port)
+                "appendfsync always, requirepass, db %d"
+                % (self.port, self.db))
+
+    def _client(self, timeout):
+        return softkey.Redis("127.0.0.1:%d" % self.port, self.password,
+                             self.db, timeout)
 
     def _spawn(self):
         self.proc = subprocess.Popen(
@@ -265,6 +281,7 @@ class SingleRedis:
              "--dir", self.dir, "--appendonly", "yes",
              "--appendfsync", "always", "--save", "",
              "--maxmemory-policy", "noeviction", "--daemonize", "no",
+             "--requirepass", self.password,
              "--logfile", os.path.join(self.dir, "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.time() + 30
@@ -273,7 +290,7 @@ class SingleRedis:
                 raise HarnessError("redis-server exited: %s/redis.log"
                                    % self.dir)
             try:
-                r = softkey.Redis("127.0.0.1:%d" % self.port, timeout=2)
+                r = self._client(2)
                 ok = r.call("PING") == "PONG"
                 r.close()
                 if ok:
@@ -303,16 +320,17 @@ class SingleRedis:
         self._kill()
 
     def directive(self):
-        return ("webauthn_redis 127.0.0.1:%d keepalive=16 timeout=1s "
-                "connect_timeout=1s;" % self.port)
+        return ("webauthn_redis 127.0.0.1:%d password=%s db=%d "
+                "keepalive=16 timeout=1s connect_timeout=1s;"
+                % (self.port, self.password, self.db))
 
     def call(self, *args):
         if self.conn is None:
-            self.conn = softkey.Redis("127.0.0.1:%d" % self.port, timeout=10)
+            self.conn = self._client(10)
         return self.conn.call(*args)
 
     def masters(self):
-        return ["127.0.0.1:%d" % self.port]
+        return [self._client(30)]
 
     def outage(self, down_s):
         t0 = time.time()
@@ -343,11 +361,10 @@ TOPOLOGIES = {
 
 def used_nonces(topo):
     n = 0
-    for addr in topo.masters():
-        r = softkey.Redis(addr, timeout=30)
+    for r in topo.masters():
         cur = "0"
         while True:
-            cur, keys = r.call("SCAN", cur, "MATCH", "webauthn:used:*",
+            cur, keys = r.call("SCAN", cur, "MATCH", KEY_USED,
                                "COUNT", "5000")
             n += len(keys)
             cur = cur.decode()
@@ -371,7 +388,7 @@ class Cred:
     def store(self, topo):
         cose = softkey.cbor_encode(softkey.cose_key("es256",
                                                     self.key.public_key()))
-        topo.call("HSET", "webauthn:cred:" + self.b64,
+        topo.call("HSET", KEY_CRED % self.b64,
                   "public_key", b64u(cose), "user_handle", b64u(self.handle),
                   "user_name", self.name, "sign_count", "0",
                   "roles", "scale")
@@ -756,7 +773,7 @@ def part_counter(checks, gateways, topo, secret, args):
     # the commits in the order Redis ran them (MONITOR): the counters
     # stored per credential, and the answers of the logs
     stored = {i: [] for i in range(len(creds))}
-    ids = {"webauthn:cred:" + c.b64: i for i, c in enumerate(creds)}
+    ids = {KEY_CRED % c.b64: i for i, c in enumerate(creds)}
     for src, a in ops:
         if (src == "lua" and len(a) >= 4 and a[0].upper() == "HSET"
                 and a[1] in ids and a[2] == "sign_count"):
@@ -771,7 +788,7 @@ def part_counter(checks, gateways, topo, secret, args):
     checks.check(not same, "counter: the counters stored are those of the "
                  "accepted requests (none accepted with a counter <= one "
                  "stored before it)", str(same))
-    final = {i: int(topo.call("HGET", "webauthn:cred:" + c.b64,
+    final = {i: int(topo.call("HGET", KEY_CRED % c.b64,
                               "sign_count") or 0)
              for i, c in enumerate(creds)}
     checks.check(all(final[i] == max(accepted[i] or [0]) for i in final),
@@ -993,6 +1010,16 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
         t_down, t_up = topo.outage(args.outage)
         events.append("outage %.2f s" % (t_up - t_down))
         time.sleep(args.load_tail)
+        # enough requests after the outage on every gateway (a slow machine
+        # gets a longer tail), for the replays of assertions accepted
+        # before it: at most a minute more
+        t = time.time()
+        while time.time() < t + 60 and any(
+                sum(1 for d in g.log_lines() if float(d["msec"]) > t_up)
+                < args.load_after for g in gateways):
+            time.sleep(0.5)
+        if time.time() - t > 0.1:
+            events.append("tail %.1f s longer" % (time.time() - t))
     finally:
         for w in wrks:
             w.send_signal(signal.SIGINT)
@@ -1084,7 +1111,7 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
                  "the access logs", "%d logged, %d answered"
                  % (f["requests"], sent))
     checks.check(f["twice"] == 0, "load: no assertion accepted twice")
-    checks.check(f["replay_refused"] >= 20 and f["across"] > 0
+    checks.check(f["replay_refused"] > 0 and f["across"] > 0
                  and f["across_refused"] == f["across"],
                  "load: the replays mixed in were refused, those of "
                  "assertions accepted before the restart too",
@@ -1138,6 +1165,8 @@ def main():
     p.add_argument("--load-warmup", type=float, default=2)
     p.add_argument("--load-interval", type=float, default=2)
     p.add_argument("--load-tail", type=float, default=3)
+    p.add_argument("--load-after", type=int, default=600,
+                   help="requests per gateway after the outage, at least")
     p.add_argument("--reloads", type=int, default=5)
     p.add_argument("--outage", type=float, default=2,
                    help="seconds Redis stays down")
@@ -1167,7 +1196,7 @@ def main():
         topo = TOPOLOGIES[args.topology](args.port_base, wd)
         topo.start()
         # the store epoch before any challenge is minted
-        topo.call("SET", "webauthn:epoch", str(softkey.now_ms()), "NX")
+        topo.call("SET", KEY_EPOCH, str(softkey.now_ms()), "NX")
         time.sleep(0.01)
         for i in range(3):
             gateways.append(Gateway(i, args.port_base + 10 + i, wd, module,
