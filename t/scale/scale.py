@@ -31,8 +31,9 @@ topology, one challenge secret and one RP.  Three parts, in this order:
 The Redis topology is pluggable: --topology NAME picks one of TOPOLOGIES
 (single is implemented; sentinel and cluster are for the branches that add
 them: a class with the methods of SingleRedis; a schema change, such as a
-hash tag in the keys, is KEY_* and bench/genpool.py's --prefix).  Pass/fail counts wrong
-answers only, never speed; every speed-like figure is printed.
+hash tag in the keys, is KEY_* and bench/genpool.py's --prefix).
+Pass/fail counts wrong answers only, never speed; every speed-like figure
+is printed.
 
 Exit status 0 when every check passes, 1 otherwise, 2 for a harness fault.
 """
@@ -108,6 +109,12 @@ def figure(name, value):
 
 
 # -- processes ----------------------------------------------------------------
+
+def die_with_parent():
+    """preexec_fn: the child gets a TERM when this driver dies"""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PDEATHSIG
+
 
 def wait_port(port, timeout=20.0):
     end = time.time() + timeout
@@ -282,8 +289,10 @@ class SingleRedis:
              "--appendfsync", "always", "--save", "",
              "--maxmemory-policy", "noeviction", "--daemonize", "no",
              "--requirepass", self.password,
+             "--pidfile", os.path.join(self.dir, "redis.pid"),
              "--logfile", os.path.join(self.dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
         end = time.time() + 30
         while time.time() < end:
             if self.proc.poll() is not None:
@@ -992,7 +1001,8 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
              "--timeout", "10s", "-s",
              os.path.join(TOP, "t", "scale", "load.lua"),
              "http://127.0.0.1:%d/" % g.port],
-            env=env, stdout=out, stderr=subprocess.STDOUT))
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent))
     t_load = time.time()
     events = []
     lingering = []
@@ -1141,6 +1151,30 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
                  str({g.idx: g.all_children() for g in gateways}))
 
 
+def stop_leftovers(wd):
+    """what an earlier run in this directory started and could not stop
+    (it was killed): its nginx masters and redis-server, by their pid
+    files, when the process is still the one named there"""
+    for sub, name, sig in (("gw0", "nginx", signal.SIGQUIT),
+                           ("gw1", "nginx", signal.SIGQUIT),
+                           ("gw2", "nginx", signal.SIGQUIT),
+                           ("redis", "redis-server", signal.SIGTERM)):
+        path = os.path.join(wd, sub, "nginx.pid" if name == "nginx"
+                            else "redis.pid")
+        try:
+            with open(path) as f:
+                pid = int(f.read())
+        except (OSError, ValueError):
+            continue
+        cl = cmdline(pid)
+        if name in cl and (name != "nginx" or wd in cl):
+            log("stopping %s %d left by an earlier run" % (name, pid))
+            os.kill(pid, sig)
+            end = time.time() + 30
+            while time.time() < end and cmdline(pid):
+                time.sleep(0.1)
+
+
 # -- main ---------------------------------------------------------------------
 
 def main():
@@ -1176,8 +1210,11 @@ def main():
                    "clock's noise (classify_load())")
     args = p.parse_args()
     parts = args.parts.split(",")
+    # a TERM (make interrupted, a timeout) stops what was started, too
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
 
     wd = args.workdir
+    stop_leftovers(wd)
     shutil.rmtree(wd, ignore_errors=True)
     os.makedirs(wd)
     # a copy of the module: a rebuild during the run would crash workers
