@@ -1076,13 +1076,14 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
            "between requests" % (t_done - t_load, args.load_conns,
                                  args.load_delay_ms))
     figure("load: events", "; ".join(events))
-    figure("load: requests sent (wrk: answered + socket errors)",
-           "%d + %d" % (sent, sockerr))
-    figure("load: requests in the access logs", f["requests"])
-    figure("load: fresh assertions sent that reached no gateway",
-           "%d (written on a keepalive connection as an old worker "
-           "closed it at a reload, or in flight at the end)"
-           % unanswered(fresh, lines))
+    lost = unanswered(fresh, lines)
+    figure("load: requests sent", "%d: %d answered (access logs), %d "
+           "reached no gateway (written on a keepalive connection as an "
+           "old worker closed it at a reload, or in flight at the end)"
+           % (f["requests"] + lost, f["requests"], lost))
+    figure("load: wrk", "%d answers, %d socket errors (keepalive "
+           "connections the old workers closed at the reloads)"
+           % (sent, sockerr))
     figure("load: accepted (200)", "%d (%d after the outage)"
            % (f["accepted"], f["accepted_after_outage"]))
     figure("load: refused outside the Redis outage (goal 0)",
