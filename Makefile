@@ -233,6 +233,19 @@ test-container-where-podman: test-kubernetes
 	         "machine (podman --runtime runc info failed)" >&2; \
 	fi
 
+# several gateways on one Redis (issue 12): three nginx with two workers
+# each; one assertion replayed at once through all of them, counters used
+# concurrently, and wrk load through five reloads and a Redis restart
+# (t/scale/scale.py; SCALE_TOPOLOGY picks the Redis topology, ports from
+# SCALE_PORT_BASE, 6900); prints its figures, fails on wrong answers only
+.PHONY: test-scale
+
+test: test-scale
+
+test-scale: module deps-test
+	$(call apt_install,wrk)
+	$(PY) t/scale/scale.py
+
 # -- bench, fuzz ------------------------------------------------------------
 
 bench: module deps-bench
