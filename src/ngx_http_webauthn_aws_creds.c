@@ -876,6 +876,12 @@ done:
 
     ngx_http_webauthn_http_free(hr);
 
+    /* a set read from an answer refused all the same (an error status) */
+
+    if (why.len && c.secret.data) {
+        wa_memzero(c.secret.data, c.secret.len);
+    }
+
     ngx_http_webauthn_aws_fetch_done(f, why.len ? NULL : &c, &why);
 }
 

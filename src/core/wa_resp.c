@@ -192,8 +192,16 @@ wa_resp_why(const wa_resp_t *r)
 int
 wa_resp_pending(const wa_resp_t *r)
 {
+    const redisReadTask  *first;
+
+#if defined(HIREDIS_MAJOR) && HIREDIS_MAJOR >= 1
+    first = r->reader->ridx != -1 ? r->reader->task[0] : NULL;
+#else
+    first = r->reader->ridx != -1 ? &r->reader->rstack[0] : NULL;
+#endif
+
     return r->reader->pos != r->reader->len
-           || (r->reader->ridx != -1 && r->reader->rstack[0].type != -1);
+           || (first != NULL && first->type != -1);
 }
 
 
