@@ -21,8 +21,10 @@ PY           := /usr/bin/python3
 CC           ?= cc
 CORE_CFLAGS  := -std=c99 -D_POSIX_C_SOURCE=200809L -g -O2 -Wall -Wextra \
                 -Wpointer-arith -Wshadow -Wno-unused-parameter -Werror \
-                -fstack-protector-strong -D_FORTIFY_SOURCE=2
-CORE_LIBS    := -lcbor -ljansson -lcrypto
+                -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+                $(shell xml2-config --cflags 2>/dev/null \
+                        || echo -I/usr/include/libxml2)
+CORE_LIBS    := -lcbor -ljansson -lcrypto -lxml2 -lhiredis
 # the core's one list of sources, also read by config and fuzz/Makefile
 CORE_SRCS    := $(addprefix src/core/,$(shell grep -v '^\#' src/core/SOURCES))
 CORE_HDRS    := $(wildcard src/core/*.h)
@@ -43,7 +45,7 @@ DEB_BROWSER  := chromium redis-server $(DEB_NPM)
 
 .PHONY: all module deps-build deps-run deps-test deps-bench deps-fuzz run stop test \
         test-unit test-vectors test-nginx test-valgrind bench fuzz clean \
-        test-tools test-trust test-token \
+        test-tools test-trust test-token test-parsers \
         deps-browser test-browser test-sigv4
 
 all: module
@@ -84,8 +86,9 @@ deps-browser:
 
 # -- the module -------------------------------------------------------------
 
-# configure once per change of "config"; "make modules" is incremental
-$(BUILD)/nginx/objs/Makefile: config | deps-build
+# configure once per change of "config" or of the core's list of sources;
+# "make modules" is incremental
+$(BUILD)/nginx/objs/Makefile: config src/core/SOURCES | deps-build
 	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -r $(NGX_SRC) $(BUILD)/nginx
 	cd $(BUILD)/nginx && source ./conf_flags && ./configure \
 	    "$${NGX_CONF_FLAGS[@]}" \
@@ -147,6 +150,18 @@ $(BUILD)/unit/test_token: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_token.c \
 	$(CC) $(CORE_CFLAGS) -Isrc/core -It/unit -o $@ t/unit/test_token.c \
 	    $(CORE_SRCS) $(CORE_LIBS)
 
+$(BUILD)/unit/test_parsers: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_parsers.c \
+                            t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(CORE_CFLAGS) -Isrc/core -It/unit -o $@ t/unit/test_parsers.c \
+	    $(CORE_SRCS) $(CORE_LIBS)
+
+# what outside services answer: the credential endpoints' JSON, STS's XML,
+# RESP replies, the commit script's reply (wa_awscred.c, wa_sts.c,
+# wa_resp.c, wa_commit.c)
+test-parsers: deps-test $(BUILD)/unit/test_parsers
+	$(BUILD)/unit/test_parsers
+
 # session tokens: signed, verified, refused (the core's wa_token.c)
 test-token: deps-test $(BUILD)/unit/test_token
 	$(BUILD)/unit/test_token
@@ -204,7 +219,7 @@ test-tools: deps-test
 	$(PY) t/lib/aws_standins.py --selftest
 
 test: deps-test module test-unit test-vectors test-trust test-token test-sigv4 \
-      test-tools \
+      test-parsers test-tools \
       test-nginx test-valgrind test-browser test-container-where-podman
 
 # the container image: built with podman from a local debootstrap base,

@@ -555,10 +555,12 @@ micro() {           # pool name alg
        || [ -n "$(find "$TOP/src/core" -newer "$bin")" ]; then
         mkdir -p "$(dirname "$bin")"
         cc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -g \
-            -I"$TOP/src/core" -o "$bin" "$BENCH/microbench.c" \
+            -I"$TOP/src/core" $(xml2-config --cflags) \
+            -o "$bin" "$BENCH/microbench.c" \
             $(grep -v '^#' "$TOP/src/core/SOURCES" \
               | sed "s|^|$TOP/src/core/|") \
-            -lcbor -ljansson -lcrypto 2>"$RUN/logs/microbench-cc.log" \
+            -lcbor -ljansson -lcrypto -lxml2 -lhiredis \
+            2>"$RUN/logs/microbench-cc.log" \
             || { log "microbench does not build: $RUN/logs/microbench-cc.log";
                  return 0; }
     fi

@@ -246,7 +246,8 @@ char *ngx_http_webauthn_aws_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
 void ngx_http_webauthn_aws_cancel(ngx_http_webauthn_ctx_t *ctx);
 void ngx_http_webauthn_aws_creds_cleanup(void);
 void ngx_http_webauthn_aws_wipe(void *data);
-time_t ngx_http_webauthn_aws_time(u_char *s, size_t len);
+ngx_int_t ngx_http_webauthn_aws_creds_copy(ngx_pool_t *pool,
+    ngx_http_webauthn_aws_creds_t *dst, wa_aws_creds_t *src);
 
 /* ngx_http_webauthn_sts.c */
 ngx_int_t ngx_http_webauthn_sts_endpoint(ngx_http_request_t *r,

@@ -35,8 +35,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <jansson.h>
-
 #include <ngx_http_webauthn.h>
 #include <ngx_http_webauthn_http.h>
 
@@ -878,6 +876,12 @@ done:
 
     ngx_http_webauthn_http_free(hr);
 
+    /* a set read from an answer refused all the same (an error status) */
+
+    if (why.len && c.secret.data) {
+        wa_memzero(c.secret.data, c.secret.len);
+    }
+
     ngx_http_webauthn_aws_fetch_done(f, why.len ? NULL : &c, &why);
 }
 
@@ -923,69 +927,75 @@ ngx_http_webauthn_aws_next(ngx_http_webauthn_aws_fetch_t *f)
 }
 
 
-/* the container and IMDS answers: JSON, read with jansson */
+/* the container and IMDS answers: JSON, read by the core (wa_awscred.c) */
 
 static ngx_int_t
 ngx_http_webauthn_aws_json(ngx_http_webauthn_aws_fetch_t *f, ngx_str_t *body,
     ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why)
 {
-    json_t        *root, *v;
-    ngx_str_t      s;
-    json_error_t   jerr;
-    ngx_uint_t     i;
+    wa_err_t         err;
+    ngx_int_t        rc;
+    const char      *detail;
+    wa_aws_creds_t   wc;
 
-    static const char  *names[] = {
-        "AccessKeyId", "SecretAccessKey", "Token", "Expiration"
-    };
+    detail = "the answer is not a JSON object";
 
-    root = json_loadb((char *) body->data, body->len, 0, &jerr);
-    if (root == NULL || !json_is_object(root)) {
-        json_decref(root);
-        ngx_str_set(why, "the answer is not a JSON object");
+    err = wa_awscred_parse(&wc, body->data, body->len, ngx_time(), &detail);
+
+    if (err != WA_OK) {
+        why->data = (u_char *) detail;
+        why->len = ngx_strlen(detail);
+        wa_aws_creds_free(&wc);
         return NGX_ERROR;
     }
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        v = json_object_get(root, names[i]);
+    rc = ngx_http_webauthn_aws_creds_copy(f->pool, c, &wc);
 
-        if (!json_is_string(v)) {
-            json_decref(root);
-            ngx_str_set(why, "the answer lacks AccessKeyId, "
-                             "SecretAccessKey, Token or Expiration");
-            return NGX_ERROR;
-        }
+    wa_aws_creds_free(&wc);
 
-        s.data = (u_char *) json_string_value(v);
-        s.len = json_string_length(v);
-
-        switch (i) {
-        case 0:
-            c->access_key.data = ngx_pstrdup(f->pool, &s);
-            c->access_key.len = s.len;
-            break;
-        case 1:
-            c->secret.data = ngx_pstrdup(f->pool, &s);
-            c->secret.len = s.len;
-            wa_memzero(s.data, s.len);
-            break;
-        case 2:
-            c->token.data = ngx_pstrdup(f->pool, &s);
-            c->token.len = s.len;
-            break;
-        default:
-            c->expires = ngx_http_webauthn_aws_time(s.data, s.len);
-        }
+    if (rc != NGX_OK) {
+        ngx_str_set(why, "out of memory");
     }
 
-    json_decref(root);
+    return rc;
+}
 
-    if (c->access_key.data == NULL || c->secret.data == NULL
-        || c->token.data == NULL || c->expires <= ngx_time())
+
+/* a set the core parsed, copied to the fetch's pool (its secret wiped) */
+
+ngx_int_t
+ngx_http_webauthn_aws_creds_copy(ngx_pool_t *pool,
+    ngx_http_webauthn_aws_creds_t *dst, wa_aws_creds_t *src)
+{
+    ngx_memzero(dst, sizeof(ngx_http_webauthn_aws_creds_t));
+
+    dst->access_key.data = ngx_pnalloc(pool, src->access_key_len + 1);
+    dst->secret.data = ngx_pnalloc(pool, src->secret_len + 1);
+    dst->token.data = ngx_pnalloc(pool, src->token_len + 1);
+
+    if (dst->access_key.data == NULL || dst->secret.data == NULL
+        || dst->token.data == NULL)
     {
-        ngx_str_set(why, "the answer's credentials are incomplete or "
-                         "expired");
+        ngx_memzero(dst, sizeof(ngx_http_webauthn_aws_creds_t));
         return NGX_ERROR;
     }
+
+    ngx_memcpy(dst->access_key.data, src->access_key, src->access_key_len);
+    dst->access_key.data[src->access_key_len] = '\0';
+    dst->access_key.len = src->access_key_len;
+
+    ngx_memcpy(dst->secret.data, src->secret, src->secret_len);
+    dst->secret.data[src->secret_len] = '\0';
+    dst->secret.len = src->secret_len;
+
+    if (src->token_len) {
+        ngx_memcpy(dst->token.data, src->token, src->token_len);
+    }
+
+    dst->token.data[src->token_len] = '\0';
+    dst->token.len = src->token_len;
+
+    dst->expires = (time_t) src->expires;
 
     return NGX_OK;
 }
@@ -1415,38 +1425,4 @@ ngx_http_webauthn_aws_token_file(ngx_pool_t *pool, const char *var,
     wa_memzero(buf, NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX);
 
     return NGX_ERROR;
-}
-
-
-/* ISO 8601, UTC: 2026-12-01T19:30:00Z (fractions of a second allowed) */
-
-time_t
-ngx_http_webauthn_aws_time(u_char *s, size_t len)
-{
-    int       y, mo, d, h, mi, sec;
-    char      buf[32];
-    ngx_tm_t  tm;
-
-    if (len >= sizeof(buf)) {
-        return -1;
-    }
-
-    ngx_memcpy(buf, s, len);
-    buf[len] = '\0';
-
-    if (sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec)
-        != 6)
-    {
-        return -1;
-    }
-
-    ngx_memzero(&tm, sizeof(ngx_tm_t));
-    tm.ngx_tm_year = y - 1900;          /* timegm(): struct tm */
-    tm.ngx_tm_mon = mo - 1;
-    tm.ngx_tm_mday = d;
-    tm.ngx_tm_hour = h;
-    tm.ngx_tm_min = mi;
-    tm.ngx_tm_sec = sec;
-
-    return timegm(&tm);
 }

@@ -7,22 +7,16 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <wa_core.h>
 #include <ngx_http_webauthn_redis.h>
 #include <ngx_http_webauthn_metrics.h>
 
-#include <hiredis/read.h>
-
-
-/* all replies of an op, AUTH and SELECT included, may not exceed this */
-#define NGX_HTTP_WEBAUTHN_REDIS_MAX_REPLY     (1024 * 1024)
 
 /*
- * the shortest RESP2 element on the wire is an empty simple string or
- * error, "+\r\n" (3 bytes; ":0\r\n" and "*0\r\n" take 4, "$-1\r\n" 5):
- * an array header announcing more elements than this is a lie
+ * the replies are read by the core's bounded reader (wa_resp.c): all
+ * replies of an op, AUTH and SELECT included, at most WA_RESP_MAX_BYTES,
+ * arrays at most WA_RESP_MAX_DEPTH deep
  */
-#define NGX_HTTP_WEBAUTHN_REDIS_MAX_ELEMENTS                                  \
-    (NGX_HTTP_WEBAUTHN_REDIS_MAX_REPLY / 3)
 
 #define NGX_HTTP_WEBAUTHN_REDIS_PORT          6379
 
@@ -34,19 +28,14 @@ typedef struct {
     ngx_str_t                          cmds[NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS];
     size_t                             cmds_len;
 
-    redisReader                       *reader;
+    wa_resp_t                         *reader;
     ngx_uint_t                         nsetup;     /* AUTH, SELECT replies */
     ngx_uint_t                         nreplies;   /* replies read */
     size_t                             received;
     ngx_msec_t                         started;    /* for the metrics */
 
     unsigned                           auth:1;
-    unsigned                           too_large:1;
 } ngx_http_webauthn_redis_ctx_t;
-
-
-typedef void *(*ngx_http_webauthn_redis_create_array_pt)(
-    const redisReadTask *task, int elements);
 
 
 static void ngx_http_webauthn_redis_cleanup_op(void *data);
@@ -62,13 +51,6 @@ static void ngx_http_webauthn_redis_free_replies(
     ngx_http_webauthn_redis_ctx_t *ctx);
 static ngx_int_t ngx_http_webauthn_redis_check_setup(
     ngx_http_webauthn_redis_ctx_t *ctx, redisReply *reply);
-static void *ngx_http_webauthn_redis_create_array(const redisReadTask *task,
-    int elements);
-
-
-static redisReplyObjectFunctions         ngx_http_webauthn_redis_functions;
-static ngx_http_webauthn_redis_create_array_pt
-                                         ngx_http_webauthn_redis_array;
 
 
 /*
@@ -196,7 +178,7 @@ ngx_http_webauthn_redis_op_t *
 ngx_http_webauthn_redis_create(ngx_http_webauthn_redis_conf_t *conf,
     ngx_log_t *log)
 {
-    redisReader                    *reader;
+    wa_resp_t                      *reader;
     ngx_pool_cleanup_t             *cln;
     ngx_http_webauthn_event_t      *ev;
     ngx_http_webauthn_redis_op_t   *op;
@@ -215,27 +197,11 @@ ngx_http_webauthn_redis_create(ngx_http_webauthn_redis_conf_t *conf,
         goto failed;
     }
 
-    reader = redisReaderCreate();
+    reader = wa_resp_new(0, 0);
     if (reader == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0, "redisReaderCreate() failed");
+        ngx_log_error(NGX_LOG_ALERT, log, 0, "wa_resp_new() failed");
         goto failed;
     }
-
-    /*
-     * hiredis allocates an array's element vector as soon as it sees its
-     * header, so a bogus "*2000000000" would make it allocate gigabytes:
-     * the reader gets hiredis' own functions with a bounded createArray
-     */
-
-    if (ngx_http_webauthn_redis_array == NULL) {
-        ngx_http_webauthn_redis_functions = *reader->fn;
-        ngx_http_webauthn_redis_array = reader->fn->createArray;
-        ngx_http_webauthn_redis_functions.createArray =
-                                        ngx_http_webauthn_redis_create_array;
-    }
-
-    reader->fn = &ngx_http_webauthn_redis_functions;
-    reader->privdata = ctx;
 
     ctx->reader = reader;
     ctx->op = op;
@@ -344,7 +310,7 @@ ngx_http_webauthn_redis_cleanup_op(void *data)
 
     ngx_http_webauthn_redis_free_replies(ctx);
 
-    redisReaderFree(ctx->reader);
+    wa_resp_free(ctx->reader);
     ctx->reader = NULL;
 }
 
@@ -361,7 +327,6 @@ ngx_http_webauthn_redis_create_request(ngx_http_webauthn_event_t *ev,
     ngx_uint_t                       i;
     const char                      *argv[3];
     u_char                           db[NGX_INT_T_LEN];
-    redisReader                     *reader;
     ngx_http_webauthn_redis_ctx_t   *ctx;
     ngx_http_webauthn_redis_conf_t  *conf;
 
@@ -373,16 +338,10 @@ ngx_http_webauthn_redis_create_request(ngx_http_webauthn_event_t *ev,
     ngx_http_webauthn_redis_free_replies(ctx);
 
     if (ctx->received) {
-        reader = redisReaderCreate();
-        if (reader == NULL) {
+        if (wa_resp_reset(ctx->reader) != 0) {
             return NGX_ERROR;
         }
 
-        reader->fn = &ngx_http_webauthn_redis_functions;
-        reader->privdata = ctx;
-
-        redisReaderFree(ctx->reader);
-        ctx->reader = reader;
         ctx->received = 0;
     }
 
@@ -473,7 +432,8 @@ static ngx_int_t
 ngx_http_webauthn_redis_process(ngx_http_webauthn_event_t *ev, u_char *data,
     size_t len)
 {
-    void                           *reply;
+    int                             rc;
+    redisReply                     *reply;
     ngx_uint_t                      expect;
     ngx_http_webauthn_redis_op_t   *op;
     ngx_http_webauthn_redis_ctx_t  *ctx;
@@ -483,37 +443,20 @@ ngx_http_webauthn_redis_process(ngx_http_webauthn_event_t *ev, u_char *data,
 
     ctx->received += len;
 
-    if (ctx->received > NGX_HTTP_WEBAUTHN_REDIS_MAX_REPLY) {
-        ngx_http_webauthn_event_reason(ev, 0, "redis reply is too large");
-        return NGX_ERROR;
-    }
-
-    if (redisReaderFeed(ctx->reader, (const char *) data, len) != REDIS_OK) {
-        ngx_http_webauthn_event_reason(ev, 0, "redis sent an invalid reply");
-        return NGX_ERROR;
-    }
+    rc = wa_resp_feed(ctx->reader, data, len);
 
     expect = ctx->nsetup + op->ncmds;
 
-    while (ctx->nreplies < expect) {
+    while (rc == WA_RESP_OK && ctx->nreplies < expect) {
 
-        if (redisReaderGetReply(ctx->reader, &reply) != REDIS_OK) {
+        rc = wa_resp_reply(ctx->reader, &reply);
 
-            if (ctx->too_large) {
-                ngx_http_webauthn_event_reason(ev, 0,
-                                               "redis reply is too large");
-
-            } else {
-                ngx_http_webauthn_event_reason(ev, 0, "redis sent an invalid "
-                                               "reply: %s",
-                                               ctx->reader->errstr);
-            }
-
-            return NGX_ERROR;
+        if (rc == WA_RESP_AGAIN) {
+            return NGX_AGAIN;
         }
 
-        if (reply == NULL) {
-            return NGX_AGAIN;
+        if (rc != WA_RESP_OK) {
+            break;
         }
 
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->pool->log, 0,
@@ -536,9 +479,21 @@ ngx_http_webauthn_redis_process(ngx_http_webauthn_event_t *ev, u_char *data,
         ctx->nreplies++;
     }
 
+    if (rc == WA_RESP_TOO_LARGE) {
+        ngx_http_webauthn_event_reason(ev, 0, "redis reply is too large: %s",
+                                       wa_resp_why(ctx->reader));
+        return NGX_ERROR;
+    }
+
+    if (rc != WA_RESP_OK) {
+        ngx_http_webauthn_event_reason(ev, 0, "redis sent an invalid reply: "
+                                       "%s", wa_resp_why(ctx->reader));
+        return NGX_ERROR;
+    }
+
     /* a connection with bytes nobody asked for is not reused */
 
-    ev->reusable = (ctx->reader->pos == ctx->reader->len);
+    ev->reusable = !wa_resp_pending(ctx->reader);
 
     return NGX_OK;
 }
@@ -649,22 +604,4 @@ ngx_http_webauthn_redis_check_setup(ngx_http_webauthn_redis_ctx_t *ctx,
     }
 
     return NGX_ERROR;
-}
-
-
-static void *
-ngx_http_webauthn_redis_create_array(const redisReadTask *task, int elements)
-{
-    ngx_http_webauthn_redis_ctx_t  *ctx;
-
-    if (elements > NGX_HTTP_WEBAUTHN_REDIS_MAX_ELEMENTS) {
-        ctx = task->privdata;
-        ctx->too_large = 1;
-
-        /* hiredis takes NULL as out of memory and fails the reader */
-
-        return NULL;
-    }
-
-    return ngx_http_webauthn_redis_array(task, elements);
 }

@@ -18,6 +18,7 @@
 
 typedef struct {
     ngx_str_t                        name;
+    int                              outcome;   /* WA_COMMIT_* */
     ngx_http_webauthn_store_rc_e     rc;
 } ngx_http_webauthn_store_reply_t;
 
@@ -29,6 +30,8 @@ static void ngx_http_webauthn_store_lookup_handler(
     ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_commit_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_copy(ngx_pool_t *pool,
+    ngx_str_t *s, const char *data, size_t len);
 static void ngx_http_webauthn_store_eval_handler(
     ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_revocations_handler(
@@ -142,15 +145,20 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_commit_script = {
 
 
 static ngx_http_webauthn_store_reply_t  ngx_http_webauthn_store_replies[] = {
-    { ngx_string("ok"), NGX_HTTP_WEBAUTHN_STORE_OK },
-    { ngx_string("unknown"), NGX_HTTP_WEBAUTHN_STORE_UNKNOWN },
-    { ngx_string("revoked"), NGX_HTTP_WEBAUTHN_STORE_REVOKED },
-    { ngx_string("stale"), NGX_HTTP_WEBAUTHN_STORE_STALE },
-    { ngx_string("reset"), NGX_HTTP_WEBAUTHN_STORE_RESET },
-    { ngx_string("replayed"), NGX_HTTP_WEBAUTHN_STORE_REPLAYED },
-    { ngx_string("regressed"), NGX_HTTP_WEBAUTHN_STORE_REGRESSED },
-    { ngx_string("bad_record"), NGX_HTTP_WEBAUTHN_STORE_FAULT },
-    { ngx_null_string, 0 }
+    { ngx_string("ok"), WA_COMMIT_OK, NGX_HTTP_WEBAUTHN_STORE_OK },
+    { ngx_string("unknown"), WA_COMMIT_UNKNOWN,
+      NGX_HTTP_WEBAUTHN_STORE_UNKNOWN },
+    { ngx_string("revoked"), WA_COMMIT_REVOKED,
+      NGX_HTTP_WEBAUTHN_STORE_REVOKED },
+    { ngx_string("stale"), WA_COMMIT_STALE, NGX_HTTP_WEBAUTHN_STORE_STALE },
+    { ngx_string("reset"), WA_COMMIT_RESET, NGX_HTTP_WEBAUTHN_STORE_RESET },
+    { ngx_string("replayed"), WA_COMMIT_REPLAYED,
+      NGX_HTTP_WEBAUTHN_STORE_REPLAYED },
+    { ngx_string("regressed"), WA_COMMIT_REGRESSED,
+      NGX_HTTP_WEBAUTHN_STORE_REGRESSED },
+    { ngx_string("bad_record"), WA_COMMIT_BAD_RECORD,
+      NGX_HTTP_WEBAUTHN_STORE_FAULT },
+    { ngx_null_string, WA_COMMIT_INVALID, NGX_HTTP_WEBAUTHN_STORE_FAULT }
 };
 
 
@@ -366,7 +374,7 @@ ngx_http_webauthn_store_commit(ngx_http_webauthn_store_req_t *sr)
 }
 
 
-/* design.md, "Commit replies": an array of bulk strings */
+/* design.md, "Commit replies": read by the core (wa_commit.c) */
 
 static void
 ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
@@ -374,91 +382,60 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
 {
     u_char                           *p;
     size_t                            len;
-    redisReply                      **e;
+    wa_err_t                          err;
+    wa_commit_t                       c;
+    const char                       *detail;
     ngx_http_webauthn_cred_t         *cred;
     ngx_http_webauthn_store_reply_t  *r;
 
     cred = sr->cred;
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
-        || reply->element[0]->type != REDIS_REPLY_STRING)
-    {
-        goto invalid;
+    detail = "unexpected reply to the commit script";
+
+    err = wa_commit_reply(&c, reply, &detail);
+
+    if (err != WA_OK) {
+        if (c.outcome == WA_COMMIT_INVALID) {
+            ngx_http_webauthn_metrics_inc(
+                redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
+        }
+
+        ngx_http_webauthn_store_fault(sr, detail, ngx_strlen(detail));
+        return;
     }
 
-    e = reply->element;
-
     for (r = ngx_http_webauthn_store_replies; r->name.len; r++) {
-        if ((size_t) e[0]->len == r->name.len
-            && ngx_strncmp(e[0]->str, r->name.data, r->name.len) == 0)
-        {
+        if (r->outcome == c.outcome) {
             break;
         }
     }
 
-    if (r->name.len == 0) {
-        goto invalid;
-    }
+    switch (c.outcome) {
 
-    switch (r->rc) {
+    case WA_COMMIT_OK:
 
-    case NGX_HTTP_WEBAUTHN_STORE_OK:
-
-        /* ok, user_name, roles [, aaguid] */
-
-        if (reply->elements < 3 || reply->elements > 4
-            || ngx_http_webauthn_store_string(sr->pool, e[1],
-                                              &cred->user_name)
+        if (ngx_http_webauthn_store_copy(sr->pool, &cred->user_name,
+                                         c.user_name, c.user_name_len)
+            != NGX_OK
+            || ngx_http_webauthn_store_copy(sr->pool, &cred->roles, c.roles,
+                                            c.roles_len)
                != NGX_OK
-            || ngx_http_webauthn_store_string(sr->pool, e[2], &cred->roles)
-               != NGX_OK
-            || (reply->elements == 4
-                && ngx_http_webauthn_store_string(sr->pool, e[3],
-                                                  &cred->aaguid)
-                   != NGX_OK))
+            || ngx_http_webauthn_store_copy(sr->pool, &cred->aaguid,
+                                            c.aaguid, c.aaguid_len)
+               != NGX_OK)
         {
-            goto invalid;
-        }
-
-        /*
-         * the script checked both before writing; checked again here, as
-         * these become variables and so header values
-         */
-
-        if (!wa_record_user_name_ok(cred->user_name.data,
-                                    cred->user_name.len))
-        {
-            ngx_http_webauthn_store_error(sr, "the credential record has an "
-                                          "invalid user_name");
-            return;
-        }
-
-        if (!wa_record_aaguid_ok(cred->aaguid.data, cred->aaguid.len)) {
-            ngx_http_webauthn_store_error(sr, "the credential record has an "
-                                          "invalid aaguid");
-            return;
-        }
-
-        if (!wa_record_roles_ok(cred->roles.data, cred->roles.len)) {
-            ngx_http_webauthn_store_error(sr, "the credential record has "
-                                          "invalid roles");
+            ngx_http_webauthn_store_error(sr, "out of memory");
             return;
         }
 
         break;
 
-    case NGX_HTTP_WEBAUTHN_STORE_FAULT:
+    case WA_COMMIT_BAD_RECORD:
 
-        /* bad_record: the field that cannot be read */
-
-        if (reply->elements != 2 || e[1]->type != REDIS_REPLY_STRING
-            || e[1]->len == 0 || e[1]->len > 32)
-        {
-            goto invalid;
-        }
+        /* bad_record: the field that cannot be read (a-z _, checked) */
 
         len = sizeof("the credential record has an invalid ") - 1
-              + e[1]->len;
+              + c.field_len;
 
         p = ngx_pnalloc(sr->pool, len);
         if (p == NULL) {
@@ -468,40 +445,39 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
 
         sr->reason.data = p;
         sr->reason.len = ngx_sprintf(p, "the credential record has an "
-                                     "invalid %*s", (size_t) e[1]->len,
-                                     e[1]->str)
+                                     "invalid %*s", c.field_len, c.field)
                          - p;
-
-        /* the field name is the script's own, yet checked for the log */
-
-        for (len = sizeof("the credential record has an invalid ") - 1;
-             len < sr->reason.len;
-             len++)
-        {
-            if (p[len] != '_' && (p[len] < 'a' || p[len] > 'z')) {
-                goto invalid;
-            }
-        }
-
-        sr->rc = NGX_HTTP_WEBAUTHN_STORE_FAULT;
-        return;
+        break;
 
     default:
-
-        if (reply->elements != 1) {
-            goto invalid;
-        }
+        break;
     }
 
     sr->rc = r->rc;
+}
 
-    return;
 
-invalid:
+/* a string the core found in a reply, copied to the pool */
 
-    ngx_http_webauthn_metrics_inc(
-        redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
-    ngx_http_webauthn_store_error(sr, "unexpected reply to the commit script");
+static ngx_int_t
+ngx_http_webauthn_store_copy(ngx_pool_t *pool, ngx_str_t *s,
+    const char *data, size_t len)
+{
+    if (len == 0) {
+        ngx_str_null(s);
+        return NGX_OK;
+    }
+
+    s->data = ngx_pnalloc(pool, len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, data, len);
+    s->data[len] = '\0';
+    s->len = len;
+
+    return NGX_OK;
 }
 
 

@@ -10,8 +10,8 @@
  * to, with RoleSessionName and SourceIdentity from the user name and the
  * session tags webauthn_user and webauthn_credential) and
  * AssumeRoleWithWebIdentity (a base source), and their answers, STS's
- * documented XML, read with libxml2.  Fetching and keeping credentials is
- * ngx_http_webauthn_aws_creds.c's.
+ * documented XML, read by the core (wa_sts.c, libxml2).  Fetching and
+ * keeping credentials is ngx_http_webauthn_aws_creds.c's.
  *
  * The endpoint is AWS_ENDPOINT_URL_STS, else the regional
  * https://sts.<region>.amazonaws.com: https verified against the system's
@@ -23,9 +23,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include <ngx_http_webauthn.h>
 #include <ngx_http_webauthn_http.h>
@@ -41,74 +38,34 @@
 
 static u_char *ngx_http_webauthn_sts_fit(ngx_pool_t *pool, ngx_str_t *in,
     ngx_uint_t max, ngx_uint_t tag, size_t *len);
-static void ngx_http_webauthn_sts_set(ngx_pool_t *pool, ngx_str_t *dst,
-    xmlChar *src);
 
 
-/* the AssumeRole answer: Credentials in STS's namespace */
+/*
+ * the answer, read by the core (wa_sts.c): an error is reported as its
+ * status and Code
+ */
 
 ngx_int_t
 ngx_http_webauthn_sts_parse(ngx_pool_t *pool, ngx_uint_t status,
     ngx_str_t *body, ngx_http_webauthn_aws_creds_t *c, ngx_str_t *why)
 {
-    xmlDoc      *doc;
-    xmlChar     *text;
-    xmlNode     *n, *t, *cr, *code;
-    ngx_str_t    exp;
-    ngx_uint_t   depth;
-    u_char      *msg;
+    u_char           *msg;
+    wa_err_t          err;
+    ngx_int_t         rc;
+    const char       *detail;
+    wa_sts_answer_t   a;
 
-    doc = xmlReadMemory((char *) body->data, (int) body->len,
-                        "sts.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS
-                                         | XML_PARSE_NOERROR
-                                         | XML_PARSE_NOWARNING);
-    if (doc == NULL) {
-        ngx_str_set(why, "the answer is not XML");
-        return NGX_ERROR;
-    }
+    detail = "the answer is not XML";
 
-    /* the first Credentials element (or an error's Code), depth-first */
+    err = wa_sts_parse(&a, body->data, body->len, ngx_time(), &detail);
 
-    cr = NULL;
-    code = NULL;
-    n = xmlDocGetRootElement(doc);
-    depth = 0;
+    rc = NGX_ERROR;
 
-    while (n && depth < 16) {
-        if (n->type == XML_ELEMENT_NODE) {
-            if (xmlStrcmp(n->name, (const xmlChar *) "Credentials") == 0) {
-                cr = n;
-                break;
-            }
+    if (!a.xml) {
+        why->data = (u_char *) detail;
+        why->len = ngx_strlen(detail);
 
-            if (xmlStrcmp(n->name, (const xmlChar *) "Code") == 0) {
-                code = n;
-            }
-
-            if (n->children) {
-                n = n->children;
-                depth++;
-                continue;
-            }
-        }
-
-        while (n && n->next == NULL) {
-            n = n->parent;
-            depth--;
-
-            if (n == NULL || n->type == XML_DOCUMENT_NODE) {
-                n = NULL;
-                break;
-            }
-        }
-
-        if (n) {
-            n = n->next;
-        }
-    }
-
-    if (status != 200 || cr == NULL) {
-        text = code ? xmlNodeGetContent(code) : NULL;
+    } else if (status != NGX_HTTP_OK || !a.credentials) {
 
         /* copied by the handler before the exchange is freed */
 
@@ -116,98 +73,28 @@ ngx_http_webauthn_sts_parse(ngx_pool_t *pool, ngx_uint_t status,
 
         if (msg) {
             why->data = msg;
-            why->len = ngx_snprintf(msg, 128, "status %ui, %s",
-                                    status,
-                                    text ? (char *) text : "no Credentials")
+            why->len = ngx_snprintf(msg, 128, "status %ui, %s", status,
+                                    a.code ? a.code : "no Credentials")
                        - msg;
         } else {
             ngx_str_set(why, "an error answer");
         }
 
-        if (text) {
-            xmlFree(text);
-        }
+    } else if (err != WA_OK) {
+        why->data = (u_char *) detail;
+        why->len = ngx_strlen(detail);
 
-        xmlFreeDoc(doc);
-        return NGX_ERROR;
-    }
+    } else {
+        rc = ngx_http_webauthn_aws_creds_copy(pool, c, &a.creds);
 
-    ngx_str_null(&exp);
-
-    for (n = cr->children; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE) {
-            continue;
-        }
-
-        if (xmlStrcmp(n->name, (const xmlChar *) "AccessKeyId") == 0) {
-            ngx_http_webauthn_sts_set(pool, &c->access_key,
-                                      xmlNodeGetContent(n));
-
-        } else if (xmlStrcmp(n->name, (const xmlChar *) "SecretAccessKey")
-                   == 0)
-        {
-            ngx_http_webauthn_sts_set(pool, &c->secret,
-                                      xmlNodeGetContent(n));
-
-            /* the document's own copy is wiped before it is freed */
-
-            for (t = n->children; t; t = t->next) {
-                if (t->content) {
-                    wa_memzero(t->content, xmlStrlen(t->content));
-                }
-            }
-
-        } else if (xmlStrcmp(n->name, (const xmlChar *) "SessionToken") == 0)
-        {
-            ngx_http_webauthn_sts_set(pool, &c->token,
-                                      xmlNodeGetContent(n));
-
-        } else if (xmlStrcmp(n->name, (const xmlChar *) "Expiration") == 0) {
-            ngx_http_webauthn_sts_set(pool, &exp, xmlNodeGetContent(n));
+        if (rc != NGX_OK) {
+            ngx_str_set(why, "out of memory");
         }
     }
 
-    xmlFreeDoc(doc);
+    wa_sts_free(&a);
 
-    c->expires = exp.data ? ngx_http_webauthn_aws_time(exp.data, exp.len)
-                          : -1;
-
-    if (c->access_key.len == 0 || c->secret.len == 0 || c->token.len == 0
-        || c->expires <= ngx_time())
-    {
-        ngx_str_set(why, "the answer's credentials are incomplete or "
-                         "expired");
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* a copy in the fetch's pool (libxml2's string wiped and freed) */
-
-static void
-ngx_http_webauthn_sts_set(ngx_pool_t *pool, ngx_str_t *dst, xmlChar *src)
-{
-    size_t  len;
-
-    ngx_str_null(dst);
-
-    if (src == NULL) {
-        return;
-    }
-
-    len = ngx_strlen(src);
-
-    dst->data = ngx_pnalloc(pool, len + 1);
-
-    if (dst->data) {
-        ngx_memcpy(dst->data, src, len + 1);
-        dst->len = len;
-    }
-
-    wa_memzero(src, len);
-    xmlFree(src);
+    return rc;
 }
 
 

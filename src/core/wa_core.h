@@ -5,8 +5,9 @@
 
 
 /*
- * The verification core: plain C (libc, OpenSSL, libcbor, jansson), no
- * nginx headers, so it is unit-tested and fuzzed on its own.
+ * The verification core: plain C (libc, OpenSSL, libcbor, jansson,
+ * libxml2, hiredis' reader), no nginx headers, so it is unit-tested and
+ * fuzzed on its own.
  *
  * Files, one WebAuthn concept each:
  *   wa_err.c         error codes
@@ -33,6 +34,10 @@
  *   wa_trust.c       trust anchors and the trust path check, 7.1 step 23
  *   wa_mds.c         the FIDO Metadata Service (MDS3) BLOB
  *   wa_token.c       session tokens: compact JWS (RFC 7515, 7519)
+ *   wa_awscred.c     AWS credentials: the credential endpoints' JSON
+ *   wa_sts.c         STS's XML answers
+ *   wa_resp.c        RESP replies: hiredis' reader, bounded
+ *   wa_commit.c      the commit script's reply
  * wa_internal.h is the private header shared by these files; the glue
  * uses this one only.
  *
@@ -844,6 +849,169 @@ int wa_sha256_final_hex(wa_sha256_ctx_t *c, char out[WA_SIGV4_HEX_LEN]);
 void wa_sha256_free(wa_sha256_ctx_t *c);
 /* 2 * n lowercase hex digits, no NUL */
 void wa_hex(char *out, const unsigned char *in, size_t n);
+
+
+/*
+ * AWS credentials as the credential endpoints and STS hand them out
+ * (wa_awscred.c, wa_sts.c): parsed here, fetched and kept by the glue.
+ * Every string is malloc()ed and NUL-terminated; wa_aws_creds_free()
+ * wipes the secret (and the token) before freeing.
+ */
+
+#define WA_AWS_ANSWER_MAX   65536   /* bytes of an answer (the glue's HTTP
+                                       client reads no more) */
+#define WA_STS_CODE_MAX     64      /* bytes kept of an error's Code */
+#define WA_STS_MESSAGE_MAX  256     /* bytes kept of an error's Message */
+#define WA_STS_DEPTH_MAX    16      /* elements searched for Credentials */
+
+typedef struct {
+    char     *access_key;           /* 1 or more of A-Z a-z 0-9 _ */
+    size_t    access_key_len;
+    char     *secret;               /* 1 or more of visible ASCII */
+    size_t    secret_len;
+    char     *token;                /* visible ASCII; NULL or "": none
+                                       (JSON only: STS always has one) */
+    size_t    token_len;
+    int64_t   expires;              /* seconds since the epoch */
+} wa_aws_creds_t;
+
+/*
+ * The JSON of the container (ECS, EKS Pod Identity) and instance metadata
+ * (IMDS) credential endpoints: an object with the strings AccessKeyId,
+ * SecretAccessKey, Token (may be empty) and Expiration; other members
+ * are ignored, a member given twice is refused.  WA_OK when the set is
+ * complete, its fields in their character sets and expires > now; else
+ * WA_ERR_AWS_CREDENTIALS_UNAVAILABLE with *detail (static, for the log:
+ * "the answer is not a JSON object", "the answer's SecretAccessKey is
+ * missing or not a string", ...).  jansson's copy of the secret is wiped
+ * before it is freed.  wa_aws_creds_free() either way.
+ */
+wa_err_t wa_awscred_parse(wa_aws_creds_t *c, const unsigned char *json,
+    size_t len, int64_t now, const char **detail);
+void wa_aws_creds_free(wa_aws_creds_t *c);
+
+/*
+ * ISO 8601 date and time: YYYY-MM-DDTHH:MM:SS, optional fraction
+ * (dropped: the time is taken as earlier, never later), then "Z" or an
+ * offset +HH:MM / -HH:MM (applied).  Without a zone it is refused (local
+ * time of some machine).  0 and *t (seconds since the epoch), or -1.
+ */
+int wa_aws_time(const char *s, size_t len, int64_t *t);
+
+typedef struct {
+    wa_aws_creds_t   creds;         /* the first Credentials element's */
+    int              xml;           /* 1: a well-formed XML document
+                                       without a DTD */
+    int              credentials;   /* 1: it has a Credentials element */
+    char            *code;          /* the first Code element (an
+                                       ErrorResponse's Error/Code), or
+                                       NULL; at most WA_STS_CODE_MAX bytes,
+                                       bytes outside visible ASCII as
+                                       "?" */
+    char            *message;       /* the first Message, likewise with
+                                       spaces, WA_STS_MESSAGE_MAX */
+} wa_sts_answer_t;
+
+/*
+ * An STS Query API answer (AssumeRole, AssumeRoleWithWebIdentity; or an
+ * ErrorResponse), read with libxml2: no network (XML_PARSE_NONET), no
+ * entity substitution, and a document type declaration stops the parse
+ * (refused, before its internal subset is read).  The first Credentials
+ * element, searched depth first to WA_STS_DEPTH_MAX levels, gives
+ * AccessKeyId, SecretAccessKey, SessionToken and Expiration (each at
+ * most once).  WA_OK when the set is complete, in its character sets
+ * and expires > now; else WA_ERR_AWS_CREDENTIALS_UNAVAILABLE with
+ * *detail (static, for the log), a->xml, a->credentials, a->code and
+ * a->message telling what the answer was.  The document's copies of the
+ * secret are wiped before it is freed.  wa_sts_free() either way.
+ */
+wa_err_t wa_sts_parse(wa_sts_answer_t *a, const unsigned char *xml,
+    size_t len, int64_t now, const char **detail);
+void wa_sts_free(wa_sts_answer_t *a);
+
+
+/*
+ * RESP replies (wa_resp.c): hiredis' reader (RESP2; it parses, no I/O),
+ * with bounds: all bytes fed since wa_resp_new() or wa_resp_reset() at
+ * most max_bytes, so no array may announce more than max_bytes / 3
+ * elements (the shortest element, "+\r\n", takes 3 bytes: hiredis would
+ * allocate the vector when it reads the header), and arrays nested at
+ * most max_depth deep (a top-level array is 1; hiredis itself stops at
+ * 7).
+ */
+
+#define WA_RESP_MAX_BYTES   (1024 * 1024)
+#define WA_RESP_MAX_DEPTH   4       /* CLUSTER SHARDS needs 4 */
+
+#define WA_RESP_OK          0       /* a reply */
+#define WA_RESP_AGAIN       1       /* no whole reply yet */
+#define WA_RESP_ERROR       -1      /* not RESP, or out of memory */
+#define WA_RESP_TOO_LARGE   -2      /* over max_bytes or max_depth, or an
+                                       array header over the bound */
+
+struct redisReply;                  /* <hiredis/hiredis.h> */
+
+typedef struct wa_resp_s  wa_resp_t;
+
+/* 0 for either: the defaults; NULL when out of memory */
+wa_resp_t *wa_resp_new(size_t max_bytes, int max_depth);
+void wa_resp_free(wa_resp_t *r);
+/* forgets every byte fed (a retry on a new connection); 0 or -1 */
+int wa_resp_reset(wa_resp_t *r);
+/* WA_RESP_OK, WA_RESP_TOO_LARGE or WA_RESP_ERROR */
+int wa_resp_feed(wa_resp_t *r, const void *data, size_t len);
+/*
+ * The next whole reply: WA_RESP_OK and *reply (freeReplyObject()),
+ * WA_RESP_AGAIN, or an error, which stays: every later call returns it
+ */
+int wa_resp_reply(wa_resp_t *r, struct redisReply **reply);
+/* after an error: what it was, for the log (hiredis' text is escaped) */
+const char *wa_resp_why(const wa_resp_t *r);
+/* 1 when bytes fed are not all part of the replies returned, else 0 */
+int wa_resp_pending(const wa_resp_t *r);
+
+
+/*
+ * The commit script's reply (wa_commit.c; design.md, "Commit replies"):
+ * an array of bulk strings, the first the outcome.
+ */
+
+#define WA_COMMIT_OK          0     /* ok, user_name, roles [, aaguid] */
+#define WA_COMMIT_UNKNOWN     1
+#define WA_COMMIT_REVOKED     2
+#define WA_COMMIT_STALE       3
+#define WA_COMMIT_RESET       4
+#define WA_COMMIT_REPLAYED    5
+#define WA_COMMIT_REGRESSED   6
+#define WA_COMMIT_BAD_RECORD  7     /* bad_record, field */
+#define WA_COMMIT_INVALID     8     /* not a reply of the script */
+
+#define WA_COMMIT_FIELD_MAX   32
+
+typedef struct {
+    int          outcome;           /* WA_COMMIT_* */
+    const char  *user_name;         /* OK: pointers into the reply (""
+                                       for a nil), not NUL-terminated */
+    size_t       user_name_len;
+    const char  *roles;
+    size_t       roles_len;
+    const char  *aaguid;
+    size_t       aaguid_len;
+    const char  *field;             /* BAD_RECORD: 1 to 32 of a-z _ */
+    size_t       field_len;
+} wa_commit_t;
+
+/*
+ * WA_OK and c->outcome one of the script's (an ok reply's fields obey
+ * wa_record.c's rules: they become variables and header values), or
+ * WA_ERR_STORE_UNAVAILABLE with *detail (for the log) and c->outcome
+ * WA_COMMIT_INVALID (an error reply, another type, too few or too many
+ * elements, an unknown word) or WA_COMMIT_BAD_RECORD (an ok reply whose
+ * user_name, roles or aaguid breaks the rules: "the credential record
+ * has an invalid user_name").
+ */
+wa_err_t wa_commit_reply(wa_commit_t *c, const struct redisReply *reply,
+    const char **detail);
 
 
 /*

@@ -368,6 +368,20 @@ void wa_mds_info(const wa_mds_t *mds, int64_t *no, int64_t *next_update,
     size_t *entries);
 /* the BLOB's signing certificate (X509 *, owned by mds) */
 void *wa_mds_signer(const wa_mds_t *mds);
+/* "YYYY-MM-DD" (len 10) to days since 1970-01-01; 0 or -1 */
+int wa_mds_date(const char *s, size_t len, int64_t *days);
+
+
+/*
+ * wa_awscred.c: the rules of a set of AWS credentials, shared with
+ * wa_sts.c: an access key id of A-Z a-z 0-9 _, a secret and a token of
+ * visible ASCII (the token required when token_required), expires > now;
+ * WA_OK or WA_ERR_AWS_CREDENTIALS_UNAVAILABLE with *detail
+ */
+wa_err_t wa_aws_creds_check(const wa_aws_creds_t *c, int token_required,
+    int64_t now, const char **detail);
+/* zeroes the secret and the token in place (wa_aws_creds_free() does) */
+void wa_aws_creds_wipe(wa_aws_creds_t *c);
 
 
 #pragma GCC visibility pop

@@ -80,7 +80,6 @@ static wa_err_t wa_mds_payload(wa_mds_t *mds, json_t *payload,
 static int wa_mds_entry(wa_mds_entry_t *e, json_t *entry);
 static int wa_mds_roots(wa_mds_entry_t *e, json_t *statement);
 static int wa_mds_status(wa_mds_entry_t *e, json_t *reports);
-static int wa_mds_date(const char *s, size_t len, int64_t *days);
 static int wa_mds_hex(unsigned char *dst, const char *s, size_t n);
 static void wa_mds_entry_free(wa_mds_entry_t *e);
 
@@ -964,7 +963,7 @@ wa_mds_status(wa_mds_entry_t *e, json_t *reports)
  * days_from_civil (H. Hinnant), proleptic Gregorian
  */
 
-static int
+int
 wa_mds_date(const char *s, size_t len, int64_t *days)
 {
     int       i;
