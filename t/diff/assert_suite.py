@@ -40,6 +40,7 @@ NAME = "assert"
 RP_ID = "example.com"
 ORIGINS = ["https://example.com", "https://app.example.com:8443"]
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+ED25519_L = (1 << 252) + 27742317777372353535851937790883648493
 
 
 def b64u(b):
@@ -379,10 +380,21 @@ def client_data(rng, challenge, m):
                 _json_str(ORIGINS[0], rng), _json_str(ORIGINS[1], rng),
                 '"https://evil.example"', "1", "null", '""'))))
         elif mut == "extra":
+            r = rng.random()
+            if r < 0.05:
+                # nesting: python's json stops near 1000 levels,
+                # jansson at 2048 (JSON_PARSER_MAX_DEPTH)
+                d = _pick(rng, (50, 999, 1200, 2046, 2047, 2048, 2100))
+                value = "[" * d + "]" * d
+            elif r < 0.1:
+                # size: the module takes 16384 bytes of assertion JSON
+                value = '"%s"' % ("x" * _pick(rng, (1000, 8000, 11000,
+                                                    11800, 13000)))
+            else:
+                value = _pick(rng, EXTRA_VALUES)
             members.append((_pick(rng, ("other_keys_can_be_added_here",
                                         "x", "androidPackageName", "é",
-                                        "tokenBinding")),
-                            _pick(rng, EXTRA_VALUES)))
+                                        "tokenBinding")), value))
         elif mut == "token-binding":
             members.append(("tokenBinding", _pick(rng, (
                 '{"status":"present","id":"AAA"}', '{"status":"supported"}',
@@ -506,7 +518,7 @@ def auth_data(rng, m, stored):
 
 def der_mutate(sig, rng):
     r, s = decode_dss_signature(sig)
-    k = rng.randrange(10)
+    k = rng.randrange(11)
     if k == 0:
         return encode_dss_signature(r, P256_N - s), "high-s"
     if k == 1:
@@ -529,13 +541,16 @@ def der_mutate(sig, rng):
         return b"\x30\x81" + bytes([sig[1]]) + sig[2:], "long-form-length"
     if k == 8:
         return encode_dss_signature(r, s + P256_N), "s-plus-n"
+    if k == 9:
+        return encode_dss_signature(_pick(rng, (0, r)),
+                                    _pick(rng, (0, P256_N))), "zero-or-n"
     return encode_dss_signature(s, r), "r-s-swapped"
 
 
 def cose_mutate(pairs, kind, rng):
     pairs = list(pairs)
     is_rsa = kind.startswith(("rs", "ps"))
-    k = rng.randrange(14)
+    k = rng.randrange(15)
     if k == 0:
         pairs = [p for p in pairs if p[0] != 3]                 # no alg
     elif k == 1:
@@ -568,6 +583,10 @@ def cose_mutate(pairs, kind, rng):
     elif k == 12:
         pairs = [(a, (b[:-1] + bytes([b[-1] ^ 1])) if a == -2 else b)
                  for a, b in pairs]                       # another key
+    elif k == 13:
+        pairs = [(a, _pick(rng, (True, "EC2", "OKP", "RSA"))
+                  if a == _pick(rng, (-3, 1)) else b)
+                 for a, b in pairs]                 # compressed, text
     else:
         return cbor(("map", pairs)) + b"\x00"             # trailing byte
     return cbor(("map", pairs))
@@ -600,6 +619,11 @@ def generate(rng, index, keys):
     if "sig" in m:
         if kind == "es256":
             sig, sig_mut = der_mutate(sig, rng)
+        elif kind == "eddsa" and rng.random() < 0.3:
+            # RFC 8032, 5.1.7: S must be below L (no malleability)
+            s_int = int.from_bytes(sig[32:], "little") + ED25519_L
+            sig, sig_mut = sig[:32] + (s_int % (1 << 256)).to_bytes(
+                32, "little"), "s-plus-l"
         else:
             i = rng.randrange(len(sig))
             sig, sig_mut = _pick(rng, (
@@ -642,14 +666,17 @@ def generate(rng, index, keys):
 def envelope(case):
     """PublicKeyCredential.toJSON() of the assertion, as a browser sends
     it, in the Authorization header's base64url"""
+    return b64u(json.dumps(_envelope_json(case)).encode())
+
+
+def _envelope_json(case):
     cid = b64u(bytes.fromhex(case["cred_id"]))
     resp = {"clientDataJSON": b64u(bytes.fromhex(case["client_data"])),
             "authenticatorData": b64u(bytes.fromhex(case["auth_data"])),
             "signature": b64u(bytes.fromhex(case["signature"]))}
     if case["user_handle"] is not None:
         resp["userHandle"] = b64u(bytes.fromhex(case["user_handle"]))
-    return b64u(json.dumps({"id": cid, "rawId": cid, "type": "public-key",
-                            "response": resp}).encode())
+    return {"id": cid, "rawId": cid, "type": "public-key", "response": resp}
 
 
 def core_input(case):
@@ -775,7 +802,17 @@ def policy_reason(case, core, fido_err):
     if not core["ok"] and fido_err is None:
         # the core refuses what python-fido2 accepts
 
-        doc, lax = _loads_strict(cd)
+        if code == "credential_malformed" and \
+                detail == "credential is too long" and \
+                len(json.dumps(_envelope_json(case))) > 16384:
+            # the module's own bound (WA_ASSERTION_MAX): 16384 bytes of
+            # assertion JSON in the Authorization header; fido2 has none
+            return "core-assertion-size-limit"
+
+        try:
+            doc, lax = _loads_strict(cd)
+        except RecursionError:
+            doc, lax = None, []
 
         if code == "client_data_invalid" and lax:
             # WebAuthn L3, 7.2, step 9 (parse as JSON): the core parses
@@ -886,6 +923,12 @@ def policy_reason(case, core, fido_err):
 
     if core["ok"] and fido_err is not None:
         # python-fido2 refuses what the core accepts
+
+        if fido_err.startswith("RecursionError"):
+            # WebAuthn L3, 7.2, step 9 (parse as JSON): jansson nests to
+            # 2048 levels, python's json stops near 1000 (its recursion
+            # limit); a limit of the reference
+            return "fido2-json-recursion-limit"
 
         subset = []
         off = _ext_offset(ad)
