@@ -594,7 +594,7 @@ def cose_mutate(pairs, kind, rng):
 
 MUTATIONS = ("cd", "cd", "cd", "cd-bytes", "rp", "flags", "flags", "count",
              "count", "ext", "sig", "sig", "tamper", "cose", "cose", "uh",
-             "uv", "at")
+             "uv", "at", "weak-key")
 
 
 def generate(rng, index, keys):
@@ -639,6 +639,34 @@ def generate(rng, index, keys):
     pairs = cose_map(kind, key)
     cose = cose_mutate(pairs, kind, rng) if "cose" in m \
         else cbor(("map", pairs))
+
+    if "weak-key" in m and kind.startswith(("rs", "ps")):
+        # RFC 8017, 3.1: 3 <= e < n, odd; with e = 1 the signature is
+        # the encoded message itself
+        e = _pick(rng, (1, 2, 3, 65536, 65537))
+        pn = key.public_key().public_numbers()
+        nb = (pn.n.bit_length() + 7) // 8
+        if e == 1:
+            msg = ad + hashlib.sha256(cd).digest()
+            di = bytes.fromhex("3031300d060960864801650304020105000420") \
+                + hashlib.sha256(msg).digest()
+            sig = b"\x00\x01" + b"\xff" * (nb - len(di) - 3) + b"\x00" + di
+        cose = cbor(("map", [(1, 3), (3, -257 if kind.startswith("rs")
+                                       else -37),
+                             (-1, pn.n.to_bytes(nb, "big")),
+                             (-2, e.to_bytes(4 if e == 65537 else 3,
+                                             "big"))]))
+    elif "weak-key" in m and kind == "eddsa":
+        # a small-order public key (the identity) with R the identity
+        # and S = 0: "valid" for every message unless refused
+        cose = cbor(("map", [(1, 1), (3, -8), (-1, 6),
+                             (-2, b"\x01" + b"\x00" * 31)]))
+        sig = b"\x01" + b"\x00" * 63
+    elif "weak-key" in m and kind == "es256":
+        # a point not on the curve, and the point at infinity's x, y
+        cose = cbor(("map", [(1, 2), (3, -7), (-1, 1),
+                             (-2, _pick(rng, (b"\x00" * 32, b"\xff" * 32))),
+                             (-3, _pick(rng, (b"\x00" * 32, b"\x01" * 32)))]))
 
     uh = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 65)))
     sent_uh = None
