@@ -221,7 +221,7 @@ def pss_sign(key, msg, salt):
     """RSASSA-PSS (RFC 8017, 8.1.1 and 9.1.1), SHA-256 and MGF1-SHA-256,
     with the salt given: python-cryptography takes its salt from the OS"""
     priv = key.private_numbers()
-    n, d = priv.public_numbers.n, priv.d
+    n = priv.public_numbers.n
     em_bits = n.bit_length() - 1
     em_len = (em_bits + 7) // 8
     mhash = hashlib.sha256(msg).digest()
@@ -231,7 +231,11 @@ def pss_sign(key, msg, salt):
     masked = bytes([masked[0] & (0xFF >> (8 * em_len - em_bits))]) + \
         masked[1:]
     em = int.from_bytes(masked + h + b"\xbc", "big")
-    return pow(em, d, n).to_bytes((n.bit_length() + 7) // 8, "big")
+    # RSASP1 with the CRT (RFC 8017, 5.2.1)
+    m1 = pow(em, priv.dmp1, priv.p)
+    m2 = pow(em, priv.dmq1, priv.q)
+    m = m2 + priv.q * (priv.iqmp * (m1 - m2) % priv.p)
+    return m.to_bytes((n.bit_length() + 7) // 8, "big")
 
 
 def pss_salt_len(n, e, sig):
