@@ -6,11 +6,12 @@ policy: RP ID example.com, two allowed origins, the challenge matched,
 user verification and cross-origin use as the case says.
 
 Credentials are fresh for each run, from the seeded PRNG: a P-256 scalar,
-an Ed25519 seed, RSA primes of 1024 bits (a 2048 bit modulus) and of 512
-bits (a 1024 bit one, which the core must refuse).  ECDSA signatures take
-their nonce from the PRNG too (the point k*G from python-cryptography),
-RSA PKCS#1 v1.5 and Ed25519 are deterministic: a seed gives the same
-bytes every run.
+an Ed25519 seed, RSA primes of 1024 bits (a 2048 bit modulus, for RS256
+and PS256) and of 512 bits (a 1024 bit one, which the core must refuse).
+ECDSA signatures take their nonce from the PRNG too (the point k*G from
+python-cryptography), PSS its salt (32 bytes, or the longest); RSA
+PKCS#1 v1.5 and Ed25519 are deterministic: a seed gives the same bytes
+every run.
 
 Both must accept or refuse alike.  Where they differ by a rule one of
 them has and the other has not, compare() names the rule (a WebAuthn L3
