@@ -260,6 +260,24 @@ test: test-scale
 test-scale: module deps-test
 	$(call apt_install,wrk)
 	$(PY) t/scale/scale.py
+# differential tests (t/diff/): the core's SigV4 against botocore's
+# SigV4Auth, its assertion checks against python-fido2's Fido2Server, on
+# DIFF_CASES generated cases each (default 3000) from the seed DIFF_SEED
+# (random and printed when unset), and the regression cases of
+# t/diff/cases/ every run
+.PHONY: test-diff
+test: test-diff
+
+DIFF_BIN := $(BUILD)/diff/wa_diff
+
+$(DIFF_BIN): $(CORE_SRCS) $(CORE_HDRS) t/diff/wa_diff.c
+	@mkdir -p $(BUILD)/diff
+	$(CC) $(CORE_CFLAGS) -Isrc/core -o $@ t/diff/wa_diff.c $(CORE_SRCS) \
+	    $(CORE_LIBS)
+
+test-diff: deps-test $(DIFF_BIN)
+	$(call apt_install,python3-botocore python3-fido2 python3-cryptography)
+	$(PY) t/diff/run.py $(DIFF_BIN)
 
 # -- bench, fuzz ------------------------------------------------------------
 

@@ -21,7 +21,8 @@ wa_err_t
 wa_client_data_parse(wa_client_data_t *cd, const unsigned char *json,
     size_t len, const char **detail)
 {
-    json_t        *root, *v;
+    size_t         n;
+    json_t        *root, *v, *st;
     const char    *s;
     json_error_t   jerr;
 
@@ -30,11 +31,13 @@ wa_client_data_parse(wa_client_data_t *cd, const unsigned char *json,
     /*
      * WebAuthn L3, 7.2, steps 8-9: jansson decodes UTF-8 (refusing
      * invalid sequences) and parses JSON; a member given twice makes its
-     * meaning ambiguous, so it is refused
+     * meaning ambiguous, so it is refused.  "\u0000" is JSON (RFC 8259,
+     * 7) as any other escape: every member is read with its length, so
+     * a NUL in one never shortens it
      */
 
-    root = json_loadb((const char *) json, len, JSON_REJECT_DUPLICATES,
-                      &jerr);
+    root = json_loadb((const char *) json, len,
+                      JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (root == NULL) {
         wa_set_detail(detail, "clientDataJSON is not valid JSON "
                               "or has a duplicate member");
@@ -124,10 +127,15 @@ wa_client_data_parse(wa_client_data_t *cd, const unsigned char *json,
     v = json_object_get(root, "tokenBinding");
 
     if (v != NULL) {
-        s = json_string_value(json_object_get(v, "status"));
+        st = json_object_get(v, "status");
+        s = json_string_value(st);
+        n = json_string_length(st);
 
         if (!json_is_object(v) || s == NULL
-            || (strcmp(s, "present") != 0 && strcmp(s, "supported") != 0))
+            || !((n == sizeof("present") - 1
+                  && memcmp(s, "present", n) == 0)
+                 || (n == sizeof("supported") - 1
+                     && memcmp(s, "supported", n) == 0)))
         {
             wa_set_detail(detail, "clientDataJSON \"tokenBinding\" has no "
                                   "status \"present\" or \"supported\"");

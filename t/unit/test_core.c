@@ -1160,6 +1160,23 @@ test_client_data(void)
     UNIT_ERR(run_check(client_data("webauthn.get\\u0000", ORIGIN, ""), &ad,
                        &p),
              WA_ERR_CLIENT_DATA_INVALID, "client data type with NUL");
+    /* "\u0000" is JSON like any escape (t/diff, seed 2, case 2402) */
+    UNIT_ERR(run_check(client_data("webauthn.get", ORIGIN,
+                                   ",\"androidPackageName\":\"\\u0000\""),
+                       &ad, &p),
+             WA_OK, "client data extra member with NUL accepted");
+    UNIT_ERR(run_check(client_data("webauthn.get", ORIGIN "\\u0000", ""),
+                       &ad, &p),
+             WA_ERR_ORIGIN_NOT_ALLOWED, "client data origin with NUL");
+    UNIT_ERR(run_check(client_data("webauthn.get", ORIGIN,
+                                   ",\"tokenBinding\":{\"status\":"
+                                   "\"present\\u0000x\"}"), &ad, &p),
+             WA_ERR_CLIENT_DATA_INVALID,
+             "client data tokenBinding status with NUL");
+    UNIT_ERR(run_check(client_data("webauthn.get", ORIGIN,
+                                   ",\"tokenBinding\":{\"status\":"
+                                   "\"present\"}"), &ad, &p),
+             WA_OK, "client data tokenBinding status present");
     UNIT_ERR(run_check("{\"type\":1,\"challenge\":\"" CHALLENGE "\","
                        "\"origin\":\"" ORIGIN "\"}", &ad, &p),
              WA_ERR_CLIENT_DATA_INVALID, "client data type a number");
