@@ -5,7 +5,7 @@
 #   make stop      stop what "make run" started
 #   make test      every test suite (installs what it needs first)
 #   make bench     the benchmark (prints figures, sets no pass/fail)
-#   make fuzz      libFuzzer on the core for FUZZ_TIME seconds
+#   make fuzz      every fuzz target for FUZZ_TIME seconds (default 120)
 #   make fuzz-long every fuzz target for FUZZ_TIME seconds (default 1800)
 #
 # Every target installs its own Debian packages (apt-get, as root) when they

@@ -201,7 +201,8 @@ def leaf(key, cn, exts, issuer_key=None, subject=None):
     b = (x509.CertificateBuilder().subject_name(subject)
          .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
                                                     "fuzz CA")]))
-         .public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .public_key(key.public_key())
+         .serial_number(x509.random_serial_number())
          .not_valid_before(mt.day("2020-01-01"))
          .not_valid_after(mt.day("2040-01-01")))
     for ext, critical in exts:
