@@ -196,8 +196,8 @@ def der_explicit(num, body):
 
 
 def leaf(key, cn, exts, issuer_key=None, subject=None):
-    subject = subject or x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    if subject is None:
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     b = (x509.CertificateBuilder().subject_name(subject)
          .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
                                                     "fuzz CA")]))

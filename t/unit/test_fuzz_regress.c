@@ -17,10 +17,12 @@
 
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -29,6 +31,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 static int replay_file(const char *path);
 static int replay_path(const char *path, size_t *n);
 static int replay_cmp(const void *a, const void *b);
+static void replay_abort(int signo);
+
+
+/* the input being replayed, named when a target abort()s on it */
+static const char  *replay_current;
+
+
+static void
+replay_abort(int signo)
+{
+    static const char  msg[] = "test_fuzz_regress: abort() on ";
+
+    if (replay_current != NULL) {
+        (void) write(2, msg, sizeof(msg) - 1);
+        (void) write(2, replay_current, strlen(replay_current));
+        (void) write(2, "\n", 1);
+    }
+
+    signal(signo, SIG_DFL);
+    raise(signo);
+}
 
 
 static int
@@ -65,7 +88,9 @@ replay_file(const char *path)
 
     fclose(f);
 
+    replay_current = path;
     LLVMFuzzerTestOneInput(buf, (size_t) len);
+    replay_current = NULL;
 
     free(buf);
 
@@ -177,6 +202,8 @@ main(int argc, char **argv)
     if (strncmp(name, "fuzz_regress_", 13) == 0) {
         name += 13;
     }
+
+    signal(SIGABRT, replay_abort);
 
     if (LLVMFuzzerInitialize != NULL) {
         LLVMFuzzerInitialize(&argc, &argv);
