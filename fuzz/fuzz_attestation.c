@@ -87,20 +87,7 @@ static size_t          fuzz_ad_len;
 static void
 fuzz_fallback(void)
 {
-    size_t          n;
-    EVP_PKEY       *key;
-    unsigned char   pt[65], *p;
-
-    key = fuzz_pki_key();
-
-    if (EVP_PKEY_get_octet_string_param(key, "encoded-pub-key", pt,
-                                        sizeof(pt), &n)
-        != 1 || n != 65)
-    {
-        fuzz_pki_fail("the public key");
-    }
-
-    EVP_PKEY_free(key);
+    unsigned char  *p;
 
     p = fuzz_ad;
     wa_sha256(p, "example.org", 11);
@@ -113,16 +100,8 @@ fuzz_fallback(void)
     memcpy(p, "fuzz", 4);
     p += 4;
 
-    /* {1: 2, 3: -7, -1: 1, -2: x, -3: y} */
-    memcpy(p, "\xa5\x01\x02\x03\x26\x20\x01\x21\x58\x20", 10);
-    p += 10;
-    memcpy(p, pt + 1, 32);
-    p += 32;
-    *p++ = 0x22;
-    *p++ = 0x58;
-    *p++ = 0x20;
-    memcpy(p, pt + 33, 32);
-    p += 32;
+    fuzz_pki_cose_es256(p);
+    p += 77;
 
     fuzz_ad_len = p - fuzz_ad;
 }

@@ -37,8 +37,6 @@
 
 
 static void fuzz_init(void);
-static unsigned char *fuzz_b64url(const unsigned char *p, size_t n,
-    size_t *len);
 static unsigned char *fuzz_jws(const unsigned char *hdr, size_t hlen,
     const unsigned char *payload, size_t plen, size_t *len);
 static void fuzz_loaded(wa_trust_t *t, const unsigned char *aaguid);
@@ -120,22 +118,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 
-static unsigned char *
-fuzz_b64url(const unsigned char *p, size_t n, size_t *len)
-{
-    unsigned char  *out;
-
-    out = malloc(wa_b64url_encoded_len(n) + 1);
-    if (out == NULL) {
-        abort();
-    }
-
-    *len = wa_b64url_encode(out, p, n);
-
-    return out;
-}
-
-
 /* BASE64URL(hdr) "." BASE64URL(payload) "." BASE64URL(ES256 R || S) */
 
 static unsigned char *
@@ -149,8 +131,8 @@ fuzz_jws(const unsigned char *hdr, size_t hlen, const unsigned char *payload,
     unsigned char  *h, *p, *sg, *out, der[80], raw[64];
     const unsigned char  *q;
 
-    h = fuzz_b64url(hdr, hlen, &h64);
-    p = fuzz_b64url(payload, plen, &p64);
+    h = fuzz_pki_b64url(hdr, hlen, &h64);
+    p = fuzz_pki_b64url(payload, plen, &p64);
 
     out = malloc(h64 + p64 + 2 + WA_B64URL_LEN(64) + 2);
     if (out == NULL) {
@@ -189,7 +171,7 @@ fuzz_jws(const unsigned char *hdr, size_t hlen, const unsigned char *payload,
 
     ECDSA_SIG_free(sig);
 
-    sg = fuzz_b64url(raw, sizeof(raw), &s64);
+    sg = fuzz_pki_b64url(raw, sizeof(raw), &s64);
 
     out[h64 + 1 + p64] = '.';
     memcpy(out + h64 + 1 + p64 + 1, sg, s64);

@@ -5,11 +5,12 @@
 
 
 /*
- * Test PKI for the fuzz targets that need signatures the fuzzer cannot
- * make (fuzz_x509.c, fuzz_mds.c): P-256 keys made at start, and
- * certificates signed with them, so that a target can sign what the
- * fuzzer wrote and the core's checks after the signature are reached.
- * Nothing of the core is copied here: these only make inputs.
+ * Test PKI for the fuzz targets that need keys and signatures the fuzzer
+ * cannot make (fuzz_attestation.c, fuzz_x509.c, fuzz_mds.c,
+ * fuzz_token.c): P-256 keys made at start, their COSE form,
+ * certificates signed with them, base64url, so that a target can sign
+ * what the fuzzer wrote and the core's checks after the signature are
+ * reached.  Nothing of the core is copied here: these only make inputs.
  */
 
 
@@ -27,6 +28,8 @@
 #include <openssl/x509v3.h>
 #include <openssl/pem.h>
 #include <openssl/bio.h>
+
+#include "wa_core.h"
 
 
 /* 2020-01-01 to 2040-01-01; the targets check at 2025-06-01 */
@@ -137,6 +140,51 @@ fuzz_pki_key(void)
     }
 
     return key;
+}
+
+
+/* the COSE_Key of a fresh ES256 key: {1: 2, 3: -7, -1: 1, -2: x, -3: y} */
+
+static inline void
+fuzz_pki_cose_es256(unsigned char cose[77])
+{
+    size_t          n;
+    EVP_PKEY       *key;
+    unsigned char   pt[65];
+
+    key = fuzz_pki_key();
+
+    if (EVP_PKEY_get_octet_string_param(key, "encoded-pub-key", pt,
+                                        sizeof(pt), &n)
+        != 1 || n != 65)
+    {
+        fuzz_pki_fail("the public key");
+    }
+
+    EVP_PKEY_free(key);
+
+    memcpy(cose, "\xa5\x01\x02\x03\x26\x20\x01\x21\x58\x20", 10);
+    memcpy(cose + 10, pt + 1, 32);
+    memcpy(cose + 42, "\x22\x58\x20", 3);
+    memcpy(cose + 45, pt + 33, 32);
+}
+
+
+/* base64url of p, malloc()ed, *len bytes (no NUL) */
+
+static inline unsigned char *
+fuzz_pki_b64url(const unsigned char *p, size_t n, size_t *len)
+{
+    unsigned char  *out;
+
+    out = malloc(wa_b64url_encoded_len(n) + 1);
+    if (out == NULL) {
+        fuzz_pki_fail("malloc()");
+    }
+
+    *len = wa_b64url_encode(out, p, n);
+
+    return out;
 }
 
 

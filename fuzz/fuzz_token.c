@@ -30,17 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/bio.h>
 #include <openssl/err.h>
 
 #include "wa_core.h"
+#include "fuzz_pki.h"
 
 
 static void fuzz_init(void);
-static unsigned char *fuzz_b64url(const unsigned char *p, size_t n,
-    size_t *len);
 static unsigned char *fuzz_sign(int eddsa, const unsigned char *hdr,
     size_t hlen, const unsigned char *payload, size_t plen, size_t *len);
 static void fuzz_verify(const unsigned char *tok, size_t len, int64_t now,
@@ -105,22 +101,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 
-static unsigned char *
-fuzz_b64url(const unsigned char *p, size_t n, size_t *len)
-{
-    unsigned char  *out;
-
-    out = malloc(wa_b64url_encoded_len(n) + 1);
-    if (out == NULL) {
-        abort();
-    }
-
-    *len = wa_b64url_encode(out, p, n);
-
-    return out;
-}
-
-
 /* BASE64URL(hdr) "." BASE64URL(payload) "." BASE64URL(signature) */
 
 static unsigned char *
@@ -131,8 +111,8 @@ fuzz_sign(int eddsa, const unsigned char *hdr, size_t hlen,
     EVP_MD_CTX     *md;
     unsigned char  *h, *p, *s, *out, sig[64];
 
-    h = fuzz_b64url(hdr, hlen, &h64);
-    p = fuzz_b64url(payload, plen, &p64);
+    h = fuzz_pki_b64url(hdr, hlen, &h64);
+    p = fuzz_pki_b64url(payload, plen, &p64);
 
     out = malloc(h64 + p64 + 2 + WA_B64URL_LEN(64) + 1);
     if (out == NULL) {
@@ -167,7 +147,7 @@ fuzz_sign(int eddsa, const unsigned char *hdr, size_t hlen,
         slen = WA_SHA256_LEN;
     }
 
-    s = fuzz_b64url(sig, slen, &s64);
+    s = fuzz_pki_b64url(sig, slen, &s64);
 
     out[h64 + 1 + p64] = '.';
     memcpy(out + h64 + 2 + p64, s, s64);

@@ -69,10 +69,9 @@ static void
 fuzz_init(void)
 {
     size_t           len;
-    EVP_PKEY        *k;
     const char      *detail;
     unsigned char   *pem;
-    unsigned char    cose[77], pt[65];
+    unsigned char    cose[77];
 
     fuzz_root_key = fuzz_pki_key();
     fuzz_root = fuzz_pki_cert(fuzz_root_key, "fuzz x509 root", NULL, NULL,
@@ -90,21 +89,7 @@ fuzz_init(void)
 
     /* a credential key for wa_x509_key_is() */
 
-    k = fuzz_pki_key();
-
-    if (EVP_PKEY_get_octet_string_param(k, "encoded-pub-key", pt,
-                                        sizeof(pt), &len)
-        != 1 || len != 65)
-    {
-        fuzz_pki_fail("the public key");
-    }
-
-    EVP_PKEY_free(k);
-
-    memcpy(cose, "\xa5\x01\x02\x03\x26\x20\x01\x21\x58\x20", 10);
-    memcpy(cose + 10, pt + 1, 32);
-    memcpy(cose + 42, "\x22\x58\x20", 3);
-    memcpy(cose + 45, pt + 33, 32);
+    fuzz_pki_cose_es256(cose);
 
     if (wa_pkey_from_cose(&fuzz_key, cose, sizeof(cose), &detail) != WA_OK)
     {
