@@ -5,7 +5,8 @@
 #   make stop      stop what "make run" started
 #   make test      every test suite (installs what it needs first)
 #   make bench     the benchmark (prints figures, sets no pass/fail)
-#   make fuzz      libFuzzer on the core for FUZZ_TIME seconds
+#   make fuzz      every fuzz target for FUZZ_TIME seconds (default 120)
+#   make fuzz-long every fuzz target for FUZZ_TIME seconds (default 1800)
 #
 # Every target installs its own Debian packages (apt-get, as root) when they
 # are missing, so a fresh Debian 12 machine needs nothing else.
@@ -180,6 +181,64 @@ $(BUILD)/unit/test_sigv4: $(CORE_SRCS) $(CORE_HDRS) t/unit/test_sigv4.c \
 test-sigv4: deps-test $(BUILD)/unit/test_sigv4
 	$(BUILD)/unit/test_sigv4 $(TOP)/../shared/testdata/sigv4
 
+# -- sanitizers -------------------------------------------------------------
+
+# the unit tests again on a second build of the core with AddressSanitizer
+# (leaks included) and UndefinedBehaviorSanitizer, under build/asan/; any
+# finding aborts the test.  test_fuzz_regress replays every fuzz target's
+# committed seeds and fuzz/regress/<target>/ inputs on that build too (no
+# clang needed).
+ASAN         := $(BUILD)/asan
+ASAN_CFLAGS  := $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CORE_CFLAGS)) -O1 \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+ASAN_OBJS    := $(patsubst src/core/%.c,$(ASAN)/core/%.o,$(CORE_SRCS))
+ASAN_UNITS   := test_core test_vectors test_trust test_token test_sigv4
+ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+FUZZ_NAMES   := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_LIBS    := $(CORE_LIBS) -lhiredis -lxml2
+
+.PHONY: test-asan
+
+$(ASAN)/core/%.o: src/core/%.c $(CORE_HDRS)
+	@mkdir -p $(ASAN)/core
+	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+
+$(addprefix $(ASAN)/,$(ASAN_UNITS)): $(ASAN)/%: t/unit/%.c t/unit/unit.h \
+                                     $(ASAN_OBJS)
+	$(CC) $(ASAN_CFLAGS) -Isrc/core -It/unit -o $@ $< $(ASAN_OBJS) \
+	    $(CORE_LIBS)
+
+$(ASAN)/fuzz_regress_%: fuzz/fuzz_%.c t/unit/test_fuzz_regress.c $(ASAN_OBJS)
+	$(CC) $(ASAN_CFLAGS) $(shell xml2-config --cflags) -Isrc/core -o $@ \
+	    t/unit/test_fuzz_regress.c $< $(ASAN_OBJS) $(FUZZ_LIBS)
+
+test-asan: deps-test $(addprefix $(ASAN)/,$(ASAN_UNITS)) \
+           $(addprefix $(ASAN)/fuzz_regress_,$(FUZZ_NAMES))
+	$(ASAN_ENV) $(ASAN)/test_core > $(ASAN)/test_core.log \
+	    || { tail -40 $(ASAN)/test_core.log; exit 1; }
+	$(ASAN_ENV) $(ASAN)/test_token > $(ASAN)/test_token.log \
+	    || { tail -40 $(ASAN)/test_token.log; exit 1; }
+	$(ASAN_ENV) $(ASAN)/test_vectors $(TOP)/../shared/testdata/webauthn \
+	    > $(ASAN)/test_vectors.log \
+	    || { tail -40 $(ASAN)/test_vectors.log; exit 1; }
+	rm -rf $(ASAN)/trust
+	$(PY) t/unit/mktrust.py $(ASAN)/trust
+	$(ASAN_ENV) $(ASAN)/test_trust $(ASAN)/trust > $(ASAN)/test_trust.log \
+	    || { tail -40 $(ASAN)/test_trust.log; exit 1; }
+	$(ASAN_ENV) $(ASAN)/test_sigv4 $(TOP)/../shared/testdata/sigv4 \
+	    > $(ASAN)/test_sigv4.log \
+	    || { tail -40 $(ASAN)/test_sigv4.log; exit 1; }
+	@for t in $(FUZZ_NAMES); do \
+	    $(ASAN_ENV) $(ASAN)/fuzz_regress_$$t fuzz/corpus/$$t \
+	        $$(test -d fuzz/regress/$$t && echo fuzz/regress/$$t) \
+	        || exit 1; \
+	done
+	@for t in $(ASAN_UNITS); do \
+	    echo "test-asan: $$t: $$(tail -1 $(ASAN)/$$t.log)"; \
+	done
+
 # the project's own Test::Nginx-compatible harness is put on the include
 # path only when a real Test::Nginx::Socket is not already there
 TEST_NGINX_INC = $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
@@ -219,7 +278,7 @@ test-tools: deps-test
 	$(PY) t/lib/aws_standins.py --selftest
 
 test: deps-test module test-unit test-vectors test-trust test-token test-sigv4 \
-      test-parsers test-tools \
+      test-parsers test-tools test-asan test-fuzz \
       test-nginx test-valgrind test-browser test-container-where-podman
 
 # the container image: built with podman from a local debootstrap base,
@@ -284,9 +343,22 @@ test-diff: deps-test $(DIFF_BIN)
 bench: module deps-bench
 	bench/run.sh
 
-# FUZZ_TIME seconds (default 120) from the shared vectors as seeds
+# every fuzz/fuzz_*.c target (fuzz/Makefile), FUZZ_JOBS at a time, from
+# its committed seeds in fuzz/corpus/<target>/: test-fuzz FUZZ_TIME
+# seconds each (default 60) from a fresh corpus, failing on any finding;
+# fuzz-long (default 1800 s each) and fuzz (120 s) keep what they find in
+# build/fuzz/work/ and add the shared vectors as seeds
+FUZZ_JOBS    ?= 2
+.PHONY: test-fuzz fuzz-long
+
+test-fuzz: deps-fuzz
+	$(MAKE) -j$(FUZZ_JOBS) -C fuzz test FUZZ_TIME=$(or $(FUZZ_TIME),60)
+
+fuzz-long: deps-fuzz
+	$(MAKE) -j$(FUZZ_JOBS) -C fuzz long FUZZ_TIME=$(or $(FUZZ_TIME),1800)
+
 fuzz: deps-fuzz
-	$(MAKE) -C fuzz all corpus run
+	$(MAKE) -j$(FUZZ_JOBS) -C fuzz long FUZZ_TIME=$(or $(FUZZ_TIME),120)
 
 clean:
 	rm -rf $(BUILD) t/servroot*

@@ -28,6 +28,7 @@ static void fuzz_assertion(const unsigned char *token, size_t len,
     wa_pkey_t *key, int cross);
 static void fuzz_sealed(const unsigned char *data, size_t size);
 static void fuzz_record(const unsigned char *data, size_t size);
+static int fuzz_utf8_text(const unsigned char *s, size_t len);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 
@@ -230,6 +231,66 @@ fuzz_sealed(const unsigned char *data, size_t size)
 }
 
 
+/*
+ * valid UTF-8 (RFC 3629: shortest form, no surrogates, at most
+ * U+10FFFF) without C0, DEL or C1 controls, decoded code point by code
+ * point: the user name rule of wa_core.h
+ */
+
+static int
+fuzz_utf8_text(const unsigned char *s, size_t len)
+{
+    size_t    i, k, n;
+    uint32_t  cp, min;
+
+    for (i = 0; i < len; i += n) {
+        if (s[i] < 0x80) {
+            n = 1;
+            cp = s[i];
+            min = 0;
+
+        } else if ((s[i] & 0xe0) == 0xc0) {
+            n = 2;
+            cp = s[i] & 0x1f;
+            min = 0x80;
+
+        } else if ((s[i] & 0xf0) == 0xe0) {
+            n = 3;
+            cp = s[i] & 0x0f;
+            min = 0x800;
+
+        } else if ((s[i] & 0xf8) == 0xf0) {
+            n = 4;
+            cp = s[i] & 0x07;
+            min = 0x10000;
+
+        } else {
+            return 0;
+        }
+
+        if (len - i < n) {
+            return 0;
+        }
+
+        for (k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) {
+                return 0;
+            }
+
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
+            || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* the record rules against their definitions in wa_core.h */
 
 static void
@@ -240,13 +301,7 @@ fuzz_record(const unsigned char *data, size_t size)
     uint32_t  count;
     uint64_t  v;
 
-    want = (size <= WA_USER_NAME_MAX);
-
-    for (i = 0; i < size; i++) {
-        if (data[i] < 0x20 || data[i] > 0x7e) {
-            want = 0;
-        }
-    }
+    want = (size <= WA_USER_NAME_MAX) && fuzz_utf8_text(data, size);
 
     if (wa_record_user_name_ok(data, size) != want) {
         abort();

@@ -111,9 +111,9 @@ def write(target, seeds):
 
 
 def main():
-    write('fuzz_resp', resp_seeds())
-    write('fuzz_sts', sts_seeds())
-    write('fuzz_awscred', awscred_seeds())
+    write('resp', resp_seeds())
+    write('sts', sts_seeds())
+    write('awscred', awscred_seeds())
     return 0
 
 
