@@ -193,7 +193,8 @@ ASAN_CFLAGS  := $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CORE_CFLAGS)) -O1 \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
 ASAN_OBJS    := $(patsubst src/core/%.c,$(ASAN)/core/%.o,$(CORE_SRCS))
-ASAN_UNITS   := test_core test_vectors test_trust test_token test_sigv4
+ASAN_UNITS   := test_core test_vectors test_trust test_token test_sigv4 \
+                test_parsers
 ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 FUZZ_NAMES   := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
@@ -220,6 +221,8 @@ test-asan: deps-test $(addprefix $(ASAN)/,$(ASAN_UNITS)) \
 	    || { tail -40 $(ASAN)/test_core.log; exit 1; }
 	$(ASAN_ENV) $(ASAN)/test_token > $(ASAN)/test_token.log \
 	    || { tail -40 $(ASAN)/test_token.log; exit 1; }
+	$(ASAN_ENV) $(ASAN)/test_parsers > $(ASAN)/test_parsers.log \
+	    || { tail -40 $(ASAN)/test_parsers.log; exit 1; }
 	$(ASAN_ENV) $(ASAN)/test_vectors $(TOP)/../shared/testdata/webauthn \
 	    > $(ASAN)/test_vectors.log \
 	    || { tail -40 $(ASAN)/test_vectors.log; exit 1; }
