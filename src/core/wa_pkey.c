@@ -66,6 +66,8 @@ typedef struct {
 } wa_pkey_alg_t;
 
 
+static int wa_pkey_okp_small_order(int type, const unsigned char *x);
+static int wa_bytes_are(const unsigned char *p, size_t n, unsigned char v);
 static wa_err_t wa_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg,
     const char **detail);
 static const wa_pkey_alg_t *wa_pkey_alg_lookup(int alg);
@@ -293,6 +295,98 @@ wa_pkey_ec2(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
 }
 
 
+/*
+ * Points of small order (the 8-torsion of Ed25519, the 4-torsion of
+ * Ed448), with their non-canonical encodings (y + p): a "public key"
+ * among them verifies a forged signature (R the same point, S = 0) for
+ * any message under OpenSSL's cofactorless check, so it proves nothing.
+ * The x sign bit is ignored: both signs are listed.  RFC 8032, 5.1.3 and
+ * 5.2.3 decode them; they are refused here, as libsodium does.
+ */
+
+static const unsigned char  wa_ed25519_small[][32] = {
+    { 0x00 },                                            /* 0: order 4 */
+    { 0x01 },                                            /* 1: order 1 */
+    { 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+      0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+      0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05 },
+    { 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+      0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+      0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a },
+    { 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+    { 0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+    { 0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f }
+};
+
+
+static int
+wa_pkey_okp_small_order(int type, const unsigned char *x)
+{
+    size_t         i;
+    unsigned char  k[57];
+
+    if (type == EVP_PKEY_ED25519) {
+        memcpy(k, x, 32);
+        k[31] &= 0x7f;
+
+        for (i = 0; i < sizeof(wa_ed25519_small) / 32; i++) {
+            if (memcmp(k, wa_ed25519_small[i], 32) == 0) {
+                return 1;
+            }
+        }
+
+        return 0;
+    }
+
+    /*
+     * Ed448, p = 2^448 - 2^224 - 1, y little-endian in 56 bytes, the sign
+     * in bit 7 of the 57th: y = 0 (order 4), 1 (order 1), p - 1
+     * (order 2), p (0) and p + 1 (1)
+     */
+
+    memcpy(k, x, 57);
+    k[56] &= 0x7f;
+
+    if (k[56] != 0) {
+        return 0;
+    }
+
+    /* 0, 1 */
+    if (k[0] <= 0x01 && wa_bytes_are(k + 1, 55, 0x00)) {
+        return 1;
+    }
+
+    /* p - 1, p */
+    if ((k[0] == 0xfe || k[0] == 0xff) && wa_bytes_are(k + 1, 27, 0xff)
+        && k[28] == 0xfe && wa_bytes_are(k + 29, 27, 0xff))
+    {
+        return 1;
+    }
+
+    /* p + 1 */
+    return wa_bytes_are(k, 28, 0x00) && wa_bytes_are(k + 28, 28, 0xff);
+}
+
+
+static int
+wa_bytes_are(const unsigned char *p, size_t n, unsigned char v)
+{
+    while (n--) {
+        if (*p++ != v) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* RFC 9053, 2.2 and 7.2: EdDSA, OKP keys; RFC 9864: Ed25519, Ed448 */
 
 wa_err_t
@@ -327,6 +421,11 @@ wa_pkey_okp(wa_pkey_t **key, int alg, int crv, const unsigned char *x,
 
     if (xlen != klen) {
         wa_set_detail(detail, "COSE OKP key \"x\" has a wrong length");
+        return WA_ERR_CREDENTIAL_MALFORMED;
+    }
+
+    if (wa_pkey_okp_small_order(type, x)) {
+        wa_set_detail(detail, "COSE OKP key is a point of small order");
         return WA_ERR_CREDENTIAL_MALFORMED;
     }
 

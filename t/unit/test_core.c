@@ -571,6 +571,103 @@ dec(const char *s, unsigned char *out, size_t *len)
 }
 
 
+
+/* an OKP key from raw bytes: NULL detail when accepted */
+
+static wa_err_t
+okp_try(int crv, const unsigned char *x, size_t len)
+{
+    wa_err_t    rc;
+    wa_pkey_t  *key;
+
+    key = NULL;
+    last_detail = NULL;
+
+    rc = wa_pkey_okp(&key, WA_COSE_ALG_EDDSA, crv, x, len, &last_detail);
+    wa_pkey_free(key);
+
+    queue_check(rc);
+
+    return rc;
+}
+
+
+/*
+ * Ed25519 and Ed448 points of small order, every encoding (both x signs,
+ * y + p): refused as keys; their neighbours are not
+ */
+
+static void
+test_okp_small_order(void)
+{
+    size_t         i, k;
+    unsigned char  x[57];
+    int            small;
+
+    static const char  *ed25519[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"
+    };
+
+    for (i = 0; i < sizeof(ed25519) / sizeof(ed25519[0]); i++) {
+        for (k = 0; k < 32; k++) {
+            sscanf(ed25519[i] + 2 * k, "%2hhx", &x[k]);
+        }
+
+        UNIT_ERR(okp_try(WA_COSE_CRV_ED25519, x, 32),
+                 WA_ERR_CREDENTIAL_MALFORMED, "Ed25519 small order %zu", i);
+        UNIT_OK(last_detail && strstr(last_detail, "small order"),
+                "Ed25519 small order %zu: the detail says so", i);
+
+        x[31] ^= 0x80;
+        UNIT_ERR(okp_try(WA_COSE_CRV_ED25519, x, 32),
+                 WA_ERR_CREDENTIAL_MALFORMED,
+                 "Ed25519 small order %zu, other x sign", i);
+
+        x[31] ^= 0x80;
+        x[i == 0 ? 1 : 0] ^= 0x10;
+        okp_try(WA_COSE_CRV_ED25519, x, 32);
+        UNIT_OK(last_detail == NULL || !strstr(last_detail, "small order"),
+                "Ed25519 small order %zu: a neighbour is not", i);
+    }
+
+    /* Ed448: y = 0, 1, p - 1, p, p + 1; p = 2^448 - 2^224 - 1 */
+
+    for (i = 0; i < 5; i++) {
+        memset(x, 0, sizeof(x));
+
+        if (i >= 2 && i <= 3) {
+            memset(x, 0xff, 56);
+            x[28] = 0xfe;
+            x[0] = (i == 2) ? 0xfe : 0xff;
+
+        } else if (i == 4) {
+            memset(x + 28, 0xff, 28);
+
+        } else {
+            x[0] = (unsigned char) i;
+        }
+
+        for (k = 0; k < 2; k++) {
+            x[56] = k ? 0x80 : 0x00;
+            UNIT_ERR(okp_try(WA_COSE_CRV_ED448, x, 57),
+                     WA_ERR_CREDENTIAL_MALFORMED, "Ed448 small order %zu.%zu",
+                     i, k);
+        }
+
+        x[56] = 0;
+        x[5] ^= 0x01;
+        okp_try(WA_COSE_CRV_ED448, x, 57);
+        small = last_detail && strstr(last_detail, "small order");
+        UNIT_OK(!small, "Ed448 small order %zu: a neighbour is not", i);
+    }
+}
+
 static void
 test_b64(void)
 {
@@ -2554,6 +2651,7 @@ main(void)
     test_keys();
     test_signature_params();
     test_cose();
+    test_okp_small_order();
     test_recheck();
     test_record();
     test_details();
