@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature, encode_dss_signature)
 
+from fido2 import cbor as fido2_cbor
 from fido2.client import ClientData
 from fido2.ctap2 import AttestedCredentialData, AuthenticatorData
 from fido2.server import Fido2Server
@@ -824,6 +825,32 @@ def _ext_offset(ad):
     return None if used is None else 55 + n + used
 
 
+_P25519 = 2 ** 255 - 19
+_D25519 = -121665 * pow(121666, _P25519 - 2, _P25519) % _P25519
+
+
+def _ed25519_small_order(x):
+    """x (32 bytes) decodes (RFC 8032, 5.1.3, y reduced mod p) to a point
+    P with 8P the identity: worked out here, not looked up in a list"""
+    p, d = _P25519, _D25519
+    if len(x) != 32:
+        return False
+    y = (int.from_bytes(x, "little") & ((1 << 255) - 1)) % p
+    u = (y * y - 1) * pow(d * y * y + 1, p - 2, p) % p
+    v = pow(u, (p + 3) // 8, p)
+    if (v * v - u) % p:
+        v = v * pow(2, (p - 1) // 4, p) % p
+    if (v * v - u) % p:
+        return False
+    pt = (v, y)
+    for _ in range(3):
+        (x1, y1) = pt
+        t = d * x1 * x1 * y1 * y1 % p
+        pt = (2 * x1 * y1 * pow(1 + t, p - 2, p) % p,
+              (y1 * y1 + x1 * x1) * pow(1 - t, p - 2, p) % p)
+    return pt == (0, 1)
+
+
 def policy_reason(case, core, fido_err):
     """the documented rule that explains the difference, or None"""
 
@@ -841,6 +868,16 @@ def policy_reason(case, core, fido_err):
             # the module's own bound (WA_ASSERTION_MAX): 16384 bytes of
             # assertion JSON in the Authorization header; fido2 has none
             return "core-assertion-size-limit"
+
+        if code == "credential_malformed" and "small order" in detail:
+            key = fido2_cbor.decode(bytes.fromhex(case["cose"]))
+            if key.get(1) == 1 and key.get(-1) == 6 and \
+                    _ed25519_small_order(key.get(-2, b"")):
+                # RFC 8032 decodes points of small order, and OpenSSL's
+                # cofactorless check verifies R = that point, S = 0 for
+                # any message: the core refuses such a key (wa_pkey_okp,
+                # as libsodium does); python-fido2 takes it
+                return "core-refuses-small-order-eddsa-key"
 
         try:
             doc, lax = _loads_strict(cd)
