@@ -1,9 +1,9 @@
 # vi:filetype=perl
 
 # Faults between the module and Redis, injected by t/lib/faultproxy.py: a
-# reply late, never, cut, partial, garbage, huge (a bulk string of 400 MB
-# declared, an array of 2^31 elements, 2^31-1, nesting 100000 deep), a
-# connection black-holed, SYNs dropped, connections refused.  For each,
+# reply late, dripping, never, cut, partial, garbage, huge (a bulk string
+# of 400 MB declared, an array of 2^31 elements, 2^31-1, nesting 100000
+# deep), a connection black-holed, SYNs dropped, connections refused.  For each,
 # with the module pointed at the proxy:
 #
 #   - a valid fresh assertion gets 503 problem+json "store_unavailable",
@@ -41,20 +41,49 @@ $ENV{TEST_NGINX_FAULT_PORT} = $Proxy->{port};
 
 # timeouts of the module, in seconds, as configured below
 our ($ConnectTimeout, $Timeout, $KeepaliveTimeout, $Keepalive) =
-    (0.4, 0.4, 1, 2);
+    (0.4, 0.4, 0.5, 2);
 our $Margin = $ENV{TEST_NGINX_USE_VALGRIND} ? 20 : 1.5;
 
 $WebAuthnTest::HttpConfig =~ s{webauthn_redis [^;]*;}
-    {webauthn_redis 127.0.0.1:\$TEST_NGINX_FAULT_PORT connect_timeout=400ms timeout=400ms keepalive=2 keepalive_timeout=1s;};
+    {webauthn_redis 127.0.0.1:\$TEST_NGINX_FAULT_PORT connect_timeout=400ms timeout=400ms keepalive=2 keepalive_timeout=500ms;};
 
-# one key for the --- init code: counter 0 every time, so that its
-# assertions, made after the blocks' own (es256), do not regress a counter
-WebAuthnTest::enroll('fk', alg => 'es256', user => 'fay', roles => 'f');
+# the --- init code's assertions, made at once by bench/genpool.py (the
+# signing of tools/webauthn-softkey, one process): one credential of its
+# own, counter 0 every time (so that its assertions do not regress a
+# counter whatever their order), each line a fresh challenge
+our @Pool;
+{
+    my $dir = $WebAuthnTest::WorkDir;
+    WebAuthnTest::run_cmd($WebAuthnTest::Python,
+        "$WebAuthnTest::Top/bench/genpool.py", '--alg', 'es256',
+        '--count', 200, '--creds', 1, '--counter', 'zero',
+        '--secret-file', $WebAuthnTest::SecretFile, '--rp-id', 'localhost',
+        '--origin', 'http://localhost', '--ttl', $WebAuthnTest::ChallengeTtl,
+        '--procs', 1, '--out', "$dir/pool", '--redis-out', "$dir/pool.resp");
+    system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} --pipe "
+           . "< $dir/pool.resp > /dev/null") == 0
+        or die "redis-cli --pipe failed\n";
+    open my $fh, '<', "$dir/pool.0" or die "$dir/pool.0: $!";
+    chomp(@Pool = <$fh>);
+    close $fh;
+}
 
 our @Figures;
 
+# "Authorization: WebAuthn ..." of a fresh assertion; bad_signature => 1:
+# its signature's last byte changed
 sub fresh {
-    return WebAuthnTest::authz(key => 'fk', no_counter => 1, @_);
+    my (%o) = @_;
+    my $v = shift @Pool // die "the pool of assertions is used up\n";
+    if ($o{bad_signature}) {
+        my ($scheme, $token) = split / /, $v;
+        my $j = JSON::PP::decode_json(WebAuthnTest::b64url_decode($token));
+        my $sig = WebAuthnTest::b64url_decode($j->{response}{signature});
+        substr($sig, -1) = chr(ord(substr($sig, -1)) ^ 1);
+        $j->{response}{signature} = WebAuthnTest::b64url($sig);
+        $v = "$scheme " . WebAuthnTest::encode_token($j);
+    }
+    return "Authorization: $v";
 }
 
 # one request to /t: (response, seconds)
@@ -100,6 +129,29 @@ sub settle {
     return $v;
 }
 
+# the worker's file descriptors that are not its connections to Redis
+# (all of them the proxy's, one worker): its listening socket, logs,
+# channels...  Constant while nothing leaks, whatever the pool holds.
+sub other_fds {
+    my ($w) = @_;
+    my ($open, $fds, $again);
+    for (1 .. 20) {
+        $open = FaultProxy::stats($Proxy)->{open};
+        $fds = FaultProxy::fd_count($w);
+        $again = FaultProxy::stats($Proxy)->{open};
+        last if $open == $again;
+    }
+    return $fds - $open;
+}
+
+# settles until the worker's fds minus its Redis connections are WANT
+sub other_fds_are {
+    my ($w, $want) = @_;
+    my $n;
+    settle(sub { ($n = other_fds($w)) == $want });
+    return $n;
+}
+
 # fault_case(MODE, REASON): the checks above for one fault mode (a
 # faultproxy.py "mode" line); REASON matches the cause the error log gives
 sub fault_case {
@@ -118,8 +170,9 @@ sub fault_case {
     my ($r) = timed($used);
     Test::More::is($r->{status}, 200, "$mode: passes before the fault");
     my $before = FaultProxy::stats($p);
-    Test::More::is($before->{open}, 1, "$mode: one pooled connection");
-    my $fd0 = FaultProxy::fd_count($worker);
+    Test::More::cmp_ok($before->{open}, '<=', $Keepalive,
+                       "$mode: its connection pooled ($before->{open})");
+    my $base = other_fds($worker);
 
     FaultProxy::mode($p, $mode);
 
@@ -131,7 +184,11 @@ sub fault_case {
         check_503("$mode, fault $i", $r, $dt);
         $refused++ if $r->{status} == 503;
         push @times, $dt;
-        push @fds, FaultProxy::fd_count($worker);
+        # the fault's connection is closed, not pooled: the pool is empty
+        push @fds, settle(sub {
+            my $k = FaultProxy::fd_count($worker);
+            return $k <= $base ? $k : 0;
+        }) || FaultProxy::fd_count($worker);
     }
 
     # a forged and a replayed assertion, during the fault
@@ -153,9 +210,10 @@ sub fault_case {
         Test::More::cmp_ok($during->{faults} - $before->{faults}, '>', 0,
                            "$mode: the proxy injected the fault");
     }
-    Test::More::cmp_ok($fds[-1], '<=', $fds[0],
-                       "$mode: the worker's fds do not grow across "
-                       . "repeated faults (@fds)");
+    Test::More::ok(!grep({ $_ > $base } @fds),
+                   "$mode: the worker's fds do not grow across repeated "
+                   . "faults (@fds, $base before without Redis "
+                   . "connections)");
 
     # the reason, once per refused request
     my @lines = grep { /webauthn: store_unavailable: / } error_log_lines();
@@ -174,27 +232,27 @@ sub fault_case {
     Test::More::is($r->{status}, 200, "$mode: passes again in pass-through");
     ($r) = timed($used);
     Test::More::is($r->{status}, 401, "$mode: the replay is still refused");
+    ($r) = timed(fresh(bad_signature => 1));
+    Test::More::like($r->{body}, qr/"code":"signature_invalid"/,
+                     "$mode: a forged one is signature_invalid");
 
     # no leak: the pool's connection and nothing else
     my $s = FaultProxy::wait_open($p, $Keepalive, 3);
     Test::More::ok($s->{ok}, "$mode: proxy connections within the "
                              . "keepalive bound ($s->{open})");
-    my $fd = settle(sub {
-        my $k = FaultProxy::fd_count($worker);
-        return $k == $fd0 ? $k : 0;
-    }) || FaultProxy::fd_count($worker);
-    Test::More::is($fd, $fd0, "$mode: the worker's fds as before the "
-                              . "fault ($fd0)");
+    Test::More::is(other_fds_are($worker, $base), $base,
+                   "$mode: the worker's fds but those to Redis as before "
+                   . "the fault");
 
     $s = FaultProxy::wait_open($p, 0, $KeepaliveTimeout + 3);
     Test::More::ok($s->{ok}, "$mode: no proxy connection open after "
                              . "keepalive_timeout ($s->{open})");
-    $fd = settle(sub {
+    my $fd = settle(sub {
         my $k = FaultProxy::fd_count($worker);
-        return $k == $fd0 - 1 ? $k : 0;
+        return $k == $base ? $k : 0;
     }) || FaultProxy::fd_count($worker);
-    Test::More::is($fd, $fd0 - 1, "$mode: and the worker's pooled "
-                                  . "connection closed");
+    Test::More::is($fd, $base, "$mode: and the worker's fds, its pool "
+                               . "idle-closed, are those ($base)");
 
     my ($w2) = FaultProxy::worker_pids();
     Test::More::is($w2, $worker, "$mode: the same worker (no crash)");
@@ -253,7 +311,24 @@ exited on signal
 
 
 
-=== TEST 3: stall: the command is read and never answered
+=== TEST 3: every reply dripping, a byte every 20 ms: the timeout is a deadline, not an idle timer
+--- init
+main::fault_case('drip 20', qr/redis timed out/);
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+exited on signal
+
+
+
+=== TEST 4: stall: the command is read and never answered
 --- init
 main::fault_case('stall', qr/redis timed out/);
 --- request
@@ -270,7 +345,7 @@ exited on signal
 
 
 
-=== TEST 4: the connection closed before any reply byte (the command reached Redis)
+=== TEST 5: the connection closed before any reply byte (the command reached Redis)
 --- init
 main::fault_case('cut 0', qr/redis closed the connection/);
 --- request
@@ -287,7 +362,7 @@ exited on signal
 
 
 
-=== TEST 5: the connection cut mid-reply, after 5 bytes
+=== TEST 6: the connection cut mid-reply, after 5 bytes
 --- init
 main::fault_case('cut 5', qr/redis closed the connection/);
 --- request
@@ -304,7 +379,7 @@ exited on signal
 
 
 
-=== TEST 6: a partial reply, then nothing: the timeout
+=== TEST 7: a partial reply, then nothing: the timeout
 --- init
 main::fault_case('partial 12', qr/redis timed out/);
 --- request
@@ -321,7 +396,7 @@ exited on signal
 
 
 
-=== TEST 7: garbage: bytes that are not RESP
+=== TEST 8: garbage: bytes that are not RESP
 --- init
 main::fault_case('garbage', qr/redis sent an invalid reply/);
 --- request
@@ -338,7 +413,7 @@ exited on signal
 
 
 
-=== TEST 8: a bulk string of 400 MB declared, its bytes streamed: cut at the reply bound
+=== TEST 9: a bulk string of 400 MB declared, its bytes streamed: cut at the reply bound
 --- init
 main::fault_case('bulk 400', qr/redis reply is too large/);
 --- request
@@ -355,7 +430,7 @@ exited on signal
 
 
 
-=== TEST 9: an array of 2^31 elements declared
+=== TEST 10: an array of 2^31 elements declared
 --- init
 main::fault_case('array 2147483648', qr/redis sent an invalid reply: Multi-bulk length out of range/);
 --- request
@@ -372,7 +447,7 @@ exited on signal
 
 
 
-=== TEST 10: an array of 2^31-1 elements declared: refused before hiredis allocates it
+=== TEST 11: an array of 2^31-1 elements declared: refused before hiredis allocates it
 --- init
 main::fault_case('array 2147483647', qr/redis reply is too large/);
 --- request
@@ -389,7 +464,7 @@ exited on signal
 
 
 
-=== TEST 11: arrays nested 100000 deep
+=== TEST 12: arrays nested 100000 deep
 --- init
 main::fault_case('deep 100000', qr/redis sent an invalid reply: No support for nested multi bulk replies/);
 --- request
@@ -406,7 +481,7 @@ exited on signal
 
 
 
-=== TEST 12: black-holed: connections accepted and never read
+=== TEST 13: black-holed: connections accepted and never read
 --- init
 main::fault_case('blackhole', qr/redis timed out/);
 --- request
@@ -423,7 +498,7 @@ exited on signal
 
 
 
-=== TEST 13: SYNs dropped: connect() never completes, connect_timeout
+=== TEST 14: SYNs dropped: connect() never completes, connect_timeout
 --- init
 main::fault_case('drop', qr/redis timed out/);
 --- request
@@ -440,7 +515,7 @@ exited on signal
 
 
 
-=== TEST 14: connections refused: closed as soon as accepted
+=== TEST 15: connections refused: closed as soon as accepted
 --- init
 main::fault_case('refuse',
     qr/redis (?:closed the connection|recv\(\) failed \(104: )/);
@@ -458,7 +533,7 @@ exited on signal
 
 
 
-=== TEST 15: a fault on some requests only (every second commit cut mid-reply): only those fail, and their assertions, spent by Redis, never pass
+=== TEST 16: a fault on some requests only (every second commit cut mid-reply): only those fail, and their assertions, spent by Redis, never pass
 --- init
 my $p = $main::Proxy;
 my @tok = map { main::fresh() } 1 .. 6;
@@ -492,13 +567,13 @@ exited on signal
 
 
 
-=== TEST 16: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
+=== TEST 17: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
 Test::More::is($r->{status}, 200, 'passes before the fault');
 my ($w) = FaultProxy::worker_pids();
-my $fd0 = FaultProxy::fd_count($w);
+my $base = main::other_fds($w);
 FaultProxy::mode($p, 'stall');
 my @gone;
 for (1 .. 3) {
@@ -517,10 +592,9 @@ Test::More::cmp_ok($dt, '<', 0.2 + $main::ConnectTimeout + $main::Timeout + $mai
                    sprintf('all answered in %.2f s', $dt));
 my $s = FaultProxy::wait_open($p, 0, 3);
 Test::More::ok($s->{ok}, "no proxy connection left open ($s->{open})");
-my $fd = main::settle(sub { FaultProxy::fd_count($w) == $fd0 - 1 });
-Test::More::ok($fd, "the worker's fds: the pooled connection closed by the "
-                    . "stall, nothing else left (" . FaultProxy::fd_count($w)
-                    . ", was $fd0)");
+Test::More::is(main::other_fds_are($w, $base), $base,
+               "the worker's fds: nothing left but its Redis connections "
+               . "(" . FaultProxy::stats($p)->{open} . ")");
 FaultProxy::mode($p, 'pass');
 @st = sort(WebAuthnTest::race(n => 6, uri => '/t', headers => $h));
 Test::More::is("@st", '200 401 401 401 401 401',
@@ -528,6 +602,8 @@ Test::More::is("@st", '200 401 401 401 401 401',
 $s = FaultProxy::wait_open($p, $main::Keepalive, 3);
 Test::More::ok($s->{ok}, "at most keepalive=$main::Keepalive connections "
                          . "kept ($s->{open})");
+Test::More::is(main::other_fds_are($w, $base), $base,
+               "and the worker's other fds as before");
 --- request
 GET /t
 --- more_headers eval
@@ -542,7 +618,7 @@ exited on signal
 
 
 
-=== TEST 17: a reload during a stall: the old worker answers 503 and exits, the new one serves
+=== TEST 18: a reload during a stall: the old worker answers 503 and exits, the new one serves
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());

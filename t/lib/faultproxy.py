@@ -19,6 +19,8 @@
 #
 #   mode pass                  pass-through (the start)
 #   mode delay MS              every reply MS milliseconds late
+#   mode drip MS               every reply one byte at a time, MS
+#                              milliseconds apart
 #   mode stall                 the command is read, never forwarded nor
 #                              answered; the connection stays open
 #   mode cut K                 the first K bytes of the real reply, then the
@@ -75,7 +77,7 @@ GARBAGE = b"\x00\xffHTTP/1.1 200 OK\r\n?garbage\r\n\x7f\x80not resp\r\n"
 STREAM_LIMIT = 64 * 1024 * 1024
 CHUNK = 64 * 1024
 
-REPLY_MODES = ("delay", "stall", "cut", "partial", "garbage", "bulk",
+REPLY_MODES = ("delay", "drip", "stall", "cut", "partial", "garbage", "bulk",
                "array", "deep")
 CONN_MODES = ("blackhole", "drop", "refuse")
 
@@ -324,6 +326,12 @@ class Proxy:
             reply = await self.forward(c, raw)
             await asyncio.sleep(f.arg / 1000.0)
             await c.send(reply)
+            return True
+        if f.name == "drip":
+            reply = await self.forward(c, raw)
+            for i in range(len(reply)):
+                await asyncio.sleep(f.arg / 1000.0)
+                await c.send(reply[i:i + 1])
             return True
         if f.name == "cut":
             reply = await self.forward(c, raw)
