@@ -567,7 +567,42 @@ exited on signal
 
 
 
-=== TEST 17: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
+=== TEST 17: the commit's connection closed before any reply byte: the commit sent again finds its own nonce, and that is a 503, not "already used"
+--- init
+my $p = $main::Proxy;
+my ($r) = main::timed(main::fresh());
+Test::More::is($r->{status}, 200, 'passes before the fault, the connection pooled');
+FaultProxy::mode($p, 'cut 0 cmd=EVALSHA count=1');
+my $t = main::fresh();
+my $dt;
+($r, $dt) = main::timed($t);
+main::check_503('commit cut before its reply', $r, $dt);
+my @c = map { $_->[2] ? 'cut' : 'ok' } grep { $_->[1] eq 'EVALSHA' }
+        @{ FaultProxy::history($p) };
+Test::More::is("@c[-2, -1]", 'cut ok', 'the commit was sent again, on a fresh connection');
+my @l = grep { /webauthn: / } main::error_log_lines();
+Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis closed the connection during the commit; sent again, it found the challenge used/ } @l),
+               1, 'logged as a store fault, once');
+Test::More::is(scalar(grep { /challenge_invalid/ } @l), 0,
+               'and not as a replay');
+FaultProxy::mode($p, 'pass');
+($r) = main::timed($t);
+Test::More::is($r->{status}, 401, 'its assertion was spent: 401 afterwards');
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+exited on signal
+
+
+
+=== TEST 18: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
@@ -618,7 +653,7 @@ exited on signal
 
 
 
-=== TEST 18: a reload during a stall: the old worker answers 503 and exits, the new one serves
+=== TEST 19: a reload during a stall: the old worker answers 503 and exits, the new one serves
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
