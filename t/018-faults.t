@@ -176,11 +176,12 @@ sub fault_case {
 
     FaultProxy::mode($p, $mode);
 
-    my (@fds, @times);
+    my (@fds, @times, @faulted);
     my $refused = 0;
     for my $i (1 .. $n) {
         my $dt;
-        ($r, $dt) = timed(fresh());
+        push @faulted, fresh();
+        ($r, $dt) = timed($faulted[-1]);
         check_503("$mode, fault $i", $r, $dt);
         $refused++ if $r->{status} == 503;
         push @times, $dt;
@@ -235,6 +236,13 @@ sub fault_case {
     ($r) = timed(fresh(bad_signature => 1));
     Test::More::like($r->{body}, qr/"code":"signature_invalid"/,
                      "$mode: a forged one is signature_invalid");
+    if ($o{commit}) {
+        # the fault hit the commit's reply: Redis ran it, so the
+        # assertions refused with 503 are spent all the same
+        my @st = map { (timed($_))[0]{status} } @faulted;
+        Test::More::is("@st", join(' ', (401) x @faulted),
+                       "$mode: the refused assertions, spent, never pass");
+    }
 
     # no leak: the pool's connection and nothing else
     my $s = FaultProxy::wait_open($p, $Keepalive, 3);
@@ -328,7 +336,24 @@ exited on signal
 
 
 
-=== TEST 4: stall: the command is read and never answered
+=== TEST 4: the commit's reply later than the timeout: 503, and its assertion is spent
+--- init
+main::fault_case('delay 1500 cmd=EVALSHA', qr/redis timed out/, commit => 1);
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+exited on signal
+
+
+
+=== TEST 5: stall: the command is read and never answered
 --- init
 main::fault_case('stall', qr/redis timed out/);
 --- request
@@ -345,7 +370,7 @@ exited on signal
 
 
 
-=== TEST 5: the connection closed before any reply byte (the command reached Redis)
+=== TEST 6: the connection closed before any reply byte (the command reached Redis)
 --- init
 main::fault_case('cut 0', qr/redis closed the connection/);
 --- request
@@ -362,7 +387,7 @@ exited on signal
 
 
 
-=== TEST 6: the connection cut mid-reply, after 5 bytes
+=== TEST 7: the connection cut mid-reply, after 5 bytes
 --- init
 main::fault_case('cut 5', qr/redis closed the connection/);
 --- request
@@ -379,7 +404,7 @@ exited on signal
 
 
 
-=== TEST 7: a partial reply, then nothing: the timeout
+=== TEST 8: a partial reply, then nothing: the timeout
 --- init
 main::fault_case('partial 12', qr/redis timed out/);
 --- request
@@ -396,7 +421,7 @@ exited on signal
 
 
 
-=== TEST 8: garbage: bytes that are not RESP
+=== TEST 9: garbage: bytes that are not RESP
 --- init
 main::fault_case('garbage', qr/redis sent an invalid reply/);
 --- request
@@ -413,7 +438,7 @@ exited on signal
 
 
 
-=== TEST 9: a bulk string of 400 MB declared, its bytes streamed: cut at the reply bound
+=== TEST 10: a bulk string of 400 MB declared, its bytes streamed: cut at the reply bound
 --- init
 main::fault_case('bulk 400', qr/redis reply is too large/);
 --- request
@@ -430,7 +455,7 @@ exited on signal
 
 
 
-=== TEST 10: an array of 2^31 elements declared
+=== TEST 11: an array of 2^31 elements declared
 --- init
 main::fault_case('array 2147483648', qr/redis sent an invalid reply: Multi-bulk length out of range/);
 --- request
@@ -447,7 +472,7 @@ exited on signal
 
 
 
-=== TEST 11: an array of 2^31-1 elements declared: refused before hiredis allocates it
+=== TEST 12: an array of 2^31-1 elements declared: refused before hiredis allocates it
 --- init
 main::fault_case('array 2147483647', qr/redis reply is too large/);
 --- request
@@ -464,7 +489,7 @@ exited on signal
 
 
 
-=== TEST 12: arrays nested 100000 deep
+=== TEST 13: arrays nested 100000 deep
 --- init
 main::fault_case('deep 100000', qr/redis sent an invalid reply: No support for nested multi bulk replies/);
 --- request
@@ -481,7 +506,7 @@ exited on signal
 
 
 
-=== TEST 13: black-holed: connections accepted and never read
+=== TEST 14: black-holed: connections accepted and never read
 --- init
 main::fault_case('blackhole', qr/redis timed out/);
 --- request
@@ -498,7 +523,7 @@ exited on signal
 
 
 
-=== TEST 14: SYNs dropped: connect() never completes, connect_timeout
+=== TEST 15: SYNs dropped: connect() never completes, connect_timeout
 --- init
 main::fault_case('drop', qr/redis timed out/);
 --- request
@@ -515,7 +540,7 @@ exited on signal
 
 
 
-=== TEST 15: connections refused: closed as soon as accepted
+=== TEST 16: connections refused: closed as soon as accepted
 --- init
 main::fault_case('refuse',
     qr/redis (?:closed the connection|recv\(\) failed \(104: )/);
@@ -533,7 +558,7 @@ exited on signal
 
 
 
-=== TEST 16: a fault on some requests only (every second commit cut mid-reply): only those fail, and their assertions, spent by Redis, never pass
+=== TEST 17: a fault on some requests only (every second commit cut mid-reply): only those fail, and their assertions, spent by Redis, never pass
 --- init
 my $p = $main::Proxy;
 my @tok = map { main::fresh() } 1 .. 6;
@@ -567,7 +592,7 @@ exited on signal
 
 
 
-=== TEST 17: the commit's connection closed before any reply byte: the commit sent again finds its own nonce, and that is a 503, not "already used"
+=== TEST 18: the commit's connection closed before any reply byte: the commit sent again finds its own nonce, and that is a 503, not "already used"
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
@@ -602,7 +627,7 @@ exited on signal
 
 
 
-=== TEST 18: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
+=== TEST 19: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
@@ -653,7 +678,7 @@ exited on signal
 
 
 
-=== TEST 19: a reload during a stall: the old worker answers 503 and exits, the new one serves
+=== TEST 20: a reload during a stall: the old worker answers 503 and exits, the new one serves
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
