@@ -41,11 +41,11 @@ $ENV{TEST_NGINX_FAULT_PORT} = $Proxy->{port};
 
 # timeouts of the module, in seconds, as configured below
 our ($ConnectTimeout, $Timeout, $KeepaliveTimeout, $Keepalive) =
-    (0.4, 0.4, 0.5, 2);
+    (0.8, 0.8, 0.5, 2);
 our $Margin = $ENV{TEST_NGINX_USE_VALGRIND} ? 20 : 1.5;
 
 $WebAuthnTest::HttpConfig =~ s{webauthn_redis [^;]*;}
-    {webauthn_redis 127.0.0.1:\$TEST_NGINX_FAULT_PORT connect_timeout=400ms timeout=400ms keepalive=2 keepalive_timeout=500ms;};
+    {webauthn_redis 127.0.0.1:\$TEST_NGINX_FAULT_PORT connect_timeout=800ms timeout=800ms keepalive=2 keepalive_timeout=500ms;};
 
 # the --- init code's assertions, made at once by bench/genpool.py (the
 # signing of tools/webauthn-softkey, one process): one credential of its
@@ -270,8 +270,8 @@ sub fault_case {
 }
 
 add_cleanup_handler(sub {
-    Test::More::diag("time to the 503, per fault (connect_timeout=400ms "
-                     . "timeout=400ms):");
+    Test::More::diag("time to the 503, per fault (connect_timeout=800ms "
+                     . "timeout=800ms):");
     Test::More::diag("  $_") for @Figures;
 });
 
@@ -284,7 +284,7 @@ __DATA__
 my $p = $main::Proxy;
 FaultProxy::mode($p, 'delay 100');
 my ($r, $dt) = main::timed(main::fresh());
-Test::More::is($r->{status}, 200, 'a reply 100 ms late passes (timeout 400ms)');
+Test::More::is($r->{status}, 200, 'a reply 100 ms late passes (timeout 800ms)');
 Test::More::cmp_ok(FaultProxy::stats($p)->{faults}, '>=', 2,
                    'both replies (lookup, commit) were delayed');
 FaultProxy::mode($p, 'pass');
