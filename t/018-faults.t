@@ -10,7 +10,8 @@
 #     within connect_timeout + timeout + 1.5 s (an upper bound only);
 #   - a forged and a replayed assertion never get 200;
 #   - the error log says why, once per refused request, and nothing at
-#     alert or crit, no worker exit (the worker keeps its pid);
+#     alert or crit, no worker exit (the worker keeps its pid); each is
+#     counted once in webauthn_redis_errors_total, under its reason;
 #   - no leak: the worker's file descriptors do not grow across repeated
 #     faults, and back in pass-through they are what they were before the
 #     faults; the proxy's open connections return to the keepalive bound,
@@ -68,7 +69,30 @@ our @Pool;
     close $fh;
 }
 
+$WebAuthnTest::Config .= <<'_EOC_';
+    location = /metrics {
+        webauthn_metrics;
+    }
+_EOC_
+
+# the webauthn_redis_errors_total reason each fault is counted under
+our %Metric = (delay => 'timeout', drip => 'timeout', stall => 'timeout',
+               cut => 'closed', partial => 'timeout', garbage => 'protocol',
+               bulk => 'protocol', array => 'protocol', deep => 'protocol',
+               blackhole => 'timeout', drop => 'timeout',
+               refuse => 'closed');
+
 our @Figures;
+
+# { reason => webauthn_redis_errors_total{reason} } from /metrics
+sub redis_errors {
+    my $r = WebAuthnTest::http_request('GET', '/metrics');
+    die "GET /metrics: $r->{status}\n" unless $r->{status} == 200;
+    my %e = $r->{body}
+            =~ /^webauthn_redis_errors_total\{reason="(\w+)"\} (\d+)$/mg;
+    die "no webauthn_redis_errors_total\n" unless %e;
+    return \%e;
+}
 
 # "Authorization: WebAuthn ..." of a fresh assertion; bad_signature => 1:
 # its signature's last byte changed
@@ -173,6 +197,7 @@ sub fault_case {
     Test::More::cmp_ok($before->{open}, '<=', $Keepalive,
                        "$mode: its connection pooled ($before->{open})");
     my $base = other_fds($worker);
+    my $errors = redis_errors();
 
     FaultProxy::mode($p, $mode);
 
@@ -215,6 +240,15 @@ sub fault_case {
                    "$mode: the worker's fds do not grow across repeated "
                    . "faults (@fds, $base before without Redis "
                    . "connections)");
+
+    # counted once per refused request, under its reason
+    my $now = redis_errors();
+    my ($kind) = $mode =~ /^(\w+)/;
+    my %d = map { $_ => $now->{$_} - ($errors->{$_} // 0) } keys %$now;
+    Test::More::is_deeply(\%d, { %{ { map { $_ => 0 } keys %d } },
+                                 $Metric{$kind} => $refused },
+                          "$mode: webauthn_redis_errors_total "
+                          . "{reason=\"$Metric{$kind}\"} +$refused, no other");
 
     # the reason, once per refused request
     my @lines = grep { /webauthn: store_unavailable: / } error_log_lines();
@@ -610,6 +644,8 @@ Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis closed the co
                1, 'logged as a store fault, once');
 Test::More::is(scalar(grep { /challenge_invalid/ } @l), 0,
                'and not as a replay');
+Test::More::is(main::redis_errors()->{closed}, 1,
+               'counted as a closed connection');
 FaultProxy::mode($p, 'pass');
 ($r) = main::timed($t);
 Test::More::is($r->{status}, 401, 'its assertion was spent: 401 afterwards');
