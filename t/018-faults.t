@@ -2,9 +2,9 @@
 
 # Faults between the module and Redis, injected by t/lib/faultproxy.py: a
 # reply late, dripping, never, cut, partial, garbage, huge (a bulk string
-# of 400 MB declared, an array of 2^31 elements, 2^31-1, nesting 100000
-# deep), a connection black-holed, SYNs dropped, connections refused.  For each,
-# with the module pointed at the proxy:
+# of 400 MB declared, an array of 2^31 elements, 2^31-1, 349000 streamed,
+# nesting 100000 deep), a connection black-holed, SYNs dropped, connections
+# refused.  For each, with the module pointed at the proxy:
 #
 #   - a valid fresh assertion gets 503 problem+json "store_unavailable",
 #     within connect_timeout + timeout + 1.5 s (an upper bound only);
@@ -523,7 +523,31 @@ exited on signal
 
 
 
-=== TEST 13: arrays nested 100000 deep
+=== TEST 13: an array of 349000 elements declared (just under the bound) and streamed: cut at the reply bound; the worker's peak memory printed
+--- init
+main::fault_case('array 349000', qr/redis reply is too large/);
+my ($w) = FaultProxy::worker_pids();
+open my $fh, '<', "/proc/$w/status" or die "/proc/$w/status: $!";
+my %m = map { /^(Vm\w+):\s+(\d+)/ ? ($1, $2) : () } <$fh>;
+close $fh;
+push @main::Figures, "  (the worker after it: VmHWM $m{VmHWM} kB, VmRSS "
+                     . "$m{VmRSS} kB: hiredis makes an object of each "
+                     . "element)";
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+exited on signal
+
+
+
+=== TEST 14: arrays nested 100000 deep
 --- init
 main::fault_case('deep 100000', qr/redis sent an invalid reply: No support for nested multi bulk replies/);
 --- request
@@ -540,7 +564,7 @@ exited on signal
 
 
 
-=== TEST 14: black-holed: connections accepted and never read
+=== TEST 15: black-holed: connections accepted and never read
 --- init
 main::fault_case('blackhole', qr/redis timed out/);
 --- request
@@ -557,7 +581,7 @@ exited on signal
 
 
 
-=== TEST 15: SYNs dropped: connect() never completes, connect_timeout
+=== TEST 16: SYNs dropped: connect() never completes, connect_timeout
 --- init
 main::fault_case('drop', qr/redis timed out/);
 --- request
@@ -574,7 +598,7 @@ exited on signal
 
 
 
-=== TEST 16: connections refused: closed as soon as accepted
+=== TEST 17: connections refused: closed as soon as accepted
 --- init
 main::fault_case('refuse',
     qr/redis (?:closed the connection|recv\(\) failed \(104: )/);
@@ -592,7 +616,7 @@ exited on signal
 
 
 
-=== TEST 17: a fault on some requests only (every second commit cut mid-reply): only those fail, and their assertions, spent by Redis, never pass
+=== TEST 18: a fault on some requests only (every second commit cut mid-reply): only those fail, and their assertions, spent by Redis, never pass
 --- init
 my $p = $main::Proxy;
 my @tok = map { main::fresh() } 1 .. 6;
@@ -626,7 +650,7 @@ exited on signal
 
 
 
-=== TEST 18: the commit's connection closed before any reply byte: the commit sent again finds its own nonce, and that is a 503, not "already used"
+=== TEST 19: the commit's connection closed before any reply byte: the commit sent again finds its own nonce, and that is a 503, not "already used"
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
@@ -663,7 +687,7 @@ exited on signal
 
 
 
-=== TEST 19: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
+=== TEST 20: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
@@ -714,7 +738,7 @@ exited on signal
 
 
 
-=== TEST 20: a reload during a stall: the old worker answers 503 and exits, the new one serves
+=== TEST 21: a reload during a stall: the old worker answers 503 and exits, the new one serves
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());

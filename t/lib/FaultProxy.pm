@@ -18,6 +18,7 @@ use warnings;
 
 use IO::Socket::INET ();
 use JSON::PP ();
+use Time::HiRes ();
 use WebAuthnTest ();
 
 # starts the proxy in front of 127.0.0.1:UPSTREAM
@@ -85,29 +86,42 @@ sub wait_open {
 
 # -- the nginx under test ---------------------------------------------------
 
+# the master's pid: its pid file is written after nginx, daemonized, has
+# already returned to the harness, so it is waited for
 sub master_pid {
     my $file = "$ENV{TEST_NGINX_SERVER_ROOT}/logs/nginx.pid";
-    open my $fh, '<', $file or die "$file: $!";
-    my $pid = <$fh>;
-    close $fh;
-    chomp $pid;
-    return $pid;
+    my $deadline = Time::HiRes::time() + 10;
+    for ( ;; ) {
+        if (open my $fh, '<', $file) {
+            my $pid = <$fh> // '';
+            close $fh;
+            return $1 if $pid =~ /^(\d+)\s*$/;
+        }
+        die "$file: no pid\n" if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.02);
+    }
 }
 
-# the pids of the master's children (the workers), sorted
+# the pids of the master's children (the workers), sorted; waits (10 s at
+# most) for the first one, which a master just started may not have yet
 sub worker_pids {
     my $master = master_pid();
-    my @pids;
-    opendir my $d, '/proc' or die "/proc: $!";
-    for my $pid (grep { /^\d+$/ } readdir $d) {
-        open my $fh, '<', "/proc/$pid/stat" or next;
-        my $stat = <$fh> // '';
-        close $fh;
-        # pid (comm) state ppid ...
-        push @pids, $pid if $stat =~ /\) \S+ (\d+) / && $1 == $master;
+    my $deadline = Time::HiRes::time() + 10;
+    for ( ;; ) {
+        my @pids;
+        opendir my $d, '/proc' or die "/proc: $!";
+        for my $pid (grep { /^\d+$/ } readdir $d) {
+            open my $fh, '<', "/proc/$pid/stat" or next;
+            my $stat = <$fh> // '';
+            close $fh;
+            # pid (comm) state ppid ...
+            push @pids, $pid if $stat =~ /\) \S+ (\d+) / && $1 == $master;
+        }
+        closedir $d;
+        return sort { $a <=> $b } @pids
+            if @pids || Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.02);
     }
-    closedir $d;
-    return sort { $a <=> $b } @pids;
 }
 
 # the open file descriptors of a process
