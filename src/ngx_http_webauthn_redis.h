@@ -73,6 +73,7 @@ struct ngx_http_webauthn_redis_op_s {
      * having closed before any reply byte: Redis may have run them twice
      */
     ngx_uint_t                          retried;
+
     redisReply                  *replies[NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS];
 
     void                               *priv;      /* redis.c's */
