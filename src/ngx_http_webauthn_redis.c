@@ -510,6 +510,7 @@ ngx_http_webauthn_redis_done(ngx_http_webauthn_event_t *ev)
 
     op->rc = ev->rc;
     op->reason = ev->reason;
+    op->retried = ev->retried;
 
     ngx_http_webauthn_metrics_inc(redis_round_trips);
     ngx_http_webauthn_metrics_observe(NGX_HTTP_WEBAUTHN_METRICS_REDIS,

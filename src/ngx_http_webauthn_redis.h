@@ -67,6 +67,13 @@ struct ngx_http_webauthn_redis_op_s {
     ngx_int_t                           rc;
     ngx_str_t                           reason;
     ngx_uint_t                          ncmds;
+
+    /*
+     * the commands were sent again on a fresh connection, the pooled one
+     * having closed before any reply byte: Redis may have run them twice
+     */
+    ngx_uint_t                          retried;
+
     redisReply                  *replies[NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS];
 
     void                               *priv;      /* redis.c's */

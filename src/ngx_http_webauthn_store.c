@@ -453,6 +453,21 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
         break;
     }
 
+    if (r->rc == NGX_HTTP_WEBAUTHN_STORE_REPLAYED && sr->op->retried) {
+
+        /*
+         * the connection closed after the commit went out, and the commit
+         * sent again found its nonce used: by the first one, maybe, not by
+         * a replay (design.md, "Failure semantics")
+         */
+
+        ngx_str_set(&sr->reason, "redis closed the connection during the "
+                    "commit; sent again, it found the challenge used");
+        ngx_http_webauthn_metrics_redis_fault(&sr->reason);
+        sr->rc = NGX_HTTP_WEBAUTHN_STORE_FAULT;
+        return;
+    }
+
     sr->rc = r->rc;
 }
 
