@@ -549,7 +549,7 @@ exited on signal
 
 === TEST 14: arrays nested 100000 deep
 --- init
-main::fault_case('deep 100000', qr/redis sent an invalid reply: No support for nested multi bulk replies/);
+main::fault_case('deep 100000', qr/redis reply is too large: arrays nested too deep/);
 --- request
 GET /t
 --- more_headers eval
