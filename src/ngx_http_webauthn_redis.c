@@ -123,7 +123,7 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     rcf->wait_timeout = NGX_CONF_UNSET_MSEC;
 
-    if (value[1].len > 9 && ngx_strncmp(value[1].data, "sentinel=", 9) == 0) {
+    if (value[1].len >= 9 && ngx_strncmp(value[1].data, "sentinel=", 9) == 0) {
 
         /* the sentinels: every address up to the first parameter */
 

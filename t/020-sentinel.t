@@ -201,7 +201,14 @@ WebAuthnTest::authz(key => 'es256')
 
 
 
-=== TEST 7: no sentinel answers: 503
+=== TEST 7: no sentinel answers: 503; sentinel= without a name or an address: nginx -t refuses it
+--- init
+my ($rc, $out) = WebAuthnTest::nginx_t("webauthn_redis sentinel=mymaster wait=1;");
+Test::More::isnt($rc, 0, 'no sentinel address: refused');
+Test::More::like($out, qr/has sentinel= without a sentinel address/, 'the reason');
+($rc, $out) = WebAuthnTest::nginx_t("webauthn_redis sentinel= 127.0.0.1:26379;");
+Test::More::isnt($rc, 0, 'no master name: refused');
+Test::More::like($out, qr/has an empty sentinel= master name/, 'the reason');
 --- http_config
     webauthn_redis sentinel=mymaster 127.0.0.1:$TEST_NGINX_DEAD_PORT;
     webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
