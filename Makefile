@@ -36,7 +36,7 @@ DEB_BUILD    := build-essential nginx nginx-dev libssl-dev libcbor-dev \
                 libjansson-dev libhiredis-dev libxml2-dev
 DEB_RUN      := nginx redis-server redis-tools python3-cryptography curl
 DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl python3-botocore \
-                python3-prometheus-client
+                python3-prometheus-client redis-sentinel
 DEB_FUZZ     := clang libclang-rt-14-dev
 # npm only where no npm is there: a NodeSource-style nodejs ships its own
 # npm and conflicts with Debian's
@@ -267,7 +267,8 @@ test-valgrind: module deps-test $(UNIT_BIN) $(BUILD)/unit/test_vectors \
 	$(VALGRIND) $(BUILD)/unit/test_trust $(BUILD)/unit/trust-vg > /dev/null
 	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(TEST_NGINX_INC) \
 	    t/002-assert.t t/004-store.t t/006-security.t t/008-sigv4.t t/010-tls.t \
-	    t/014-enroll.t t/015-admin.t
+	    t/014-enroll.t t/015-admin.t t/019-redis-tls.t t/020-sentinel.t \
+	    t/021-redis-resolver.t
 
 # Debian's chromium and its virtual authenticator against the module (npm
 # installs playwright-core into build/browser; no browser is downloaded)

@@ -19,6 +19,8 @@
  *   ngx_http_webauthn_store.c      the Redis schema (the only code that
  *                                  knows it)
  *   ngx_http_webauthn_redis.c      RESP, "webauthn_redis"
+ *   ngx_http_webauthn_redis_sentinel.c
+ *                                  the master through Redis Sentinel
  *   ngx_http_webauthn_event.c      the event-client base
  *   ngx_http_webauthn_cache.c      the key caches, "webauthn_key_cache"
  *   ngx_http_webauthn_metrics.c    "webauthn_metrics", its shared zone

@@ -23,6 +23,8 @@ typedef struct {
     ngx_http_webauthn_peer_t     *server;
     ngx_queue_t                   queue;
     ngx_connection_t             *connection;
+    ngx_sockaddr_t                sockaddr;  /* its peer */
+    socklen_t                     socklen;
 } ngx_http_webauthn_event_cache_t;
 
 
@@ -48,6 +50,10 @@ static ngx_int_t ngx_http_webauthn_event_ssl_verify(
 static void ngx_http_webauthn_event_ssl_save(ngx_http_webauthn_event_t *ev,
     ngx_connection_t *c);
 static ngx_uint_t ngx_http_webauthn_event_literal(ngx_str_t *host);
+static ngx_str_t *ngx_http_webauthn_event_ssl_name(
+    ngx_http_webauthn_peer_t *server);
+static ngx_addr_t *ngx_http_webauthn_event_target(
+    ngx_http_webauthn_event_t *ev);
 static void ngx_http_webauthn_event_close(ngx_connection_t *c);
 static ngx_str_t *ngx_http_webauthn_event_label(
     ngx_http_webauthn_peer_t *server);
@@ -272,6 +278,7 @@ ngx_http_webauthn_event_create(ngx_http_webauthn_peer_t *server,
     ev->server = server;
     ev->pool = pool;
     ev->rc = NGX_ERROR;
+    ev->timeout = server->timeout;
     ev->resolver = server->resolver;
     ev->resolver_timeout = server->resolver_timeout;
 
@@ -443,6 +450,20 @@ ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
     ev->reusable = 0;
 
     ngx_memzero(&ev->peer, sizeof(ngx_peer_connection_t));
+    ev->socklen = 0;
+
+    /*
+     * a host name that may move (a cloud endpoint after a failover): its
+     * address first, at every exchange (the resolver's cache answers
+     * within the call until "valid=" runs out), then an idle connection
+     * to that address, or a new one
+     */
+
+    if (server->addr == NULL && server->reresolve
+        && ev->resolved.sockaddr == NULL)
+    {
+        return ngx_http_webauthn_event_resolve(ev);
+    }
 
     /* a retry is on a fresh connection: the other idle ones may be stale */
 
@@ -488,7 +509,7 @@ ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
     c->read->handler = ngx_http_webauthn_event_read_handler;
     c->write->handler = ngx_http_webauthn_event_write_handler;
 
-    ngx_add_timer(c->read, server->timeout);
+    ngx_add_timer(c->read, ev->timeout);
 
     /* the write happens from the event loop, never from within start() */
 
@@ -560,6 +581,7 @@ ngx_http_webauthn_event_resolve_handler(ngx_resolver_ctx_t *resolve)
     ngx_http_webauthn_event_t *ev = resolve->data;
 
     u_char                    *p;
+    ngx_int_t                  rc;
     socklen_t                  socklen;
     struct sockaddr           *sockaddr;
     ngx_http_webauthn_peer_t  *server;
@@ -602,7 +624,14 @@ ngx_http_webauthn_event_resolve_handler(ngx_resolver_ctx_t *resolve)
                    "%s: \"%V\" was resolved to %V", server->name,
                    &server->host, &ev->resolved.name);
 
-    if (ngx_http_webauthn_event_connect_peer(ev, &ev->resolved) != NGX_OK) {
+    if (server->reresolve) {
+        rc = ngx_http_webauthn_event_connect(ev);
+
+    } else {
+        rc = ngx_http_webauthn_event_connect_peer(ev, &ev->resolved);
+    }
+
+    if (rc != NGX_OK) {
         ngx_http_webauthn_event_fail(ev);
     }
 
@@ -658,6 +687,11 @@ ngx_http_webauthn_event_connect_peer(ngx_http_webauthn_event_t *ev,
 
     c = ev->peer.connection;
 
+    /* the peer, for the keepalive pool: addr may not outlive the exchange */
+
+    ev->socklen = ngx_min(addr->socklen, (socklen_t) sizeof(ngx_sockaddr_t));
+    ngx_memcpy(&ev->sockaddr, addr->sockaddr, ev->socklen);
+
     /* a request goes in one write; do not let Nagle hold it */
 
     if (c->type == SOCK_STREAM
@@ -696,7 +730,7 @@ ngx_http_webauthn_event_connect_peer(ngx_http_webauthn_event_t *ev,
 
     } else {
         ev->secured = 1;
-        ngx_add_timer(c->read, server->timeout);
+        ngx_add_timer(c->read, ev->timeout);
     }
 
     ngx_post_event(c->write, &ngx_posted_events);
@@ -742,6 +776,7 @@ ngx_http_webauthn_event_ssl_init(ngx_http_webauthn_event_t *ev,
     ngx_connection_t *c)
 {
     ngx_int_t                  rc;
+    ngx_str_t                 *name;
     ngx_http_webauthn_peer_t  *server;
 
     server = ev->server;
@@ -752,15 +787,16 @@ ngx_http_webauthn_event_ssl_init(ngx_http_webauthn_event_t *ev,
         goto failed;
     }
 
-    if (server->host.len
-        && !ngx_http_webauthn_event_literal(&server->host)
-        && SSL_set_tlsext_host_name(c->ssl->connection,
-                                    (char *) server->host.data)
+    name = ngx_http_webauthn_event_ssl_name(server);
+
+    if (name->len
+        && !ngx_http_webauthn_event_literal(name)
+        && SSL_set_tlsext_host_name(c->ssl->connection, (char *) name->data)
            == 0)
     {
         ngx_ssl_error(NGX_LOG_ALERT, c->log, 0,
                       "SSL_set_tlsext_host_name(\"%s\") failed",
-                      server->host.data);
+                      name->data);
         ngx_http_webauthn_event_reason(ev, 0, "%s TLS server name could not "
                                        "be set", server->name);
         goto failed;
@@ -844,7 +880,7 @@ ngx_http_webauthn_event_ssl_handshaked(ngx_http_webauthn_event_t *ev,
 
     ev->secured = 1;
 
-    ngx_add_timer(c->read, server->timeout);
+    ngx_add_timer(c->read, ev->timeout);
 
     /* c->send and c->recv are nginx's SSL ones now */
 
@@ -861,9 +897,11 @@ ngx_http_webauthn_event_ssl_verify(ngx_http_webauthn_event_t *ev,
     int                        ok;
     long                       rc;
     X509                      *cert;
+    ngx_str_t                 *name;
     ngx_http_webauthn_peer_t  *server;
 
     server = ev->server;
+    name = ngx_http_webauthn_event_ssl_name(server);
 
     rc = SSL_get_verify_result(c->ssl->connection);
 
@@ -874,15 +912,15 @@ ngx_http_webauthn_event_ssl_verify(ngx_http_webauthn_event_t *ev,
         return NGX_ERROR;
     }
 
-    if (server->host.len == 0) {
+    if (name->len == 0) {
         ngx_http_webauthn_event_reason(ev, 0, "%s TLS certificate verify "
                                        "failed: no name to check it "
                                        "against", server->name);
         return NGX_ERROR;
     }
 
-    if (!ngx_http_webauthn_event_literal(&server->host)) {
-        ok = (ngx_ssl_check_host(c, &server->host) == NGX_OK);
+    if (!ngx_http_webauthn_event_literal(name)) {
+        ok = (ngx_ssl_check_host(c, name) == NGX_OK);
 
     } else {
         /* an address: its iPAddress entry (RFC 6125, 6.2.1) */
@@ -890,7 +928,7 @@ ngx_http_webauthn_event_ssl_verify(ngx_http_webauthn_event_t *ev,
         cert = SSL_get_peer_certificate(c->ssl->connection);
 
         ok = (cert != NULL
-              && X509_check_ip_asc(cert, (char *) server->host.data, 0)
+              && X509_check_ip_asc(cert, (char *) name->data, 0)
                  == 1);
 
         if (cert) {
@@ -901,7 +939,7 @@ ngx_http_webauthn_event_ssl_verify(ngx_http_webauthn_event_t *ev,
     if (!ok) {
         ngx_http_webauthn_event_reason(ev, 0, "%s TLS certificate verify "
                                        "failed: the certificate is not for "
-                                       "\"%V\"", server->name, &server->host);
+                                       "\"%V\"", server->name, name);
         return NGX_ERROR;
     }
 
@@ -959,6 +997,28 @@ ngx_http_webauthn_event_literal(ngx_str_t *host)
 }
 
 
+/* the TLS server name, and the name the certificate is checked against */
+
+static ngx_str_t *
+ngx_http_webauthn_event_ssl_name(ngx_http_webauthn_peer_t *server)
+{
+    return server->ssl_name.len ? &server->ssl_name : &server->host;
+}
+
+
+/* where a new connection of the exchange goes: NULL while not known */
+
+static ngx_addr_t *
+ngx_http_webauthn_event_target(ngx_http_webauthn_event_t *ev)
+{
+    if (ev->server->addr) {
+        return ev->server->addr;
+    }
+
+    return ev->resolved.sockaddr ? &ev->resolved : NULL;
+}
+
+
 /* every connection of the base ends here: TLS freed, no close_notify wait */
 
 static void
@@ -994,24 +1054,49 @@ static ngx_connection_t *
 ngx_http_webauthn_event_get_cached(ngx_http_webauthn_event_t *ev)
 {
     ngx_queue_t                      *q;
+    ngx_addr_t                       *addr;
     ngx_connection_t                 *c;
     ngx_http_webauthn_peer_t         *server;
     ngx_http_webauthn_event_cache_t  *item;
 
     server = ev->server;
+    addr = ngx_http_webauthn_event_target(ev);
 
-    if (server->keepalive == 0 || ngx_queue_empty(&server->cache)) {
-        return NULL;
+    for ( ;; ) {
+
+        if (server->keepalive == 0 || ngx_queue_empty(&server->cache)) {
+            return NULL;
+        }
+
+        q = ngx_queue_head(&server->cache);
+        ngx_queue_remove(q);
+        ngx_queue_insert_head(&server->free, q);
+
+        item = ngx_queue_data(q, ngx_http_webauthn_event_cache_t, queue);
+
+        c = item->connection;
+        item->connection = NULL;
+
+        /* one to an address the server no longer has is of no use */
+
+        if (addr == NULL
+            || ngx_cmp_sockaddr((struct sockaddr *) &item->sockaddr,
+                                item->socklen, addr->sockaddr, addr->socklen,
+                                1)
+               == NGX_OK)
+        {
+            break;
+        }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                       "%s close idle connection %p to a former address",
+                       server->name, c);
+
+        ngx_http_webauthn_event_close(c);
     }
 
-    q = ngx_queue_head(&server->cache);
-    ngx_queue_remove(q);
-    ngx_queue_insert_head(&server->free, q);
-
-    item = ngx_queue_data(q, ngx_http_webauthn_event_cache_t, queue);
-
-    c = item->connection;
-    item->connection = NULL;
+    ev->socklen = item->socklen;
+    ngx_memcpy(&ev->sockaddr, &item->sockaddr, item->socklen);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
                    "%s using keepalive connection %p", server->name, c);
@@ -1142,7 +1227,7 @@ ngx_http_webauthn_event_write_handler(ngx_event_t *wev)
 
         if (server->ssl == NULL) {
             ev->secured = 1;
-            ngx_add_timer(c->read, server->timeout);
+            ngx_add_timer(c->read, ev->timeout);
         }
     }
 
@@ -1205,7 +1290,7 @@ ngx_http_webauthn_event_write_handler(ngx_event_t *wev)
     }
 
     if (!wev->timer_set) {
-        ngx_add_timer(wev, server->timeout);
+        ngx_add_timer(wev, ev->timeout);
     }
 
     if (ngx_handle_write_event(wev, 0) != NGX_OK) {
@@ -1366,6 +1451,23 @@ ngx_http_webauthn_event_keepalive(ngx_http_webauthn_event_t *ev,
 
     server = ev->server;
 
+    /* a connection to where the server was (a former master) is closed */
+
+    if (ev->socklen == 0
+        || (server->addr
+            && ngx_cmp_sockaddr((struct sockaddr *) &ev->sockaddr,
+                                ev->socklen, server->addr->sockaddr,
+                                server->addr->socklen, 1)
+               != NGX_OK))
+    {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, &ev->log, 0,
+                       "%s close connection %p to a former address",
+                       server->name, c);
+
+        ngx_http_webauthn_event_close(c);
+        return;
+    }
+
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
         ngx_http_webauthn_event_close(c);
         return;
@@ -1392,6 +1494,8 @@ ngx_http_webauthn_event_keepalive(ngx_http_webauthn_event_t *ev,
     ngx_queue_insert_head(&server->cache, q);
 
     item->connection = c;
+    item->socklen = ev->socklen;
+    ngx_memcpy(&item->sockaddr, &ev->sockaddr, ev->socklen);
 
     if (c->read->timer_set) {
         ngx_del_timer(c->read);

@@ -14,7 +14,8 @@
  * AWS credential sources it also speaks TLS through nginx's own SSL code,
  * as the upstream's does (server name, verification, session reuse across
  * the pool), and resolves a server's host name at each new connection
- * with nginx's resolver, never with a blocking call.  A protocol (RESP;
+ * (or, "reresolve", at each exchange, for Redis) with nginx's resolver,
+ * never with a blocking call.  A protocol (RESP;
  * HTTP for the AWS credential chain) gives it three functions:
  *
  *   create_request  builds ev->request; "fresh" is set for a new
@@ -73,9 +74,18 @@ typedef struct {
     const char                          *name;      /* "redis" */
 
     ngx_ssl_t                           *ssl;       /* NULL: plain TCP */
+    ngx_str_t                            ssl_name;  /* null-terminated: the
+                                                       TLS server name and
+                                                       the name checked;
+                                                       empty: host */
     ngx_resolver_t                      *resolver;  /* the default of new
                                                        exchanges */
     ngx_msec_t                           resolver_timeout;
+    ngx_uint_t                           reresolve; /* the host resolved at
+                                                       every exchange; idle
+                                                       connections to
+                                                       another address are
+                                                       closed */
 
     ngx_msec_t                           connect_timeout;
     ngx_msec_t                           timeout;   /* send + reply */
@@ -106,6 +116,9 @@ struct ngx_http_webauthn_event_s {
     ngx_int_t                            rc;
     ngx_str_t                            reason;
 
+    /* send + reply: server->timeout unless the owner sets another */
+    ngx_msec_t                           timeout;
+
     /* for a host name: server->resolver unless the owner sets another */
     ngx_resolver_t                      *resolver;
     ngx_msec_t                           resolver_timeout;
@@ -114,6 +127,8 @@ struct ngx_http_webauthn_event_s {
     ngx_peer_connection_t                peer;
     ngx_resolver_ctx_t                  *resolve;
     ngx_addr_t                           resolved;  /* the host's address */
+    ngx_sockaddr_t                       sockaddr;  /* the connection's */
+    socklen_t                            socklen;   /* peer, 0: none yet */
     ngx_log_t                            log;
     ngx_log_handler_pt                   log_handler;
     void                                *log_data;
@@ -151,7 +166,10 @@ ngx_int_t ngx_http_webauthn_peer_param(ngx_http_webauthn_peer_t *server,
 ngx_int_t ngx_http_webauthn_peer_ssl(ngx_conf_t *cf, ngx_str_t *trusted,
     ngx_ssl_t **ssl);
 
-/* worker exit: closes the idle connections, frees the TLS session */
+/*
+ * worker exit, or the server moved (a new master): closes the idle
+ * connections, frees the TLS session
+ */
 void ngx_http_webauthn_peer_cleanup(ngx_http_webauthn_peer_t *server);
 
 /* an exchange with a pool of its own, logging to log */

@@ -381,6 +381,12 @@ ngx_http_webauthn_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (wmcf->redis
+        && ngx_http_webauthn_redis_init_conf(cf, wmcf->redis) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (ngx_http_webauthn_trust_init(cf, wmcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }

@@ -6,6 +6,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
 
 #include <wa_core.h>
 #include <ngx_http_webauthn_redis.h>
@@ -35,6 +36,7 @@ typedef struct {
     ngx_msec_t                         started;    /* for the metrics */
 
     unsigned                           auth:1;
+    unsigned                           role:1;     /* ROLE is the last */
 } ngx_http_webauthn_redis_ctx_t;
 
 
@@ -51,12 +53,28 @@ static void ngx_http_webauthn_redis_free_replies(
     ngx_http_webauthn_redis_ctx_t *ctx);
 static ngx_int_t ngx_http_webauthn_redis_check_setup(
     ngx_http_webauthn_redis_ctx_t *ctx, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_redis_param(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf, ngx_str_t *value);
+static ngx_int_t ngx_http_webauthn_redis_init_tls(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf);
+static ngx_int_t ngx_http_webauthn_redis_init_host(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf);
+static ngx_int_t ngx_http_webauthn_redis_role(
+    ngx_http_webauthn_redis_ctx_t *ctx, ngx_str_t *role);
+static ngx_int_t ngx_http_webauthn_redis_check_role(
+    ngx_http_webauthn_redis_ctx_t *ctx, redisReply *reply);
 
 
 /*
  * webauthn_redis address [user=name] [password=secret] [db=number]
  *     [connect_timeout=time] [timeout=time] [keepalive=number]
- *     [keepalive_timeout=time] [prefix=string];
+ *     [keepalive_timeout=time] [prefix=string]
+ *     [tls] [tls_trusted_certificate=file] [tls_name=name]
+ *     [tls_certificate=file tls_certificate_key=file]
+ *     [wait=number] [wait_timeout=time];
+ *
+ * webauthn_redis sentinel=master address ... [sentinel_user=name]
+ *     [sentinel_password=secret] [the parameters above];
  */
 
 char *
@@ -64,10 +82,10 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     char  *p = conf;
 
+    char                             *rv;
     ngx_int_t                         n, rc;
-    ngx_str_t                        *value;
-    ngx_url_t                         u;
-    ngx_uint_t                        i;
+    ngx_str_t                        *value, name;
+    ngx_uint_t                        i, first;
     ngx_http_webauthn_redis_conf_t   *rcf, **rcfp;
 
     rcfp = (ngx_http_webauthn_redis_conf_t **) (p + cmd->offset);
@@ -78,28 +96,6 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url = value[1];
-    u.default_port = NGX_HTTP_WEBAUTHN_REDIS_PORT;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
-        if (u.err) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%s in \"%V\" of \"webauthn_redis\"",
-                               u.err, &u.url);
-        }
-
-        return NGX_CONF_ERROR;
-    }
-
-    if (u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no address in \"%V\" of \"webauthn_redis\"",
-                           &u.url);
-        return NGX_CONF_ERROR;
-    }
-
     rcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_webauthn_redis_conf_t));
     if (rcf == NULL) {
         return NGX_CONF_ERROR;
@@ -107,11 +103,51 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_http_webauthn_peer_init(&rcf->server, "redis");
 
-    rcf->server.addr = &u.addrs[0];
+    rcf->wait_timeout = NGX_CONF_UNSET_MSEC;
 
-    for (i = 2; i < cf->args->nelts; i++) {
+    if (value[1].len >= 9 && ngx_strncmp(value[1].data, "sentinel=", 9) == 0) {
+
+        /* the sentinels: every address up to the first parameter */
+
+        name.data = value[1].data + 9;
+        name.len = value[1].len - 9;
+
+        for (first = 2; first < cf->args->nelts; first++) {
+            if (ngx_strlchr(value[first].data,
+                            value[first].data + value[first].len, '=')
+                != NULL
+                || (value[first].len == 3
+                    && ngx_strncmp(value[first].data, "tls", 3) == 0))
+            {
+                break;
+            }
+        }
+
+        rv = ngx_http_webauthn_redis_sentinel_conf(cf, rcf, &name, &value[2],
+                                                   first - 2);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+
+    } else {
+        if (ngx_http_webauthn_redis_address(cf, rcf, &value[1]) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        first = 2;
+    }
+
+    for (i = first; i < cf->args->nelts; i++) {
 
         rc = ngx_http_webauthn_peer_param(&rcf->server, &value[i]);
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_webauthn_redis_param(cf, rcf, &value[i]);
+        }
+
+        if (rc == NGX_DECLINED && rcf->sentinel) {
+            rc = ngx_http_webauthn_redis_sentinel_param(cf, rcf, &value[i]);
+        }
 
         if (rc == NGX_OK) {
             continue;
@@ -165,11 +201,294 @@ invalid:
 }
 
 
+/*
+ * host:port, [v6]:port or unix:/path; a literal address is taken as it
+ * is, a host name kept for ngx_http_webauthn_redis_init_host()
+ */
+
+ngx_int_t
+ngx_http_webauthn_redis_address(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf, ngx_str_t *value)
+{
+    u_char     *p;
+    ngx_str_t   host;
+    ngx_url_t   u;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *value;
+    u.default_port = NGX_HTTP_WEBAUTHN_REDIS_PORT;
+    u.no_resolve = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in \"%V\" of \"webauthn_redis\"",
+                               u.err, &u.url);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (u.wildcard) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no address in \"%V\" of \"webauthn_redis\"",
+                           &u.url);
+        return NGX_ERROR;
+    }
+
+    /* the name TLS checks by default: the host as written, or the address */
+
+    host = u.host;
+
+    if (host.len > 2 && host.data[0] == '[') {
+        host.data++;
+        host.len -= 2;
+    }
+
+    p = ngx_pnalloc(cf->pool, host.len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    rcf->host.data = p;
+    rcf->host.len = ngx_cpystrn(p, host.data, host.len + 1) - p;
+    rcf->port = u.port;
+
+    rcf->server.host = rcf->host;
+    rcf->server.port = u.port;
+
+    if (u.naddrs) {
+        rcf->server.addr = &u.addrs[0];
+
+    } else if (u.host.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no address in \"%V\" of \"webauthn_redis\"",
+                           &u.url);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* tls, tls_*=, wait=, wait_timeout= */
+
+static ngx_int_t
+ngx_http_webauthn_redis_param(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf, ngx_str_t *value)
+{
+    u_char      *p;
+    ngx_int_t    n;
+    ngx_str_t    s;
+    ngx_msec_t   t;
+
+    if (value->len == 3 && ngx_strncmp(value->data, "tls", 3) == 0) {
+        rcf->tls = 1;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "tls_trusted_certificate=", 24) == 0) {
+        rcf->tls_trusted.data = value->data + 24;
+        rcf->tls_trusted.len = value->len - 24;
+        return rcf->tls_trusted.len ? NGX_OK : NGX_ERROR;
+    }
+
+    if (ngx_strncmp(value->data, "tls_certificate=", 16) == 0) {
+        rcf->tls_certificate.data = value->data + 16;
+        rcf->tls_certificate.len = value->len - 16;
+        return rcf->tls_certificate.len ? NGX_OK : NGX_ERROR;
+    }
+
+    if (ngx_strncmp(value->data, "tls_certificate_key=", 20) == 0) {
+        rcf->tls_certificate_key.data = value->data + 20;
+        rcf->tls_certificate_key.len = value->len - 20;
+        return rcf->tls_certificate_key.len ? NGX_OK : NGX_ERROR;
+    }
+
+    if (ngx_strncmp(value->data, "tls_name=", 9) == 0) {
+        if (value->len == 9) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_pnalloc(cf->pool, value->len - 9 + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        rcf->server.ssl_name.data = p;
+        rcf->server.ssl_name.len = ngx_cpystrn(p, value->data + 9,
+                                               value->len - 9 + 1)
+                                   - p;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "wait=", 5) == 0) {
+        n = ngx_atoi(value->data + 5, value->len - 5);
+        if (n == NGX_ERROR || n == 0) {
+            return NGX_ERROR;
+        }
+
+        rcf->wait = n;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "wait_timeout=", 13) == 0) {
+        s.data = value->data + 13;
+        s.len = value->len - 13;
+
+        t = ngx_parse_time(&s, 0);
+        if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
+            return NGX_ERROR;
+        }
+
+        rcf->wait_timeout = t;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_webauthn_redis_init_conf(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf)
+{
+    if (rcf->wait_timeout == NGX_CONF_UNSET_MSEC) {
+        rcf->wait_timeout = rcf->server.timeout;
+    }
+
+    if (ngx_http_webauthn_redis_init_tls(cf, rcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (rcf->sentinel) {
+        return ngx_http_webauthn_redis_sentinel_init(cf, rcf);
+    }
+
+    return ngx_http_webauthn_redis_init_host(cf, rcf);
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_redis_init_tls(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf)
+{
+    ngx_ssl_t  *ssl;
+
+    if (!rcf->tls) {
+        if (rcf->tls_trusted.len || rcf->tls_certificate.len
+            || rcf->tls_certificate_key.len || rcf->server.ssl_name.len)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"webauthn_redis\" has tls_* parameters "
+                               "without \"tls\"");
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if ((rcf->tls_certificate.len == 0) != (rcf->tls_certificate_key.len == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webauthn_redis\" needs both tls_certificate= "
+                           "and tls_certificate_key=, or neither");
+        return NGX_ERROR;
+    }
+
+    if (rcf->server.ssl) {
+        /* a sentinel's, given its master's */
+        return NGX_OK;
+    }
+
+    if (ngx_http_webauthn_peer_ssl(cf, &rcf->tls_trusted, &ssl) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ssl == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webauthn_redis\" with \"tls\" needs "
+                           "tls_trusted_certificate=: "
+                           "/etc/ssl/certs/ca-certificates.crt was not found");
+        return NGX_ERROR;
+    }
+
+    if (rcf->tls_certificate.len
+        && ngx_ssl_certificate(cf, ssl, &rcf->tls_certificate,
+                               &rcf->tls_certificate_key, NULL)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rcf->server.ssl = ssl;
+
+    return NGX_OK;
+}
+
+
+/*
+ * a host name: with a "resolver" in http{}, resolved by it at every
+ * exchange (cloud endpoints move on failover); without one, once, here,
+ * as nginx resolves proxy_pass names
+ */
+
+static ngx_int_t
+ngx_http_webauthn_redis_init_host(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf)
+{
+    u_char                    *p;
+    ngx_url_t                  u;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (rcf->server.addr) {
+        return NGX_OK;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->resolver && clcf->resolver->connections.nelts) {
+        rcf->server.resolver = clcf->resolver;
+        rcf->server.resolver_timeout =
+                                 (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
+                                 ? 30000 : clcf->resolver_timeout;
+        rcf->server.reresolve = 1;
+        return NGX_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    p = ngx_pnalloc(cf->pool, rcf->host.len + sizeof(":65535"));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    u.url.data = p;
+    u.url.len = ngx_sprintf(p, "%V:%d", &rcf->host, (int) rcf->port) - p;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s in \"%V\" of \"webauthn_redis\"",
+                           u.err ? u.err : "host not found", &u.url);
+        return NGX_ERROR;
+    }
+
+    rcf->server.addr = &u.addrs[0];
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_webauthn_redis_wipe_conf(ngx_http_webauthn_redis_conf_t *rcf)
 {
     if (rcf->password.data) {
         ngx_explicit_memzero(rcf->password.data, rcf->password.len);
+    }
+
+    if (rcf->sentinel) {
+        ngx_http_webauthn_redis_sentinel_wipe(rcf);
     }
 }
 
@@ -262,10 +581,6 @@ ngx_http_webauthn_redis_append(ngx_http_webauthn_redis_op_t *op, int argc,
 ngx_int_t
 ngx_http_webauthn_redis_run(ngx_http_webauthn_redis_op_t *op)
 {
-    ngx_http_webauthn_redis_ctx_t  *ctx;
-
-    ctx = op->priv;
-
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, op->pool->log, 0,
                    "redis run: %ui commands", op->ncmds);
 
@@ -273,6 +588,21 @@ ngx_http_webauthn_redis_run(ngx_http_webauthn_redis_op_t *op)
         ngx_str_set(&op->reason, "redis operation without commands");
         return NGX_ERROR;
     }
+
+    if (op->conf->sentinel) {
+        return ngx_http_webauthn_redis_sentinel_run(op);
+    }
+
+    return ngx_http_webauthn_redis_start(op);
+}
+
+
+ngx_int_t
+ngx_http_webauthn_redis_start(ngx_http_webauthn_redis_op_t *op)
+{
+    ngx_http_webauthn_redis_ctx_t  *ctx;
+
+    ctx = op->priv;
 
     ctx->started = ngx_current_msec;
 
@@ -292,6 +622,10 @@ ngx_http_webauthn_redis_free(ngx_http_webauthn_redis_op_t *op)
 
     ctx = op->priv;
 
+    if (op->waiting) {
+        ngx_http_webauthn_redis_sentinel_cancel(op);
+    }
+
     ngx_http_webauthn_event_free(ctx->ev);
 }
 
@@ -300,6 +634,10 @@ void
 ngx_http_webauthn_redis_cleanup(ngx_http_webauthn_redis_conf_t *conf)
 {
     ngx_http_webauthn_peer_cleanup(&conf->server);
+
+    if (conf->sentinel) {
+        ngx_http_webauthn_redis_sentinel_cleanup(conf);
+    }
 }
 
 
@@ -323,7 +661,7 @@ ngx_http_webauthn_redis_create_request(ngx_http_webauthn_event_t *ev,
     u_char                          *p;
     size_t                           len, argvlen[3];
     ngx_buf_t                       *b;
-    ngx_str_t                        auth, select;
+    ngx_str_t                        auth, select, role;
     ngx_uint_t                       i;
     const char                      *argv[3];
     u_char                           db[NGX_INT_T_LEN];
@@ -347,10 +685,12 @@ ngx_http_webauthn_redis_create_request(ngx_http_webauthn_event_t *ev,
 
     ngx_str_null(&auth);
     ngx_str_null(&select);
+    ngx_str_null(&role);
 
     ctx->nsetup = 0;
     ctx->nreplies = 0;
     ctx->auth = 0;
+    ctx->role = 0;
 
     len = ctx->cmds_len;
 
@@ -394,6 +734,15 @@ ngx_http_webauthn_redis_create_request(ngx_http_webauthn_event_t *ev,
         ctx->nsetup++;
     }
 
+    if (fresh && conf->sentinel) {
+        if (ngx_http_webauthn_redis_role(ctx, &role) != NGX_OK) {
+            goto failed;
+        }
+
+        len += role.len;
+        ctx->nsetup++;
+    }
+
     b = ngx_http_webauthn_event_buffer(ev, len);
     if (b == NULL) {
         goto failed;
@@ -401,6 +750,7 @@ ngx_http_webauthn_redis_create_request(ngx_http_webauthn_event_t *ev,
 
     p = ngx_cpymem(b->last, auth.data, auth.len);
     p = ngx_cpymem(p, select.data, select.len);
+    p = ngx_cpymem(p, role.data, role.len);
 
     for (i = 0; i < ctx->op->ncmds; i++) {
         p = ngx_cpymem(p, ctx->cmds[i].data, ctx->cmds[i].len);
@@ -465,7 +815,14 @@ ngx_http_webauthn_redis_process(ngx_http_webauthn_event_t *ev, u_char *data,
 
         if (ctx->nreplies < ctx->nsetup) {
 
-            if (ngx_http_webauthn_redis_check_setup(ctx, reply) != NGX_OK) {
+            if (ctx->role && ctx->nreplies == ctx->nsetup - 1) {
+                rc = ngx_http_webauthn_redis_check_role(ctx, reply);
+
+            } else {
+                rc = ngx_http_webauthn_redis_check_setup(ctx, reply);
+            }
+
+            if (rc != NGX_OK) {
                 freeReplyObject(reply);
                 return NGX_ERROR;
             }
@@ -515,6 +872,12 @@ ngx_http_webauthn_redis_done(ngx_http_webauthn_event_t *ev)
     ngx_http_webauthn_metrics_inc(redis_round_trips);
     ngx_http_webauthn_metrics_observe(NGX_HTTP_WEBAUTHN_METRICS_REDIS,
                                       ngx_current_msec - ctx->started);
+
+    /* a failure or a -READONLY: where is the master now? */
+
+    if (op->conf->sentinel) {
+        ngx_http_webauthn_redis_sentinel_check(op);
+    }
 
     /* the handler may free the op */
 
@@ -605,4 +968,150 @@ ngx_http_webauthn_redis_check_setup(ngx_http_webauthn_redis_ctx_t *ctx,
     }
 
     return NGX_ERROR;
+}
+
+
+/* on a new connection to a master found through Sentinel: is it one? */
+
+static ngx_int_t
+ngx_http_webauthn_redis_role(ngx_http_webauthn_redis_ctx_t *ctx,
+    ngx_str_t *role)
+{
+    size_t       len;
+    const char  *argv;
+
+    argv = "ROLE";
+    len = sizeof("ROLE") - 1;
+
+    if (ngx_http_webauthn_redis_format(ctx, role, 1, &argv, &len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->role = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_redis_check_role(ngx_http_webauthn_redis_ctx_t *ctx,
+    redisReply *reply)
+{
+    size_t       len;
+    redisReply  *r;
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        len = ngx_min((size_t) reply->len, 128);
+
+        ngx_http_webauthn_event_reason(ctx->ev, 0, "redis ROLE failed: "
+                                       "\"%*s\"", len, reply->str);
+        return NGX_ERROR;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+        || (reply->element[0]->type != REDIS_REPLY_STRING
+            && reply->element[0]->type != REDIS_REPLY_STATUS))
+    {
+        ngx_http_webauthn_event_reason(ctx->ev, 0, "redis ROLE failed: "
+                                       "unexpected reply type %d",
+                                       reply->type);
+        return NGX_ERROR;
+    }
+
+    r = reply->element[0];
+
+    if (r->len == 6 && ngx_strncmp(r->str, "master", 6) == 0) {
+        return NGX_OK;
+    }
+
+    len = ngx_min((size_t) r->len, 32);
+
+    ngx_http_webauthn_event_reason(ctx->ev, 0, "redis is not a master: its "
+                                   "ROLE is \"%*s\"", len, r->str);
+
+    return NGX_ERROR;
+}
+
+
+/* WAIT numreplicas timeout: design.md, "Failure semantics" */
+
+ngx_int_t
+ngx_http_webauthn_redis_wait_append(ngx_http_webauthn_redis_op_t *op)
+{
+    size_t                           len[3];
+    const char                      *argv[3];
+    ngx_http_webauthn_redis_ctx_t   *ctx;
+    ngx_http_webauthn_redis_conf_t  *conf;
+    u_char                           n[NGX_INT_T_LEN], t[NGX_INT_T_LEN];
+
+    ctx = op->priv;
+    conf = op->conf;
+
+    argv[0] = "WAIT";
+    len[0] = sizeof("WAIT") - 1;
+    argv[1] = (const char *) n;
+    len[1] = ngx_sprintf(n, "%ui", conf->wait) - n;
+    argv[2] = (const char *) t;
+    len[2] = ngx_sprintf(t, "%M", conf->wait_timeout) - t;
+
+    if (ngx_http_webauthn_redis_append(op, 3, argv, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the replies may take as long as WAIT does, on top of the rest */
+
+    ctx->ev->timeout = conf->server.timeout + conf->wait_timeout;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_webauthn_redis_wait_check(ngx_http_webauthn_redis_op_t *op,
+    redisReply *reply, ngx_str_t *reason)
+{
+    u_char                          *p;
+    size_t                           len;
+    ngx_http_webauthn_redis_conf_t  *conf;
+
+    conf = op->conf;
+
+    if (reply->type == REDIS_REPLY_INTEGER
+        && reply->integer >= (long long) conf->wait)
+    {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(op->pool, 256);
+    if (p == NULL) {
+        ngx_str_set(reason, "redis WAIT failed: out of memory");
+        return NGX_DECLINED;
+    }
+
+    reason->data = p;
+
+    if (reply->type == REDIS_REPLY_INTEGER) {
+        reason->len = ngx_sprintf(p, "redis WAIT: %L of %ui replicas "
+                                  "acknowledged the commit within %Mms "
+                                  "(the nonce is spent on the master)",
+                                  (int64_t) reply->integer, conf->wait,
+                                  conf->wait_timeout)
+                      - p;
+        return NGX_DECLINED;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        len = ngx_min((size_t) reply->len, 128);
+
+        reason->len = ngx_sprintf(p, "redis WAIT failed: \"%*s\"", len,
+                                  reply->str)
+                      - p;
+        return NGX_DECLINED;
+    }
+
+    reason->len = ngx_sprintf(p, "redis WAIT failed: unexpected reply type "
+                              "%d", reply->type)
+                  - p;
+
+    return NGX_DECLINED;
 }

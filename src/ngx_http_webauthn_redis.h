@@ -36,6 +36,9 @@ typedef struct ngx_http_webauthn_redis_op_s  ngx_http_webauthn_redis_op_t;
 typedef void (*ngx_http_webauthn_redis_handler_pt)(
     ngx_http_webauthn_redis_op_t *op);
 
+typedef struct ngx_http_webauthn_redis_sentinel_s
+    ngx_http_webauthn_redis_sentinel_t;
+
 
 /* the "webauthn_redis" directive */
 
@@ -45,6 +48,23 @@ typedef struct {
     ngx_str_t                           password;  /* empty: no AUTH */
     ngx_int_t                           db;        /* 0: no SELECT */
     ngx_str_t                           prefix;    /* of the store's keys */
+
+    /* a host name: resolved by init_conf, or at each exchange */
+    ngx_str_t                           host;
+    in_port_t                           port;
+
+    /* TLS ("tls" and its parameters) */
+    ngx_uint_t                          tls;
+    ngx_str_t                           tls_trusted;
+    ngx_str_t                           tls_certificate;
+    ngx_str_t                           tls_certificate_key;
+
+    /* "wait=": WAIT after the commit; 0: none */
+    ngx_uint_t                          wait;
+    ngx_msec_t                          wait_timeout;
+
+    /* "sentinel=": the master found through these; NULL: a plain server */
+    ngx_http_webauthn_redis_sentinel_t *sentinel;
 } ngx_http_webauthn_redis_conf_t;
 
 
@@ -77,12 +97,23 @@ struct ngx_http_webauthn_redis_op_s {
     redisReply                  *replies[NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS];
 
     void                               *priv;      /* redis.c's */
+
+    /* waiting for the master's address (the sentinel file's) */
+    ngx_queue_t                         queue;
+    unsigned                            waiting:1;
 };
 
 
 /* parses the "webauthn_redis" directive into the pointer at cmd->offset */
 char *ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/*
+ * the http{} block's configuration is known (its "resolver"): host names
+ * resolved, TLS contexts made
+ */
+ngx_int_t ngx_http_webauthn_redis_init_conf(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf);
 
 /* wipes the password at configuration release */
 void ngx_http_webauthn_redis_wipe_conf(ngx_http_webauthn_redis_conf_t *rcf);
@@ -101,11 +132,53 @@ ngx_int_t ngx_http_webauthn_redis_append(ngx_http_webauthn_redis_op_t *op,
  */
 ngx_int_t ngx_http_webauthn_redis_run(ngx_http_webauthn_redis_op_t *op);
 
+/*
+ * "wait=": appends WAIT numreplicas timeout after the commands appended
+ * so far, and gives the op the time WAIT may take; NGX_OK or NGX_ERROR
+ */
+ngx_int_t ngx_http_webauthn_redis_wait_append(
+    ngx_http_webauthn_redis_op_t *op);
+
+/*
+ * the WAIT reply: NGX_OK when enough replicas acknowledged, NGX_DECLINED
+ * otherwise, with the counts in *reason (the op's pool)
+ */
+ngx_int_t ngx_http_webauthn_redis_wait_check(ngx_http_webauthn_redis_op_t *op,
+    redisReply *reply, ngx_str_t *reason);
+
 /* frees the op; while it is under way its handler is then never called */
 void ngx_http_webauthn_redis_free(ngx_http_webauthn_redis_op_t *op);
 
 /* worker exit: closes idle connections */
 void ngx_http_webauthn_redis_cleanup(ngx_http_webauthn_redis_conf_t *conf);
+
+/*
+ * shared with the sentinel file (ngx_http_webauthn_redis_sentinel.c):
+ * an address parameter of the directive, into a server; an op started on
+ * its server now (what ngx_http_webauthn_redis_run() does for a plain
+ * server)
+ */
+ngx_int_t ngx_http_webauthn_redis_address(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf, ngx_str_t *value);
+ngx_int_t ngx_http_webauthn_redis_start(ngx_http_webauthn_redis_op_t *op);
+
+/* the sentinel file */
+char *ngx_http_webauthn_redis_sentinel_conf(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf, ngx_str_t *name, ngx_str_t *value,
+    ngx_uint_t n);
+ngx_int_t ngx_http_webauthn_redis_sentinel_param(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf, ngx_str_t *value);
+ngx_int_t ngx_http_webauthn_redis_sentinel_init(ngx_conf_t *cf,
+    ngx_http_webauthn_redis_conf_t *rcf);
+ngx_int_t ngx_http_webauthn_redis_sentinel_run(
+    ngx_http_webauthn_redis_op_t *op);
+void ngx_http_webauthn_redis_sentinel_cancel(
+    ngx_http_webauthn_redis_op_t *op);
+void ngx_http_webauthn_redis_sentinel_check(ngx_http_webauthn_redis_op_t *op);
+void ngx_http_webauthn_redis_sentinel_cleanup(
+    ngx_http_webauthn_redis_conf_t *rcf);
+void ngx_http_webauthn_redis_sentinel_wipe(
+    ngx_http_webauthn_redis_conf_t *rcf);
 
 
 #endif /* _NGX_HTTP_WEBAUTHN_REDIS_H_INCLUDED_ */

@@ -36,6 +36,8 @@ static void ngx_http_webauthn_store_eval_handler(
     ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_revocations_handler(
     ngx_http_webauthn_redis_op_t *op);
+static void ngx_http_webauthn_store_wait(ngx_http_webauthn_store_req_t *sr,
+    ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
 
 
@@ -368,6 +370,10 @@ ngx_http_webauthn_store_commit(ngx_http_webauthn_store_req_t *sr)
     p = ngx_sprintf(p, "%uL", now);
     len[11] = p - (u_char *) argv[11];
 
+    /* "wait=": the nonce on N replicas, in the same round trip */
+
+    sr->wait = (sr->store->redis->wait != 0);
+
     return ngx_http_webauthn_store_eval(sr, &ngx_http_webauthn_commit_script,
                                         3, 12, argv, len,
                                         ngx_http_webauthn_store_commit_reply);
@@ -578,7 +584,9 @@ ngx_http_webauthn_store_send(ngx_http_webauthn_store_req_t *sr, int argc,
     op->handler = handler;
     op->data = sr;
 
-    if (ngx_http_webauthn_redis_append(op, argc, argv, argvlen) != NGX_OK) {
+    if (ngx_http_webauthn_redis_append(op, argc, argv, argvlen) != NGX_OK
+        || (sr->wait && ngx_http_webauthn_redis_wait_append(op) != NGX_OK))
+    {
         ngx_http_webauthn_redis_free(op);
         ngx_http_webauthn_store_error(sr, "redis command formatting failed");
         return NGX_ERROR;
@@ -798,9 +806,46 @@ ngx_http_webauthn_store_eval_handler(ngx_http_webauthn_redis_op_t *op)
 
     sr->reply(sr, reply);
 
+    if (sr->wait) {
+        ngx_http_webauthn_store_wait(sr, op);
+    }
+
 done:
 
     ngx_http_webauthn_store_done(sr);
+}
+
+
+/*
+ * a commit that passed counts only once WAIT says enough replicas have
+ * it; otherwise the nonce is spent on the master alone, and the client
+ * needs a fresh challenge (design.md, "Failure semantics")
+ */
+
+static void
+ngx_http_webauthn_store_wait(ngx_http_webauthn_store_req_t *sr,
+    ngx_http_webauthn_redis_op_t *op)
+{
+    ngx_str_t  reason;
+
+    if (sr->rc != NGX_HTTP_WEBAUTHN_STORE_OK) {
+        return;
+    }
+
+    if (op->ncmds < 2 || op->replies[1] == NULL) {
+        ngx_http_webauthn_store_error(sr, "no reply to WAIT");
+        return;
+    }
+
+    if (ngx_http_webauthn_redis_wait_check(op, op->replies[1], &reason)
+        == NGX_OK)
+    {
+        return;
+    }
+
+    ngx_http_webauthn_metrics_inc(
+        redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
+    ngx_http_webauthn_store_fault(sr, (char *) reason.data, reason.len);
 }
 
 
@@ -960,6 +1005,8 @@ ngx_http_webauthn_store_fault(ngx_http_webauthn_store_req_t *sr,
 static void
 ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr)
 {
+    sr->wait = 0;
+
     if (sr->op) {
         ngx_http_webauthn_redis_free(sr->op);
         sr->op = NULL;

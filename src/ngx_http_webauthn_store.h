@@ -185,6 +185,7 @@ struct ngx_http_webauthn_store_req_s {
     const char                        **argv;
     size_t                             *argvlen;
     unsigned                            eval:1;
+    unsigned                            wait:1;    /* WAIT after it */
 };
 
 
