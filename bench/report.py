@@ -73,6 +73,151 @@ def sh(cmd):
         return "?"
 
 
+def cpu_us(r):
+    """nginx worker CPU per request, µs"""
+    return num(r, "cpu_nginx_ns") / max(num(r, "server_requests"), 1) / 1000
+
+
+# the module's row and the plain nginx row it is compared with
+PAIRS = [("es256-static", "ceiling-static", "empty_gif"),
+         ("es256", "ceiling", "proxied")]
+
+
+def own_cost(rows, p256):
+    """ES256, key cached: worker CPU beyond plain nginx against a verify"""
+    pairs = [(m, c, n) for m, c, n in PAIRS
+             if num(rows.get(m, {}), "rps") and num(rows.get(c, {}), "rps")]
+    if not pairs or not p256:
+        return
+    verify = 1e6 / p256
+    print("### The module's own cost (ES256, key cached)\n")
+    print("Worker CPU per request of the module's row minus that of the "
+          "plain nginx row answering the same way, next to one ECDSA P-256 "
+          "verify (`openssl speed`, one core, this run).\n")
+    print("| pair | module µs/req | plain nginx µs/req | module's own "
+          "µs/req | one P-256 verify µs | own ÷ verify (goal ≤ 1.3) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for m, c, name in pairs:
+        a, b = cpu_us(rows[m]), cpu_us(rows[c])
+        print("| %s: `%s` − `%s` | %.1f | %.1f | %.1f | %.1f | %.2f |" % (
+            name, m, c, a, b, a - b, verify, (a - b) / verify))
+    print()
+
+
+# perf's DSOs and symbols, in the classes of the profile table
+MALLOC = ("malloc", "free", "cfree", "calloc", "realloc", "_int_malloc",
+          "_int_free", "_int_realloc", "malloc_consolidate", "tcache",
+          "__libc_malloc", "__libc_free", "__libc_calloc", "__libc_realloc",
+          "unlink_chunk", "sysmalloc", "malloc_trim")
+CLASSES = ["crypto (libcrypto)", "kernel", "nginx",
+           "module (ngx_http_webauthn_*, wa_*)", "jansson", "libcbor",
+           "libc: malloc/free", "libc: other", "other (hiredis, ...)"]
+
+
+def perf_class(dso, sym):
+    if dso.startswith("libcrypto"):
+        return "crypto (libcrypto)"
+    if dso.startswith("[kernel") or sym.startswith("[k]"):
+        return "kernel"
+    if dso == "nginx":
+        return "nginx"
+    if dso.startswith("ngx_http_webauthn"):
+        return "module (ngx_http_webauthn_*, wa_*)"
+    if dso.startswith("libjansson"):
+        return "jansson"
+    if dso.startswith("libcbor"):
+        return "libcbor"
+    if dso.startswith("libc.so") or dso.startswith("libc-"):
+        name = sym.split()[-1] if sym else ""
+        name = name.split("@")[0]
+        if name in MALLOC or name.startswith(("_int_", "malloc", "tcache")):
+            return "libc: malloc/free"
+        return "libc: other"
+    return "other (hiredis, ...)"
+
+
+def perf_shares(path):
+    """{class: share %}, samples from perf report --sort dso,sym"""
+    shares, samples = {}, "?"
+    if not os.path.exists(path):
+        return None, "?"
+    with open(path) as f:
+        for line in f:
+            if line.startswith("# Samples:"):
+                samples = line.split()[2]          # perf's "2K"
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.split()
+            if not parts[0].endswith("%"):
+                continue
+            try:
+                pct = float(parts[0].rstrip("%"))
+            except ValueError:
+                continue
+            dso = parts[1]
+            sym = " ".join(parts[2:4]) if len(parts) > 3 else ""
+            c = perf_class(dso, sym)
+            shares[c] = shares.get(c, 0.0) + pct
+    return shares, samples
+
+
+def profile(run, rows, modes):
+    """the perf record summary of the rows that ran under perf"""
+    prof = {}
+    for m in modes:
+        sh_, n = perf_shares(os.path.join(run, "logs", m + ".perf-sym.txt"))
+        if sh_ and num(rows.get(m, {}), "rps"):
+            prof[m] = (sh_, n)
+    if not prof:
+        return
+    order = [m for m in modes if m in prof]
+    pairs = [(m, c, n) for m, c, n in PAIRS if m in prof and c in prof]
+    print("### Where the worker CPU goes (perf record of the workers)\n")
+    print("Share of the workers' samples by library (`perf record -F 999`, "
+          "the row's whole window; its overhead is in these rows' figures), "
+          "and ≈ µs/req: the share times the row's worker CPU per request. "
+          "The last columns are the module row's µs/req minus the plain "
+          "nginx row's, class by class.\n")
+    head = "| class |"
+    rule = "|---|"
+    for m in order:
+        head += " `%s` share | µs/req |" % m
+        rule += "---:|---:|"
+    for m, c, name in pairs:
+        head += " module − plain, %s, µs/req |" % name
+        rule += "---:|"
+    print(head)
+    print(rule)
+    for cl in CLASSES:
+        if not any(prof[m][0].get(cl) for m in order):
+            continue
+        line = "| %s |" % cl
+        for m in order:
+            pct = prof[m][0].get(cl, 0.0)
+            line += " %.1f%% | %.1f |" % (pct, pct / 100 * cpu_us(rows[m]))
+        for m, c, name in pairs:
+            line += " %.1f |" % (
+                prof[m][0].get(cl, 0.0) / 100 * cpu_us(rows[m])
+                - prof[c][0].get(cl, 0.0) / 100 * cpu_us(rows[c]))
+        print(line)
+    line = "| all (samples; worker CPU µs/req) |"
+    for m in order:
+        line += " %s | %.1f |" % (prof[m][1], cpu_us(rows[m]))
+    for m, c, name in pairs:
+        line += " %.1f |" % (cpu_us(rows[m]) - cpu_us(rows[c]))
+    print(line)
+    p256 = num(read_kv(os.path.join(run, "speed.kv")), "speed_p256_verify")
+    for m, c, name in pairs:
+        crypto = prof[m][0].get(CLASSES[0], 0.0) / 100 * cpu_us(rows[m])
+        if p256:
+            print("\n`%s`: libcrypto %.1f µs/req, of which one P-256 verify "
+                  "(openssl speed) %.1f: %.1f µs/req of other crypto "
+                  "(hashes, the challenge's HMAC, the verify's own "
+                  "cache misses)" % (m, crypto, 1e6 / p256,
+                                     crypto - 1e6 / p256))
+    print()
+
+
 def main():
     run, modes = sys.argv[1], sys.argv[2:]
     speed = read_kv(os.path.join(run, "speed.kv"))
@@ -243,18 +388,8 @@ def main():
             num(es, "rps"), num(peer, "rps"),
             num(es, "rps") / num(peer, "rps")))
     ceil = rows.get("ceiling", {})
-    if num(es, "rps") and num(ceil, "rps"):
-        ngx_es = num(es, "cpu_nginx_ns") / max(num(es, "server_requests"), 1)
-        ngx_c = num(ceil, "cpu_nginx_ns") / max(num(ceil, "server_requests"),
-                                                1)
-        add = (ngx_es - ngx_c) / 1000
-        print("ES256: the module adds %.1f µs of worker CPU per request to "
-              "the proxy's %.1f µs; one P-256 verify costs %.1f µs "
-              "(openssl speed), so the module's own work runs at %.0f%% of "
-              "the verify rate" % (add, ngx_c / 1000, 1e6 / p256 if p256
-                                   else 0,
-                                   100 * (1e6 / p256) / add if add > 0
-                                   and p256 else 0))
+    own_cost(rows, p256)
+    profile(run, rows, modes)
 
     ses = rows.get("session", {})
     if num(ses, "rps") and num(ceil, "rps"):

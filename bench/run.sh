@@ -33,8 +33,10 @@
 #                         temporary file" for every 1 MB body; logs/)
 #   BENCH_MICRO=1         build and run bench/microbench.c (the core's steps
 #                         timed alone, per algorithm)
-#   BENCH_PERF=1          perf record the workers during BENCH_PERF_MODES
-#                         ("es256-static ceiling-static"); reports in logs/
+#   BENCH_PERF=auto       perf record the workers during BENCH_PERF_MODES
+#                         ("ceiling ceiling-static es256 es256-static"):
+#                         on when perf can record (0 turns it off); the
+#                         table's profile summary, reports in logs/
 #   BENCH_SOAK=1          the soak: BENCH_SOAK_REQUESTS (1000000) requests
 #                         (BENCH_SOAK_ALG, es256) against one nginx, in
 #                         BENCH_SOAK_STEPS (10) steps, worker RSS after each
@@ -67,6 +69,14 @@ SIGV4_RATE_1M=${BENCH_SIGV4_RATE_1M:-1500}
 AWS_BENCH_AKID=AKIDEXAMPLE
 AWS_BENCH_SECRET=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 SOAK=${BENCH_SOAK:-0}
+# perf record of the workers: on when perf is there and may record
+PERF=${BENCH_PERF:-auto}
+if [ "$PERF" = auto ]; then
+    PERF=0
+    command -v perf >/dev/null 2>&1 \
+        && perf record -q -o /dev/null -- true >/dev/null 2>&1 && PERF=1
+fi
+PERF_MODES=${BENCH_PERF_MODES:-ceiling ceiling-static es256 es256-static}
 SOAK_N=${BENCH_SOAK_REQUESTS:-1000000}
 
 P_NGX=18080         # nginx under test
@@ -433,11 +443,10 @@ measure() {
     io0=$(redis_syscr)
 
     local perf_pid=""
-    if [ "${BENCH_PERF:-0}" = 1 ] \
-       && [[ " ${BENCH_PERF_MODES:-es256-static ceiling-static} " == *" $mode "* ]]
-    then
-        # where the workers' CPU goes (perf's overhead shows in this row)
-        perf record -q -F 999 -g -o "$RUN/logs/$mode.perf.data" \
+    if [ "$PERF" = 1 ] && [[ " $PERF_MODES " == *" $mode "* ]]; then
+        # where the workers' CPU goes (perf's overhead shows in this row;
+        # no call graphs: libcrypto has no frame pointers, and they cost)
+        perf record -q -F 999 -o "$RUN/logs/$mode.perf.data" \
             -p "$(echo $NGX_WORKERS | tr ' ' ',')" -- sleep "$MD" \
             >/dev/null 2>&1 &
         perf_pid=$!
@@ -448,11 +457,10 @@ measure() {
 
     if [ -n "$perf_pid" ]; then
         wait "$perf_pid" 2>/dev/null
-        perf report -i "$RUN/logs/$mode.perf.data" --stdio --no-children \
-            -g none --sort dso > "$RUN/logs/$mode.perf-dso.txt" 2>/dev/null
-        perf report -i "$RUN/logs/$mode.perf.data" --stdio --no-children \
-            -g none --sort dso,symbol > "$RUN/logs/$mode.perf-sym.txt" \
-            2>/dev/null
+        perf report -i "$RUN/logs/$mode.perf.data" --stdio \
+            --sort dso > "$RUN/logs/$mode.perf-dso.txt" 2>/dev/null
+        perf report -i "$RUN/logs/$mode.perf.data" --stdio \
+            --sort dso,symbol > "$RUN/logs/$mode.perf-sym.txt" 2>/dev/null
         log "perf: $RUN/logs/$mode.perf-{dso,sym}.txt"
     fi
 

@@ -334,9 +334,15 @@ ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, ngx_pool_t *pool,
         ngx_queue_remove(&pn->queue);
         ngx_queue_insert_head(&ngx_http_webauthn_pkeys_lru, &pn->queue);
 
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "webauthn parsed key cache hit");
+
         *pkey = pn->pkey;
         return WA_OK;
     }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "webauthn parsed key cache miss: parsing the key");
 
     if (cose_b64->len == 0
         || ngx_http_webauthn_store_decode(pool, cose_b64, &cose) != NGX_OK)

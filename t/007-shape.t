@@ -2,8 +2,9 @@
 
 # Code shape: behaviour kept through the restructuring, with the tests
 # that were missing: a key cache hit sends no HMGET, the stale-key retry,
-# the NOSCRIPT retry, one error line per Redis fault, a quiet success, and
-# the Authorization header's separator (RFC 9110, 11.4: SP only).
+# the NOSCRIPT retry, one error line per Redis fault, a quiet success, the
+# Authorization header's separator (RFC 9110, 11.4: SP only), and the
+# per-worker parsed key cache without webauthn_key_cache.
 
 use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';
@@ -22,6 +23,7 @@ WebAuthnTest::enroll('stale', alg => 'es256', user => 'sam', roles => 's');
 WebAuthnTest::enroll('ns', alg => 'es256', user => 'nora', roles => 'n');
 WebAuthnTest::enroll('quiet', alg => 'eddsa', user => 'quinn', roles => 'q');
 WebAuthnTest::enroll('tab', alg => 'es256', user => 'tabitha', roles => 't');
+WebAuthnTest::enroll('parsed', alg => 'es256', user => 'pia', roles => 'p');
 
 $ENV{TEST_NGINX_REDIS_FAULT_PORT} = WebAuthnTest::start_redis('fault');
 WebAuthnTest::enroll('fault', alg => 'es256', redis => 'fault',
@@ -209,3 +211,40 @@ WebAuthnTest::echo_body('tab', count => 2)
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 9: without webauthn_key_cache the record is fetched every time, but a key seen before is not parsed again
+--- log_level: debug
+--- init
+my $lines = WebAuthnTest::monitor_redis('main', sub {
+    my $r = WebAuthnTest::http_request('GET', '/t',
+        WebAuthnTest::authz(key => 'parsed', counter => 1));
+    Test::More::is($r->{status}, 200, 'the first request passes');
+});
+Test::More::is(scalar(WebAuthnTest::client_commands($lines, 'HMGET')), 1,
+               'the first request fetches the record');
+$lines = WebAuthnTest::monitor_redis('main', sub {
+    my $r = WebAuthnTest::http_request('GET', '/t',
+        WebAuthnTest::authz(key => 'parsed', counter => 2));
+    Test::More::is($r->{status}, 200, 'the second request passes');
+});
+Test::More::is(scalar(WebAuthnTest::client_commands($lines, 'HMGET')), 1,
+               'the second request fetches the record too (no shared cache)')
+    or Test::More::diag(join "\n", @$lines);
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'parsed', counter => 3)
+--- response_body eval
+WebAuthnTest::echo_body('parsed', count => 3)
+--- grep_error_log eval
+qr/webauthn (?:parsed )?key cache (?:hit|miss)\b/
+--- grep_error_log_out
+webauthn parsed key cache miss
+webauthn parsed key cache hit
+webauthn parsed key cache hit
+--- no_error_log
+[alert]
+[crit]
+[error]

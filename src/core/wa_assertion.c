@@ -230,7 +230,7 @@ wa_envelope_credential_id(void *object, size_t max, unsigned char **raw_id,
     const char **detail)
 {
     size_t          id_len;
-    json_t         *root, *v;
+    json_t         *root, *v, *r;
     wa_err_t        rc;
     const char     *s;
     unsigned char  *id;
@@ -261,10 +261,26 @@ wa_envelope_credential_id(void *object, size_t max, unsigned char **raw_id,
         goto done;
     }
 
-    rc = wa_envelope_member(root, &wa_envelope_raw_id, raw_id, raw_id_len,
-                            detail);
-    if (rc != WA_OK) {
-        goto done;
+    v = json_object_get(root, "rawId");
+    r = json_object_get(root, "id");
+
+    if (json_is_string(v)
+        && json_string_length(v) == json_string_length(r)
+        && memcmp(json_string_value(v), json_string_value(r),
+                  json_string_length(v)) == 0)
+    {
+        /* the same text as "id" (the usual case): decoded once */
+
+        *raw_id = id;
+        *raw_id_len = id_len;
+        id = NULL;
+
+    } else {
+        rc = wa_envelope_member(root, &wa_envelope_raw_id, raw_id,
+                                raw_id_len, detail);
+        if (rc != WA_OK) {
+            goto done;
+        }
     }
 
     if (*raw_id_len == 0) {
@@ -281,7 +297,9 @@ wa_envelope_credential_id(void *object, size_t max, unsigned char **raw_id,
         goto done;
     }
 
-    if (id_len != *raw_id_len || memcmp(id, *raw_id, id_len) != 0) {
+    if (id != NULL
+        && (id_len != *raw_id_len || memcmp(id, *raw_id, id_len) != 0))
+    {
         wa_set_detail(detail, "credential \"id\" and \"rawId\" differ");
         rc = WA_ERR_CREDENTIAL_MALFORMED;
         goto done;

@@ -48,6 +48,14 @@
 #define WA_CBOR_MAJOR_MAP       5
 
 
+/*
+ * wa_crypto.c: the EVP_MD fetched once for EVP_sha1/256/384/512() (md
+ * itself for any other, or when the fetch failed); wa_crypto_cleanup()
+ * frees them (wa_core_cleanup() calls it)
+ */
+const void *wa_md_fetched(const void *md);
+void wa_crypto_cleanup(void);
+
 /* wa_crypto.c: md (an EVP_MD *) over n parts; WA_OK or WA_ERR_INTERNAL */
 wa_err_t wa_digest_parts(const void *md, const unsigned char **parts,
     const size_t *lens, size_t n, unsigned char *out, unsigned *out_len,

@@ -39,9 +39,18 @@
 #define WA_PAD_PSS        2
 
 
+/*
+ * vctx: the verification context of a hashed algorithm (ECDSA, RSA),
+ * made at the key's first verification and kept with it: OpenSSL 3 makes
+ * a context by walking its provider's names, which costs more than a
+ * SHA-256 of the message; a key therefore verifies in one thread at a
+ * time (each worker has its own)
+ */
+
 struct wa_pkey_s {
-    EVP_PKEY  *pkey;
-    int        alg;
+    EVP_PKEY      *pkey;
+    EVP_PKEY_CTX  *vctx;
+    int            alg;
 };
 
 
@@ -71,6 +80,8 @@ static int wa_bytes_are(const unsigned char *p, size_t n, unsigned char v);
 static wa_err_t wa_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg,
     const char **detail);
 static const wa_pkey_alg_t *wa_pkey_alg_lookup(int alg);
+static wa_err_t wa_pkey_verify_ctx(wa_pkey_t *key, const wa_pkey_alg_t *a,
+    const EVP_MD *md, const char **detail);
 static void wa_pkey_curves_init(void);
 
 
@@ -123,6 +134,7 @@ wa_pkey_new(wa_pkey_t **key, EVP_PKEY *pkey, int alg, const char **detail)
     }
 
     k->pkey = pkey;
+    k->vctx = NULL;
     k->alg = alg;
 
     *key = k;
@@ -192,6 +204,8 @@ wa_core_cleanup(void)
         EVP_PKEY_free(wa_pkey_curves[i].tmpl);
         wa_pkey_curves[i].tmpl = NULL;
     }
+
+    wa_crypto_cleanup();
 }
 
 
@@ -576,6 +590,7 @@ wa_pkey_free(wa_pkey_t *key)
         return;
     }
 
+    EVP_PKEY_CTX_free(key->vctx);
     EVP_PKEY_free(key->pkey);
     free(key);
 }
@@ -607,11 +622,12 @@ wa_pkey_verify_parts(wa_pkey_t *key, const unsigned char **parts,
 {
     int                   rc;
     size_t                i, mlen;
+    unsigned              dlen;
     wa_err_t              err;
     EVP_MD_CTX           *mctx;
     const EVP_MD         *md;
-    EVP_PKEY_CTX         *pctx;
     unsigned char        *msg, *m, buf[WA_EDDSA_MSG_MAX];
+    unsigned char         digest[EVP_MAX_MD_SIZE];
     const wa_pkey_alg_t  *a;
 
     if (key == NULL || key->pkey == NULL) {
@@ -625,7 +641,41 @@ wa_pkey_verify_parts(wa_pkey_t *key, const unsigned char **parts,
         return WA_ERR_INTERNAL;
     }
 
-    md = (a->md != NULL) ? a->md() : NULL;
+    if (a->md != NULL) {
+        /*
+         * ECDSA and RSA: the message's digest, then the key's kept
+         * context over it (what EVP_DigestVerify() does, without making
+         * a context each time)
+         */
+
+        md = wa_md_fetched(a->md());
+
+        if (key->vctx == NULL) {
+            err = wa_pkey_verify_ctx(key, a, md, detail);
+            if (err != WA_OK) {
+                return err;
+            }
+        }
+
+        err = wa_digest_parts(md, parts, lens, n, digest, &dlen, detail);
+        if (err != WA_OK) {
+            return err;
+        }
+
+        rc = EVP_PKEY_verify(key->vctx, sig, sig_len, digest, dlen);
+
+        if (rc != 1) {
+            /* a bad signature, or one that is not even DER */
+            ERR_clear_error();
+            wa_set_detail(detail, "signature does not verify with the "
+                                  "credential public key");
+            return WA_ERR_SIGNATURE_INVALID;
+        }
+
+        return WA_OK;
+    }
+
+    /* EdDSA signs the message in one piece, RFC 8032, 5.1.6 */
 
     mctx = EVP_MD_CTX_new();
     if (mctx == NULL) {
@@ -634,82 +684,42 @@ wa_pkey_verify_parts(wa_pkey_t *key, const unsigned char **parts,
     }
 
     msg = NULL;
-    pctx = NULL;
 
-    if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key->pkey) != 1) {
+    if (EVP_DigestVerifyInit(mctx, NULL, NULL, NULL, key->pkey) != 1) {
         wa_set_detail(detail, "EVP_DigestVerifyInit() failed");
         err = WA_ERR_INTERNAL;
         goto done;
     }
 
-    if (a->pad == WA_PAD_PSS) {
-        /*
-         * RFC 8230, 2: MGF1 with the message hash, and a salt as long as
-         * the hash; any other salt length is refused
-         */
+    mlen = 0;
 
-        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
-            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1
-            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
-               != 1)
-        {
-            wa_set_detail(detail, "EVP_PKEY_CTX_set_rsa_padding() failed");
-            err = WA_ERR_INTERNAL;
-            goto done;
-        }
-
-    } else if (a->pad == WA_PAD_PKCS1) {
-        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
-            wa_set_detail(detail, "EVP_PKEY_CTX_set_rsa_padding() failed");
-            err = WA_ERR_INTERNAL;
-            goto done;
-        }
+    for (i = 0; i < n; i++) {
+        mlen += lens[i];
     }
 
-    if (md == NULL) {
-        /* EdDSA signs the message in one piece, RFC 8032, 5.1.6 */
-
-        mlen = 0;
-
-        for (i = 0; i < n; i++) {
-            mlen += lens[i];
-        }
-
-        if (mlen <= sizeof(buf)) {
-            msg = buf;
-
-        } else {
-            msg = malloc(mlen);
-            if (msg == NULL) {
-                wa_set_detail(detail, "out of memory");
-                err = WA_ERR_INTERNAL;
-                goto done;
-            }
-        }
-
-        for (m = msg, i = 0; i < n; i++) {
-            if (lens[i] != 0) {
-                memcpy(m, parts[i], lens[i]);
-                m += lens[i];
-            }
-        }
-
-        rc = EVP_DigestVerify(mctx, sig, sig_len, msg, mlen);
+    if (mlen <= sizeof(buf)) {
+        msg = buf;
 
     } else {
-        for (i = 0; i < n; i++) {
-            if (EVP_DigestVerifyUpdate(mctx, parts[i], lens[i]) != 1) {
-                wa_set_detail(detail, "EVP_DigestVerifyUpdate() failed");
-                err = WA_ERR_INTERNAL;
-                goto done;
-            }
+        msg = malloc(mlen);
+        if (msg == NULL) {
+            wa_set_detail(detail, "out of memory");
+            err = WA_ERR_INTERNAL;
+            goto done;
         }
-
-        rc = EVP_DigestVerifyFinal(mctx, sig, sig_len);
     }
 
+    for (m = msg, i = 0; i < n; i++) {
+        if (lens[i] != 0) {
+            memcpy(m, parts[i], lens[i]);
+            m += lens[i];
+        }
+    }
+
+    rc = EVP_DigestVerify(mctx, sig, sig_len, msg, mlen);
+
     if (rc != 1) {
-        /* a bad signature, or one that is not even DER: the input's fault */
+        /* a bad signature: the input's fault */
         ERR_clear_error();
         wa_set_detail(detail, "signature does not verify with the "
                               "credential public key");
@@ -728,6 +738,63 @@ done:
     EVP_MD_CTX_free(mctx);
 
     return err;
+}
+
+
+/* the verification context of a hashed algorithm, kept in key->vctx */
+
+static wa_err_t
+wa_pkey_verify_ctx(wa_pkey_t *key, const wa_pkey_alg_t *a, const EVP_MD *md,
+    const char **detail)
+{
+    EVP_PKEY_CTX  *pctx;
+
+    pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+    if (pctx == NULL) {
+        wa_set_detail(detail, "EVP_PKEY_CTX_new_from_pkey() failed");
+        return WA_ERR_INTERNAL;
+    }
+
+    if (EVP_PKEY_verify_init(pctx) != 1) {
+        wa_set_detail(detail, "EVP_PKEY_verify_init() failed");
+        goto failed;
+    }
+
+    if (a->pad == WA_PAD_PSS) {
+        /*
+         * RFC 8230, 2: MGF1 with the message hash, and a salt as long as
+         * the hash; any other salt length is refused
+         */
+
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
+            || EVP_PKEY_CTX_set_signature_md(pctx, md) != 1
+            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+               != 1)
+        {
+            wa_set_detail(detail, "EVP_PKEY_CTX_set_rsa_padding() failed");
+            goto failed;
+        }
+
+    } else {
+        if ((a->pad == WA_PAD_PKCS1
+             && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+            || EVP_PKEY_CTX_set_signature_md(pctx, md) != 1)
+        {
+            wa_set_detail(detail, "EVP_PKEY_CTX_set_signature_md() failed");
+            goto failed;
+        }
+    }
+
+    key->vctx = pctx;
+
+    return WA_OK;
+
+failed:
+
+    EVP_PKEY_CTX_free(pctx);
+
+    return WA_ERR_INTERNAL;
 }
 
 
