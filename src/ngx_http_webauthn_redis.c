@@ -8,6 +8,7 @@
 #include <ngx_core.h>
 
 #include <ngx_http_webauthn_redis.h>
+#include <ngx_http_webauthn_redis_cluster.h>
 #include <ngx_http_webauthn_metrics.h>
 
 #include <hiredis/read.h>
@@ -72,7 +73,8 @@ static ngx_http_webauthn_redis_create_array_pt
 
 
 /*
- * webauthn_redis address [user=name] [password=secret] [db=number]
+ * webauthn_redis address | cluster address... [user=name]
+ *     [password=secret] [db=number]
  *     [connect_timeout=time] [timeout=time] [keepalive=number]
  *     [keepalive_timeout=time] [prefix=string];
  */
@@ -85,7 +87,7 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_int_t                         n, rc;
     ngx_str_t                        *value;
     ngx_url_t                         u;
-    ngx_uint_t                        i;
+    ngx_uint_t                        i, first, nodes;
     ngx_http_webauthn_redis_conf_t   *rcf, **rcfp;
 
     rcfp = (ngx_http_webauthn_redis_conf_t **) (p + cmd->offset);
@@ -96,9 +98,31 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
+    /* "cluster" and its nodes: the words up to the first parameter */
+
+    first = 1;
+    nodes = 0;
+
+    if (ngx_strcmp(value[1].data, "cluster") == 0) {
+        first = 2;
+
+        while (first + nodes < cf->args->nelts
+               && ngx_strlchr(value[first + nodes].data,
+                              value[first + nodes].data
+                              + value[first + nodes].len, '=')
+                  == NULL)
+        {
+            nodes++;
+        }
+
+        if (nodes == 0) {
+            return "has no cluster nodes";
+        }
+    }
+
     ngx_memzero(&u, sizeof(ngx_url_t));
 
-    u.url = value[1];
+    u.url = value[first];
     u.default_port = NGX_HTTP_WEBAUTHN_REDIS_PORT;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
@@ -127,7 +151,14 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     rcf->server.addr = &u.addrs[0];
 
-    for (i = 2; i < cf->args->nelts; i++) {
+    if (nodes
+        && ngx_http_webauthn_redis_cluster_conf(cf, rcf, &value[first], nodes)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = first + (nodes ? nodes : 1); i < cf->args->nelts; i++) {
 
         rc = ngx_http_webauthn_peer_param(&rcf->server, &value[i]);
 
@@ -168,6 +199,11 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         goto invalid;
+    }
+
+    if (rcf->cluster && rcf->db) {
+        return "has \"db=\" with \"cluster\": a Redis Cluster has only "
+               "database 0";
     }
 
     *rcfp = rcf;
@@ -334,6 +370,10 @@ void
 ngx_http_webauthn_redis_cleanup(ngx_http_webauthn_redis_conf_t *conf)
 {
     ngx_http_webauthn_peer_cleanup(&conf->server);
+
+    if (conf->cluster) {
+        ngx_http_webauthn_redis_cluster_cleanup(conf);
+    }
 }
 
 

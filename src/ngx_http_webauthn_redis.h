@@ -45,6 +45,9 @@ typedef struct {
     ngx_str_t                           password;  /* empty: no AUTH */
     ngx_int_t                           db;        /* 0: no SELECT */
     ngx_str_t                           prefix;    /* of the store's keys */
+    void                               *cluster;   /* "cluster": the
+                                                      nodes, the slot map
+                                                      (redis_cluster.c) */
 } ngx_http_webauthn_redis_conf_t;
 
 
