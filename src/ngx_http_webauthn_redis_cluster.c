@@ -57,11 +57,13 @@ typedef struct {
 
     ngx_http_webauthn_redis_op_t      *inner;     /* on a node */
     ngx_http_webauthn_cluster_node_t  *asking;    /* -ASK's node */
+    ngx_http_webauthn_cluster_node_t  *slots;     /* asked CLUSTER SLOTS */
     ngx_uint_t                         tries;     /* of a refresh */
 
     unsigned                           moved:1;
     unsigned                           asked:1;
     unsigned                           refreshed:1;
+    unsigned                           refreshing:1;
     unsigned                           running:1; /* the handler may be
                                                      called */
 } ngx_http_webauthn_cluster_op_t;
@@ -415,6 +417,12 @@ ngx_http_webauthn_redis_slot_free(ngx_http_webauthn_redis_op_t *op)
         cop->inner = NULL;
     }
 
+    /* a refresh given up: another op may ask */
+
+    if (cop->refreshing) {
+        cop->cluster->refreshing = 0;
+    }
+
     for (i = 0; i < NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS; i++) {
         if (op->replies[i]) {
             freeReplyObject(op->replies[i]);
@@ -504,6 +512,8 @@ ngx_http_webauthn_cluster_refresh(ngx_http_webauthn_cluster_op_t *cop)
             && ngx_http_webauthn_redis_run(inner) == NGX_OK)
         {
             cop->inner = inner;
+            cop->slots = node;
+            cop->refreshing = 1;
             cl->refreshing = 1;
             return NGX_OK;
         }
@@ -540,7 +550,8 @@ ngx_http_webauthn_cluster_refresh_handler(ngx_http_webauthn_redis_op_t *inner)
     cl->refreshing = 0;
     cl->refreshed = ngx_current_msec;
 
-    asked = cl->nodes[(cl->ask - 1) % cl->nnodes];
+    cop->refreshing = 0;
+    asked = cop->slots;
 
     if (inner->rc == NGX_OK
         && ngx_http_webauthn_cluster_slots(cop, asked, inner->replies[0])
