@@ -67,11 +67,12 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: a credential on each node passes, its nonce and counter on its own node; no node redirected anything (the slots are Redis's); a replay is refused
+=== TEST 1: a credential on each node passes, its nonce and counter on its own node, the commit script loaded on each node after its NOSCRIPT; no node redirected anything (the slots are Redis's); a replay is refused
 --- http_config eval: $main::Http
 --- config eval: $EnrollTest::Config
 --- init
 my @moved = map { RedisCluster::errors($_, 'MOVED') } 0 .. 2;
+Test::More::is_deeply([map { RedisCluster::errors($_, 'NOSCRIPT') } 0 .. 2], [0, 0, 0], 'no node has answered NOSCRIPT yet');
 for my $i (0 .. 2) {
     my $name = $main::OnNode{$i};
     my $key = WebAuthnTest::cred_key($name);
@@ -81,6 +82,7 @@ for my $i (0 .. 2) {
     Test::More::like($r->{body} // '', qr/^user=user-\Q$name\E roles=reader /, "node $i: as its user");
     Test::More::is(main::used_keys($i, $name), 1, "node $i holds the used nonce");
     Test::More::ok(RedisCluster::node($i, 'HGET', $key, 'last_used'), "node $i: last_used written");
+    Test::More::is(RedisCluster::errors($i, 'NOSCRIPT'), 1, "node $i said NOSCRIPT once: the script was sent to it");
 }
 Test::More::is_deeply([map { RedisCluster::errors($_, 'MOVED') } 0 .. 2], \@moved, 'no -MOVED from any node');
 my $h = WebAuthnTest::authz(key => $main::OnNode{1});
