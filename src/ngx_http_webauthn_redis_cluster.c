@@ -18,6 +18,13 @@
 
 #define NGX_HTTP_WEBAUTHN_CLUSTER_PORT     6379
 
+/*
+ * -TRYAGAIN (a multi-key command on a slot being migrated, its keys not
+ * yet on one node): sent again this many times, this long apart (ms)
+ */
+#define NGX_HTTP_WEBAUTHN_CLUSTER_TRYAGAIN  3
+#define NGX_HTTP_WEBAUTHN_CLUSTER_TRYAGAIN_DELAY  50
+
 
 typedef struct {
     ngx_http_webauthn_redis_conf_t     conf;      /* the directive's, with
@@ -59,6 +66,8 @@ typedef struct {
     ngx_http_webauthn_cluster_node_t  *asking;    /* -ASK's node */
     ngx_http_webauthn_cluster_node_t  *slots;     /* asked CLUSTER SLOTS */
     ngx_uint_t                         tries;     /* of a refresh */
+    ngx_uint_t                         tryagain;  /* -TRYAGAIN retries */
+    ngx_event_t                        retry;
 
     unsigned                           moved:1;
     unsigned                           asked:1;
@@ -87,6 +96,7 @@ static ngx_int_t ngx_http_webauthn_cluster_send(
     ngx_http_webauthn_cluster_op_t *cop);
 static void ngx_http_webauthn_cluster_handler(
     ngx_http_webauthn_redis_op_t *inner);
+static void ngx_http_webauthn_cluster_retry_handler(ngx_event_t *ev);
 static ngx_int_t ngx_http_webauthn_cluster_redirect(
     ngx_http_webauthn_cluster_op_t *cop, redisReply *reply);
 static void ngx_http_webauthn_cluster_fail(ngx_http_webauthn_cluster_op_t *cop,
@@ -415,6 +425,10 @@ ngx_http_webauthn_redis_slot_free(ngx_http_webauthn_redis_op_t *op)
     if (cop->inner) {
         ngx_http_webauthn_redis_free(cop->inner);
         cop->inner = NULL;
+    }
+
+    if (cop->retry.timer_set) {
+        ngx_del_timer(&cop->retry);
     }
 
     /* a refresh given up: another op may ask */
@@ -822,6 +836,28 @@ ngx_http_webauthn_cluster_handler(ngx_http_webauthn_redis_op_t *inner)
         return;
     }
 
+    /* a migration under way: the same op again, a little later */
+
+    if (r->type == REDIS_REPLY_ERROR && r->len >= 8
+        && ngx_strncmp(r->str, "TRYAGAIN", 8) == 0
+        && cop->tryagain < NGX_HTTP_WEBAUTHN_CLUSTER_TRYAGAIN)
+    {
+        ngx_http_webauthn_redis_free(inner);
+
+        cop->tryagain++;
+        cop->asking = NULL;
+        cop->asked = 0;
+        cop->moved = 0;
+
+        cop->retry.handler = ngx_http_webauthn_cluster_retry_handler;
+        cop->retry.data = cop;
+        cop->retry.log = cop->log;
+
+        ngx_add_timer(&cop->retry, NGX_HTTP_WEBAUTHN_CLUSTER_TRYAGAIN_DELAY);
+
+        return;
+    }
+
     /* the replies become the store's */
 
     for (i = 0; i < op->ncmds; i++) {
@@ -833,6 +869,21 @@ ngx_http_webauthn_cluster_handler(ngx_http_webauthn_redis_op_t *inner)
 
     ngx_http_webauthn_redis_free(inner);
     ngx_http_webauthn_cluster_finish(cop);
+}
+
+
+static void
+ngx_http_webauthn_cluster_retry_handler(ngx_event_t *ev)
+{
+    ngx_http_webauthn_cluster_op_t *cop = ev->data;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cop->log, 0,
+                   "webauthn redis cluster: TRYAGAIN, slot %ui, retry %ui",
+                   cop->slot, cop->tryagain);
+
+    if (ngx_http_webauthn_cluster_send(cop) != NGX_OK) {
+        ngx_http_webauthn_cluster_finish(cop);
+    }
 }
 
 

@@ -9,9 +9,11 @@
  * addressed to the hash slot of a key (CRC16 of its hash tag, as the
  * Redis Cluster specification says), sent to the node the worker's slot
  * map gives, and follows -MOVED (the map refreshed, once) and -ASK
- * (ASKING, once).  Each node has a peer of its own, so a keepalive pool
- * of its own.  With a single Redis the same functions run the op on it:
- * the store has one code path.  See design.md, "Redis Cluster".
+ * (ASKING, once), and sends an op again after -TRYAGAIN (a migration
+ * under way), three times 50 ms apart.  Each node has a peer of its
+ * own, so a keepalive pool of its own.  With a single Redis the same
+ * functions run the op on it: the store has one code path.  See
+ * design.md, "Redis Cluster".
  */
 
 
@@ -21,6 +23,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_event.h>
 
 #include <ngx_http_webauthn_redis.h>
 
