@@ -14,6 +14,7 @@ use EnrollTest;
 use RedisCluster;
 use Digest::SHA ();
 use JSON::PP ();
+use POSIX ();
 
 repeat_each(1);
 no_shuffle();
@@ -54,6 +55,34 @@ sub admin {
     $r->{json} = eval { JSON::PP->new->utf8->decode($r->{body}) }
         if ($r->{body} // '') =~ /\S/;
     return $r;
+}
+
+# runs each CODE in a process of its own, at once; their results
+sub concurrently {
+    my (@code) = @_;
+    my @kids;
+    for my $c (@code) {
+        pipe(my $r, my $w) or die "pipe: $!";
+        my $pid = fork();
+        die "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            close $r;
+            my $v = eval { $c->() } // 0;
+            syswrite($w, "$v\n");
+            POSIX::_exit(0);
+        }
+        close $w;
+        push @kids, [$pid, $r];
+    }
+    my @v;
+    for my $k (@kids) {
+        my $fh = $k->[1];
+        my $line = <$fh> // "0\n";
+        chomp $line;
+        waitpid $k->[0], 0;
+        push @v, $line;
+    }
+    return @v;
 }
 
 sub used_keys {
@@ -175,7 +204,7 @@ GET /webauthn/challenge
 
 
 
-=== TEST 4: on the Cluster, an invitation (admin API), the options and the registration store the credential, the user and the invitation in their slots; the credential passes; GET, PATCH, revoke and DELETE of the admin API work
+=== TEST 4: on the Cluster, an invitation (admin API), the options and the registration store the credential, the user and the invitation in their slots; the credential passes; GET, PATCH, revoke and DELETE of the admin API work; two registrations racing for one invitation: one wins, nothing of the other stays
 --- http_config eval: $main::Http
 --- config eval: $EnrollTest::Config
 --- init
@@ -223,6 +252,18 @@ Test::More::is($r->{status}, 204, 'DELETE users/olga: 204') or Test::More::diag(
 Test::More::is(RedisCluster::cmd('EXISTS', "webauthn:cred:{$id}") + RedisCluster::cmd('EXISTS', "webauthn:epoch:{$id}") + RedisCluster::cmd('EXISTS', 'webauthn:user:{olga}') + RedisCluster::cmd('EXISTS', 'webauthn:user_creds:{olga}'), 0, 'her keys are gone');
 $r = main::admin('GET', 'users/olga');
 Test::More::is($r->{status}, 404, 'GET users/olga: 404');
+# two authenticators answer one invitation's options at once: one wins
+$r = main::admin('POST', 'invitations', {user_name => 'pia', roles => ['reader']});
+$token = $r->{json}{token} // '';
+$opts = EnrollTest::options(EnrollTest::inv($token));
+my @bodies = map { EnrollTest::create($opts->{json}, "pia$_") } 1, 2;
+my @s = main::concurrently(map { my $b = $_; sub { EnrollTest::register(EnrollTest::inv($token), $b)->{status} } } @bodies);
+Test::More::is_deeply([sort @s], [201, 401], 'one invitation, two registrations at once: one 201, one 401');
+my @ids = map { WebAuthnTest::key("pia$_")->{credential_id} } 1, 2;
+my @left = grep { RedisCluster::cmd('EXISTS', "webauthn:cred:{$_}") } @ids;
+Test::More::is(scalar @left, 1, 'one record stored: none of the loser (refused at its invitation, or its pending record deleted)');
+Test::More::is_deeply(RedisCluster::cmd('SMEMBERS', 'webauthn:user_creds:{pia}'), \@left, 'the winner is the user\'s');
+Test::More::ok(!RedisCluster::cmd('HEXISTS', "webauthn:cred:{$left[0]}", 'pending'), 'and not pending');
 --- request
 GET /webauthn/challenge
 --- error_code: 200
