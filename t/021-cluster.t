@@ -5,7 +5,9 @@
 # keys in its own slot (no redirection: the module's slots are Redis's);
 # a replay is refused; -MOVED after a slot moved and -ASK during a
 # migration are followed; enrollment and the admin API work across
-# slots; a node down is 503 store_unavailable for its slots only.
+# slots; a live resharding under assertions refuses none but for the
+# store and accepts none twice; a node down is 503 store_unavailable for
+# its slots only.
 
 use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';
@@ -15,6 +17,7 @@ use RedisCluster;
 use Digest::SHA ();
 use JSON::PP ();
 use POSIX ();
+use Time::HiRes ();
 
 repeat_each(1);
 no_shuffle();
@@ -44,6 +47,14 @@ for my $n (0 .. 60) {
 }
 die "the credentials did not spread over the three nodes\n"
     unless keys %OnNode == 3;
+
+# more, for the resharding
+our @More = map { "r$_" } 0 .. 8;
+for my $name (@More) {
+    WebAuthnTest::enroll($name, alg => 'es256', user => "user-$name",
+                         roles => 'reader');
+    RedisCluster::import_cred($name);
+}
 
 sub admin {
     my ($method, $route, $body) = @_;
@@ -274,13 +285,67 @@ GET /webauthn/challenge
 
 
 
-=== TEST 5: a node down: 503 store_unavailable for the credentials of its slots, the others pass
+=== TEST 5: a live resharding (redis-cli --cluster reshard: every slot of node 0 to node 2) under assertions of the credentials of node 0: none refused for any other reason than the store (503), none accepted twice, and all pass on node 2 after it
 --- http_config eval: $main::Http
 --- config eval: $EnrollTest::Config
 --- init
-my $up = $main::OnNode{2};      # on node 0 since TEST 3
+my @names = grep { RedisCluster::owner(RedisCluster::slot(WebAuthnTest::cred_key($_))) == 0 } $main::OnNode{2}, @main::More;
+Test::More::cmp_ok(scalar @names, '>=', 1, scalar(@names) . ' credentials on node 0');
+for my $name (@names) {
+    my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => $name));
+    Test::More::is($r->{status}, 200, "$name passes before");
+}
+my $nslots = 0;
+$nslots += $_->[1] - $_->[0] + 1 for grep { $_->[2][1] == $main::Ports[0] } @{ RedisCluster::node(0, 'CLUSTER', 'SLOTS') };
+my $pid = fork();
+die "fork: $!" unless defined $pid;
+if ($pid == 0) {
+    open STDOUT, '>', "$RedisCluster::Dir/reshard.log";
+    open STDERR, '>&', \*STDOUT;
+    { exec 'redis-cli', '--cluster', 'reshard', "127.0.0.1:$main::Ports[0]",
+           '--cluster-from', $RedisCluster::Ids[0], '--cluster-to', $RedisCluster::Ids[2],
+           '--cluster-slots', $nslots, '--cluster-yes'; }
+    POSIX::_exit(127);
+}
+my (%status, @accepted);
+my $t0 = Time::HiRes::time();
+while (waitpid($pid, POSIX::WNOHANG()) == 0 && Time::HiRes::time() - $t0 < 120) {
+    for my $name (@names) {
+        my $h = WebAuthnTest::authz(key => $name);
+        my $r = WebAuthnTest::http_request('GET', '/t', $h);
+        $status{$r->{status}}++;
+        push @accepted, $h if $r->{status} == 200;
+    }
+}
+my $rc = $?;
+Test::More::is($rc, 0, "the resharding of $nslots slots finished") or Test::More::diag(`cat $RedisCluster::Dir/reshard.log`);
+printf STDERR "# during the resharding (%.1f s): %s\n", Time::HiRes::time() - $t0,
+    join(', ', map { "$status{$_} x $_" } sort keys %status);
+Test::More::is_deeply([grep { $_ != 200 && $_ != 503 } keys %status], [], 'every answer 200 or 503');
+Test::More::cmp_ok($status{200} // 0, '>', 0, 'assertions passed during it');
+my @again = grep { WebAuthnTest::http_request('GET', '/t', $_)->{status} != 401 } @accepted;
+Test::More::is(scalar @again, 0, 'each accepted assertion replayed: all refused');
+for my $name (@names) {
+    Test::More::is(RedisCluster::owner(RedisCluster::slot(WebAuthnTest::cred_key($name))), 2, "$name is on node 2");
+    my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => $name));
+    Test::More::is($r->{status}, 200, "$name passes after");
+}
+--- request
+GET /webauthn/challenge
+--- error_code: 200
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 6: a node down: 503 store_unavailable for the credentials of its slots, the others pass
+--- http_config eval: $main::Http
+--- config eval: $EnrollTest::Config
+--- init
+my $up = $main::OnNode{2};      # on node 2 since TEST 5
 my $down = $main::OnNode{1};    # on node 1
-Test::More::is(RedisCluster::owner(RedisCluster::slot(WebAuthnTest::cred_key($up))), 0, 'one credential on node 0');
+Test::More::is(RedisCluster::owner(RedisCluster::slot(WebAuthnTest::cred_key($up))), 2, 'one credential on node 2');
 my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => $up));
 Test::More::is($r->{status}, 200, 'before: passes');
 RedisCluster::stop_node(1);
@@ -302,7 +367,7 @@ GET /webauthn/challenge
 
 
 
-=== TEST 6: the directive: "cluster" without nodes, and db= with cluster, are configuration errors; several nodes with parameters are fine
+=== TEST 7: the directive: "cluster" without nodes, and db= with cluster, are configuration errors; several nodes with parameters are fine
 --- init
 my ($rc, $out) = WebAuthnTest::nginx_t("webauthn_redis cluster;");
 Test::More::isnt($rc, 0, 'cluster alone: refused');
