@@ -944,7 +944,10 @@ ngx_http_webauthn_store_user_delete_reply(ngx_http_webauthn_store_req_t *sr,
 }
 
 
-/* the revocations get sr->list's ids */
+/*
+ * the revocations get sr->list's ids; then user_delete (sr->step 0) goes
+ * on, cred_revoke (sr->step 1) ends
+ */
 
 static ngx_int_t
 ngx_http_webauthn_store_revoke_ids(ngx_http_webauthn_store_req_t *sr)
@@ -984,10 +987,7 @@ ngx_http_webauthn_store_revoke_ids_reply(ngx_http_webauthn_store_req_t *sr,
 {
     ngx_http_webauthn_store_ok_reply(sr, reply);
 
-    if (sr->rc == NGX_HTTP_WEBAUTHN_STORE_OK && sr->admin->cred == NULL) {
-
-        /* user_delete goes on */
-
+    if (sr->rc == NGX_HTTP_WEBAUTHN_STORE_OK && sr->step == 0) {
         sr->index = 0;
         sr->next = ngx_http_webauthn_store_user_delete_next;
     }
@@ -1246,6 +1246,7 @@ ngx_http_webauthn_store_cred_reply(ngx_http_webauthn_store_req_t *sr,
         id = ngx_array_push(sr->list);
         *id = a->cred_id;
 
+        sr->step = 1;
         sr->next = ngx_http_webauthn_store_revoke_ids;
     }
 }
