@@ -110,10 +110,10 @@ static void ngx_http_webauthn_cluster_finish(
 ngx_uint_t
 ngx_http_webauthn_redis_slot(u_char *key, size_t len)
 {
-    u_char    *s, *e;
-    size_t     i;
-    uint16_t   crc;
-    ngx_uint_t k;
+    u_char      *s, *e;
+    size_t       i;
+    uint16_t     crc;
+    ngx_uint_t   k;
 
     /* the hash tag: from the first "{" to the first "}" after it */
 
@@ -338,8 +338,8 @@ ngx_int_t
 ngx_http_webauthn_redis_slot_append(ngx_http_webauthn_redis_op_t *op,
     int argc, const char **argv, const size_t *argvlen)
 {
-    u_char                          *p;
     int                              i;
+    u_char                          *p;
     ngx_http_webauthn_cluster_op_t  *cop;
 
     if (op->conf->cluster == NULL) {

@@ -659,10 +659,10 @@ static ngx_int_t
 ngx_http_webauthn_store_user_read(ngx_http_webauthn_store_req_t *sr,
     ngx_http_webauthn_store_reply_pt reply)
 {
-    size_t                      *len;
-    ngx_uint_t                   i;
-    ngx_str_t                    keys[3];
-    const char                 **argv;
+    size_t       *len;
+    ngx_str_t     keys[3];
+    ngx_uint_t    i;
+    const char  **argv;
 
     sr->next = NULL;
 
@@ -1002,11 +1002,10 @@ ngx_http_webauthn_store_revoke_ids_reply(ngx_http_webauthn_store_req_t *sr,
 static ngx_int_t
 ngx_http_webauthn_store_user_delete_next(ngx_http_webauthn_store_req_t *sr)
 {
-    size_t        len[4];
+    size_t        len[4], *avlen;
     ngx_str_t     key, keys[3], *s;
     ngx_uint_t    i;
     const char   *argv[4], **av;
-    size_t       *avlen;
 
     if (sr->step == 0 && sr->index == sr->list->nelts) {
         sr->step = 1;

@@ -261,9 +261,9 @@ ngx_http_webauthn_store_invitation_reply(ngx_http_webauthn_store_req_t *sr,
 static ngx_int_t
 ngx_http_webauthn_store_enroll_user(ngx_http_webauthn_store_req_t *sr)
 {
-    size_t                       *len;
-    ngx_str_t                     user[3];
-    const char                  **argv;
+    size_t        *len;
+    ngx_str_t      user[3];
+    const char   **argv;
 
     if (ngx_http_webauthn_store_user_keys(sr, &sr->enroll->user_name, user)
         != NGX_OK
