@@ -268,7 +268,7 @@ test-valgrind: module deps-test $(UNIT_BIN) $(BUILD)/unit/test_vectors \
 	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(TEST_NGINX_INC) \
 	    t/002-assert.t t/004-store.t t/006-security.t t/008-sigv4.t t/010-tls.t \
 	    t/014-enroll.t t/015-admin.t t/019-redis-tls.t t/020-sentinel.t \
-	    t/021-redis-resolver.t
+	    t/021-redis-resolver.t t/022-cluster.t
 
 # Debian's chromium and its virtual authenticator against the module (npm
 # installs playwright-core into build/browser; no browser is downloaded)

@@ -13,9 +13,9 @@ challenge (README, "Challenges"), minted by tools/webauthn-softkey:
 key = the whole content of --secret-file; every challenge of a pool has
 the same issue time, taken before the pool is minted.  Credentials are
 written as a Redis protocol stream (for "redis-cli --pipe") following the
-README's schema: first "SET <prefix>epoch <that time> NX" (the store epoch:
+README's schema: "SET <prefix>epoch:{<id>} <that time> NX" (the store epoch:
 the module refuses challenges issued before it), then the hash
-<prefix>cred:<b64url rawId> with public_key (COSE_Key, base64url),
+<prefix>cred:{<b64url rawId>} with public_key (COSE_Key, base64url),
 user_handle, user_name, sign_count, roles.
 
 Line j (of --count) goes to "<out>.<j % threads>", the --sample lines
@@ -155,7 +155,6 @@ def main():
                 k = serialization.load_der_private_key(unb64u(der), None)
                 creds.append((unb64u(cid), unb64u(uh), k))
     with open(a.redis_out, "w") as r:
-        r.write(resp("SET", a.prefix + "epoch", str(G["issued_ms"]), "NX"))
         for i in range(a.creds):
             if i < len(creds):
                 cid, uh, k = creds[i]
@@ -168,7 +167,9 @@ def main():
                     k.private_bytes(serialization.Encoding.DER,
                                     serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption()))))
-            r.write(resp("HSET", a.prefix + "cred:" + b64u(cid),
+            r.write(resp("SET", a.prefix + "epoch:{%s}" % b64u(cid),
+                         str(G["issued_ms"]), "NX"))
+            r.write(resp("HSET", a.prefix + "cred:{%s}" % b64u(cid),
                          "public_key", b64u(cose), "user_handle", b64u(uh),
                          "user_name", "bench%d" % i, "sign_count", "0",
                          "roles", "bench"))

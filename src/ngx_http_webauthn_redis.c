@@ -10,6 +10,7 @@
 
 #include <wa_core.h>
 #include <ngx_http_webauthn_redis.h>
+#include <ngx_http_webauthn_redis_cluster.h>
 #include <ngx_http_webauthn_metrics.h>
 
 
@@ -66,7 +67,8 @@ static ngx_int_t ngx_http_webauthn_redis_check_role(
 
 
 /*
- * webauthn_redis address [user=name] [password=secret] [db=number]
+ * webauthn_redis address | cluster address... [user=name]
+ *     [password=secret] [db=number]
  *     [connect_timeout=time] [timeout=time] [keepalive=number]
  *     [keepalive_timeout=time] [prefix=string]
  *     [tls] [tls_trusted_certificate=file] [tls_name=name]
@@ -85,7 +87,7 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     char                             *rv;
     ngx_int_t                         n, rc;
     ngx_str_t                        *value, name;
-    ngx_uint_t                        i, first;
+    ngx_uint_t                        i, first, nodes;
     ngx_http_webauthn_redis_conf_t   *rcf, **rcfp;
 
     rcfp = (ngx_http_webauthn_redis_conf_t **) (p + cmd->offset);
@@ -95,6 +97,28 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
+
+    /* "cluster" and its nodes: the words up to the first parameter */
+
+    nodes = 0;
+
+    if (ngx_strcmp(value[1].data, "cluster") == 0) {
+
+        while (2 + nodes < cf->args->nelts
+               && ngx_strlchr(value[2 + nodes].data,
+                              value[2 + nodes].data + value[2 + nodes].len,
+                              '=')
+                  == NULL
+               && !(value[2 + nodes].len == 3
+                    && ngx_strncmp(value[2 + nodes].data, "tls", 3) == 0))
+        {
+            nodes++;
+        }
+
+        if (nodes == 0) {
+            return "has no cluster nodes";
+        }
+    }
 
     rcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_webauthn_redis_conf_t));
     if (rcf == NULL) {
@@ -128,6 +152,19 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (rv != NGX_CONF_OK) {
             return rv;
         }
+
+    } else if (nodes) {
+
+        /* the first node is the directive's server: its name for TLS */
+
+        if (ngx_http_webauthn_redis_address(cf, rcf, &value[2]) != NGX_OK
+            || ngx_http_webauthn_redis_cluster_conf(cf, rcf, &value[2], nodes)
+               != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        first = 2 + nodes;
 
     } else {
         if (ngx_http_webauthn_redis_address(cf, rcf, &value[1]) != NGX_OK) {
@@ -186,6 +223,11 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         goto invalid;
+    }
+
+    if (rcf->cluster && rcf->db) {
+        return "has \"db=\" with \"cluster\": a Redis Cluster has only "
+               "database 0";
     }
 
     *rcfp = rcf;
@@ -638,6 +680,10 @@ ngx_http_webauthn_redis_cleanup(ngx_http_webauthn_redis_conf_t *conf)
     if (conf->sentinel) {
         ngx_http_webauthn_redis_sentinel_cleanup(conf);
     }
+
+    if (conf->cluster) {
+        ngx_http_webauthn_redis_cluster_cleanup(conf);
+    }
 }
 
 
@@ -1040,11 +1086,9 @@ ngx_http_webauthn_redis_wait_append(ngx_http_webauthn_redis_op_t *op)
 {
     size_t                           len[3];
     const char                      *argv[3];
-    ngx_http_webauthn_redis_ctx_t   *ctx;
     ngx_http_webauthn_redis_conf_t  *conf;
     u_char                           n[NGX_INT_T_LEN], t[NGX_INT_T_LEN];
 
-    ctx = op->priv;
     conf = op->conf;
 
     argv[0] = "WAIT";
@@ -1054,13 +1098,20 @@ ngx_http_webauthn_redis_wait_append(ngx_http_webauthn_redis_op_t *op)
     argv[2] = (const char *) t;
     len[2] = ngx_sprintf(t, "%M", conf->wait_timeout) - t;
 
-    if (ngx_http_webauthn_redis_append(op, 3, argv, len) != NGX_OK) {
+    if (ngx_http_webauthn_redis_slot_append(op, 3, argv, len) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    /* the replies may take as long as WAIT does, on top of the rest */
+    /*
+     * the replies may take as long as WAIT does, on top of the rest; on a
+     * Cluster, the exchange with the slot's node is given this timeout
+     */
 
-    ctx->ev->timeout = conf->server.timeout + conf->wait_timeout;
+    op->timeout = conf->server.timeout + conf->wait_timeout;
+
+    if (conf->cluster == NULL) {
+        ngx_http_webauthn_redis_set_timeout(op, op->timeout);
+    }
 
     return NGX_OK;
 }
@@ -1114,4 +1165,15 @@ ngx_http_webauthn_redis_wait_check(ngx_http_webauthn_redis_op_t *op,
                   - p;
 
     return NGX_DECLINED;
+}
+
+
+void
+ngx_http_webauthn_redis_set_timeout(ngx_http_webauthn_redis_op_t *op,
+    ngx_msec_t timeout)
+{
+    ngx_http_webauthn_redis_ctx_t  *ctx;
+
+    ctx = op->priv;
+    ctx->ev->timeout = timeout;
 }

@@ -65,6 +65,9 @@ typedef struct {
 
     /* "sentinel=": the master found through these; NULL: a plain server */
     ngx_http_webauthn_redis_sentinel_t *sentinel;
+    void                               *cluster;   /* "cluster": the
+                                                      nodes, the slot map
+                                                      (redis_cluster.c) */
 } ngx_http_webauthn_redis_conf_t;
 
 
@@ -93,6 +96,9 @@ struct ngx_http_webauthn_redis_op_s {
      * having closed before any reply byte: Redis may have run them twice
      */
     ngx_uint_t                          retried;
+
+    /* the exchange's reply timeout, when not the server's (WAIT) */
+    ngx_msec_t                          timeout;
 
     redisReply                  *replies[NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS];
 
@@ -145,6 +151,10 @@ ngx_int_t ngx_http_webauthn_redis_wait_append(
  */
 ngx_int_t ngx_http_webauthn_redis_wait_check(ngx_http_webauthn_redis_op_t *op,
     redisReply *reply, ngx_str_t *reason);
+
+/* the reply timeout of the op's exchange (not a Cluster's op) */
+void ngx_http_webauthn_redis_set_timeout(ngx_http_webauthn_redis_op_t *op,
+    ngx_msec_t timeout);
 
 /* frees the op; while it is under way its handler is then never called */
 void ngx_http_webauthn_redis_free(ngx_http_webauthn_redis_op_t *op);

@@ -24,8 +24,9 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_webauthn_store_send(
-    ngx_http_webauthn_store_req_t *sr, int argc, const char **argv,
-    const size_t *argvlen, ngx_http_webauthn_redis_handler_pt handler);
+    ngx_http_webauthn_store_req_t *sr, ngx_str_t *key, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_webauthn_redis_handler_pt handler);
 static void ngx_http_webauthn_store_lookup_handler(
     ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_commit_reply(
@@ -39,22 +40,28 @@ static void ngx_http_webauthn_store_revocations_handler(
 static void ngx_http_webauthn_store_wait(ngx_http_webauthn_store_req_t *sr,
     ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
+static ngx_int_t ngx_http_webauthn_store_subkey_raw(
+    ngx_http_webauthn_store_req_t *sr, ngx_str_t *key, const char *kind,
+    const u_char *id, size_t len, const u_char *sub, size_t slen);
 
 
 /*
  * The commit, atomic in Redis (WebAuthn L3, 7.2, steps 22 and 24; a Lua
  * script runs with no other command between its reads and its writes):
  *
- *   1. the record exists, is not revoked ("revoked" absent, "" or "0"
- *      keep it; any other value revokes) and still has the public key and
- *      user handle the signature was checked with;
+ *   1. the record exists and is not pending (a registration under way,
+ *      design.md, "Enrollment"), is not revoked ("revoked" absent, "" or
+ *      "0" keep it; any other value revokes) and still has the public key
+ *      and user handle the signature was checked with;
  *   2. its fields are readable (design.md, "Record fields"): sign_count 1
  *      to 10 decimal digits, at most 2^32-1 (absent counts as 0),
  *      user_name UTF-8 without control characters (as wa_record.c), roles
  *      tokens of A-Za-z0-9._:- separated by one space, aaguid absent or
  *      a UUID in its 8-4-4-4-12 hex form;
- *   3. the challenge was issued after the store epoch: the time since
- *      which this Redis has kept every used nonce.  An absent epoch means
+ *   3. the challenge was issued after the credential's store epoch: the
+ *      time since which this Redis has kept every used nonce of the
+ *      credential (its keys are in one hash slot, so lost together).  An
+ *      absent epoch means
  *      the data is gone (a restart without persistence, a flush): it is
  *      set to now and the challenge refused, so a restart costs a retry,
  *      not a replay;
@@ -65,7 +72,8 @@ static void ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr);
  * (seconds): a refusal changes nothing.  The replies are strings
  * (design.md, "Commit replies").
  *
- * KEYS[1] the record, KEYS[2] the used-nonce key, KEYS[3] the epoch;
+ * KEYS[1] the record, KEYS[2] the used-nonce key, KEYS[3] the epoch, all
+ * three tagged with the credential id (one slot of a Cluster);
  * ARGV[1] the new sign count, ARGV[2] the nonce's time to live (ms),
  * ARGV[3] the public_key and ARGV[4] the user_handle the signature was
  * checked with, ARGV[5] the challenge's issue time, ARGV[6] now (ms)
@@ -97,8 +105,8 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_commit_script = {
     "    return true\n"
     "end\n"
     "local c = redis.call('HMGET', KEYS[1], 'public_key', 'user_handle',\n"
-    "    'revoked', 'sign_count', 'user_name', 'roles', 'aaguid')\n"
-    "if not c[1] then return {'unknown'} end\n"
+    "    'revoked', 'sign_count', 'user_name', 'roles', 'aaguid', 'pending')\n"
+    "if not c[1] or (c[8] and c[8] ~= '') then return {'unknown'} end\n"
     "if c[3] and c[3] ~= '' and c[3] ~= '0' then return {'revoked'} end\n"
     "if c[1] ~= ARGV[3] or (c[2] or '') ~= ARGV[4] then\n"
     "    return {'stale'} end\n"
@@ -181,13 +189,13 @@ ngx_http_webauthn_store_init(ngx_http_webauthn_store_t *store,
 }
 
 
-/* HMGET <prefix>cred:<id> public_key user_handle revoked */
+/* HMGET <prefix>cred:{<id>} public_key user_handle revoked pending */
 
 ngx_int_t
 ngx_http_webauthn_store_lookup(ngx_http_webauthn_store_req_t *sr)
 {
-    size_t       len[5];
-    const char  *argv[5];
+    size_t       len[6];
+    const char  *argv[6];
 
     if (ngx_http_webauthn_store_key(sr, &sr->key, "cred:", sr->cred->id.data,
                                     sr->cred->id.len)
@@ -206,8 +214,10 @@ ngx_http_webauthn_store_lookup(ngx_http_webauthn_store_req_t *sr)
     len[3] = sizeof("user_handle") - 1;
     argv[4] = "revoked";
     len[4] = sizeof("revoked") - 1;
+    argv[5] = "pending";
+    len[5] = sizeof("pending") - 1;
 
-    return ngx_http_webauthn_store_send(sr, 5, argv, len,
+    return ngx_http_webauthn_store_send(sr, &sr->key, 6, argv, len,
                                         ngx_http_webauthn_store_lookup_handler);
 }
 
@@ -238,7 +248,7 @@ ngx_http_webauthn_store_lookup_handler(ngx_http_webauthn_redis_op_t *op)
         goto done;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
         ngx_http_webauthn_metrics_inc(
             redis_errors[NGX_HTTP_WEBAUTHN_METRICS_REPLY]);
         ngx_http_webauthn_store_error(sr, "unexpected reply to HMGET");
@@ -247,7 +257,11 @@ ngx_http_webauthn_store_lookup_handler(ngx_http_webauthn_redis_op_t *op)
 
     f = reply->element;
 
-    if (f[0]->type == REDIS_REPLY_NIL) {
+    /* a pending record (a registration under way) never authenticates */
+
+    if (f[0]->type == REDIS_REPLY_NIL
+        || (f[3]->type == REDIS_REPLY_STRING && f[3]->len))
+    {
         sr->rc = NGX_HTTP_WEBAUTHN_STORE_UNKNOWN;
         goto done;
     }
@@ -317,10 +331,11 @@ ngx_http_webauthn_store_commit(ngx_http_webauthn_store_req_t *sr)
     if (ngx_http_webauthn_store_key(sr, &sr->key, "cred:", cred->id.data,
                                     cred->id.len)
         != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &used, "used:", nonce,
-                                       sizeof(nonce))
+        || ngx_http_webauthn_store_subkey(sr, &used, "used:", &cred->id,
+                                          nonce, sizeof(nonce))
            != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &epoch, "epoch", NULL, 0)
+        || ngx_http_webauthn_store_key(sr, &epoch, "epoch:", cred->id.data,
+                                       cred->id.len)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -506,7 +521,7 @@ void
 ngx_http_webauthn_store_cancel(ngx_http_webauthn_store_req_t *sr)
 {
     if (sr->op) {
-        ngx_http_webauthn_redis_free(sr->op);
+        ngx_http_webauthn_redis_slot_free(sr->op);
         sr->op = NULL;
     }
 }
@@ -540,11 +555,36 @@ ngx_http_webauthn_store_decode(ngx_pool_t *pool, ngx_str_t *stored,
 }
 
 
-/* prefix kind id: "webauthn:cred:<id>", "webauthn:used:<nonce>" */
+/*
+ * prefix kind {id}: "webauthn:cred:{<id>}", "webauthn:user:{<name>}", the
+ * id a Cluster's hash tag (design.md, "Redis schema"); without an id,
+ * prefix kind: "webauthn:revoked"
+ */
 
 ngx_int_t
 ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr, ngx_str_t *key,
     const char *kind, const u_char *id, size_t len)
+{
+    return ngx_http_webauthn_store_subkey_raw(sr, key, kind, id, len, NULL, 0);
+}
+
+
+/* prefix kind {tag}:sub: "webauthn:used:{<id>}:<nonce>" */
+
+ngx_int_t
+ngx_http_webauthn_store_subkey(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *key, const char *kind, ngx_str_t *tag, const u_char *sub,
+    size_t len)
+{
+    return ngx_http_webauthn_store_subkey_raw(sr, key, kind, tag->data,
+                                              tag->len, sub, len);
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_store_subkey_raw(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *key, const char *kind, const u_char *id, size_t len,
+    const u_char *sub, size_t slen)
 {
     u_char     *p;
     size_t      klen;
@@ -553,7 +593,7 @@ ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr, ngx_str_t *key,
     prefix = &sr->store->prefix;
     klen = ngx_strlen(kind);
 
-    key->len = prefix->len + klen + len;
+    key->len = prefix->len + klen + (id ? len + 2 : 0) + (sub ? slen + 1 : 0);
     key->data = ngx_pnalloc(sr->pool, key->len);
     if (key->data == NULL) {
         ngx_http_webauthn_store_error(sr, "out of memory");
@@ -562,20 +602,32 @@ ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr, ngx_str_t *key,
 
     p = ngx_cpymem(key->data, prefix->data, prefix->len);
     p = ngx_cpymem(p, kind, klen);
-    ngx_memcpy(p, id, len);
+
+    if (id) {
+        *p++ = '{';
+        p = ngx_cpymem(p, id, len);
+        *p++ = '}';
+    }
+
+    if (sub) {
+        *p++ = ':';
+        ngx_memcpy(p, sub, slen);
+    }
 
     return NGX_OK;
 }
 
 
+/* one op, addressed to the hash slot of key (a Cluster's node) */
+
 static ngx_int_t
-ngx_http_webauthn_store_send(ngx_http_webauthn_store_req_t *sr, int argc,
-    const char **argv, const size_t *argvlen,
+ngx_http_webauthn_store_send(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *key, int argc, const char **argv, const size_t *argvlen,
     ngx_http_webauthn_redis_handler_pt handler)
 {
     ngx_http_webauthn_redis_op_t  *op;
 
-    op = ngx_http_webauthn_redis_create(sr->store->redis, sr->log);
+    op = ngx_http_webauthn_redis_slot_create(sr->store->redis, key, sr->log);
     if (op == NULL) {
         ngx_http_webauthn_store_error(sr, "out of memory");
         return NGX_ERROR;
@@ -584,19 +636,20 @@ ngx_http_webauthn_store_send(ngx_http_webauthn_store_req_t *sr, int argc,
     op->handler = handler;
     op->data = sr;
 
-    if (ngx_http_webauthn_redis_append(op, argc, argv, argvlen) != NGX_OK
+    if (ngx_http_webauthn_redis_slot_append(op, argc, argv, argvlen)
+        != NGX_OK
         || (sr->wait && ngx_http_webauthn_redis_wait_append(op) != NGX_OK))
     {
-        ngx_http_webauthn_redis_free(op);
+        ngx_http_webauthn_redis_slot_free(op);
         ngx_http_webauthn_store_error(sr, "redis command formatting failed");
         return NGX_ERROR;
     }
 
-    if (ngx_http_webauthn_redis_run(op) != NGX_OK) {
+    if (ngx_http_webauthn_redis_slot_run(op) != NGX_OK) {
         ngx_http_webauthn_metrics_redis_fault(&op->reason);
         ngx_http_webauthn_store_fault(sr, (char *) op->reason.data,
                                       op->reason.len);
-        ngx_http_webauthn_redis_free(op);
+        ngx_http_webauthn_redis_slot_free(op);
         return NGX_ERROR;
     }
 
@@ -634,7 +687,7 @@ ngx_http_webauthn_store_revocations(ngx_http_webauthn_store_req_t *sr)
     argv[3] = (char *) max;
     len[3] = ngx_sprintf(max, "%d", NGX_HTTP_WEBAUTHN_REVOKED_MAX - 1) - max;
 
-    return ngx_http_webauthn_store_send(sr, 4, argv, len,
+    return ngx_http_webauthn_store_send(sr, &sr->key, 4, argv, len,
                                ngx_http_webauthn_store_revocations_handler);
 }
 
@@ -695,11 +748,12 @@ done:
 
 
 /*
- * A script of the enrollment and admin files: EVALSHA, or EVAL when
- * Redis does not have it (NOSCRIPT: a restart, SCRIPT FLUSH), once.
- * argv[0] and argv[1] are filled here; argv[2] onward are nkeys keys
- * then the arguments, nargs in all with the first two; they must live
- * until the handler runs (the request's pool).
+ * A script of the store: EVALSHA, or EVAL when Redis (a Cluster's node)
+ * does not have it (NOSCRIPT: a restart, SCRIPT FLUSH), once.  argv[0]
+ * and argv[1] are filled here; argv[2] onward are nkeys keys then the
+ * arguments, nargs in all with the first two; they must live until the
+ * handler runs (the request's pool).  Every script has a key, and all
+ * its keys share one hash slot: the op goes to the first key's.
  */
 
 ngx_int_t
@@ -724,6 +778,8 @@ ngx_http_webauthn_store_eval(ngx_http_webauthn_store_req_t *sr,
     sr->nargs = nargs;
     sr->argv = argv;
     sr->argvlen = argvlen;
+    sr->route.data = (u_char *) argv[3];
+    sr->route.len = argvlen[3];
 
     if (sr->eval) {
         argv[0] = "EVAL";
@@ -749,7 +805,26 @@ ngx_http_webauthn_store_eval(ngx_http_webauthn_store_req_t *sr,
     argv[2] = (char *) p;
     argvlen[2] = ngx_sprintf(p, "%ui", nkeys) - p;
 
-    return ngx_http_webauthn_store_send(sr, (int) nargs, argv, argvlen,
+    return ngx_http_webauthn_store_send(sr, &sr->route, (int) nargs, argv,
+                                        argvlen,
+                                        ngx_http_webauthn_store_eval_handler);
+}
+
+
+/*
+ * One plain command on the slot of key (argv copied), its reply to
+ * reply(), as a script's: a step of an operation driven from here
+ */
+
+ngx_int_t
+ngx_http_webauthn_store_command(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *key, int argc, const char **argv, size_t *argvlen,
+    ngx_http_webauthn_store_reply_pt reply)
+{
+    sr->script = NULL;
+    sr->reply = reply;
+
+    return ngx_http_webauthn_store_send(sr, key, argc, argv, argvlen,
                                         ngx_http_webauthn_store_eval_handler);
 }
 
@@ -759,7 +834,8 @@ ngx_http_webauthn_store_eval_handler(ngx_http_webauthn_redis_op_t *op)
 {
     ngx_http_webauthn_store_req_t *sr = op->data;
 
-    redisReply  *reply;
+    redisReply                       *reply;
+    ngx_http_webauthn_store_next_pt   next;
 
     if (op->rc != NGX_OK) {
         ngx_http_webauthn_metrics_redis_fault(&op->reason);
@@ -772,13 +848,13 @@ ngx_http_webauthn_store_eval_handler(ngx_http_webauthn_redis_op_t *op)
 
     if (reply->type == REDIS_REPLY_ERROR) {
 
-        if (!sr->eval && reply->len >= 8
+        if (sr->script && !sr->eval && reply->len >= 8
             && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
         {
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sr->log, 0,
                            "webauthn store: NOSCRIPT, sending the script");
 
-            ngx_http_webauthn_redis_free(op);
+            ngx_http_webauthn_redis_slot_free(op);
             sr->op = NULL;
             sr->eval = 1;
 
@@ -787,8 +863,8 @@ ngx_http_webauthn_store_eval_handler(ngx_http_webauthn_redis_op_t *op)
             sr->argv[1] = (char *) sr->script->source.data;
             sr->argvlen[1] = sr->script->source.len;
 
-            if (ngx_http_webauthn_store_send(sr, (int) sr->nargs, sr->argv,
-                                             sr->argvlen,
+            if (ngx_http_webauthn_store_send(sr, &sr->route, (int) sr->nargs,
+                                             sr->argv, sr->argvlen,
                                           ngx_http_webauthn_store_eval_handler)
                 != NGX_OK)
             {
@@ -810,7 +886,26 @@ ngx_http_webauthn_store_eval_handler(ngx_http_webauthn_redis_op_t *op)
         ngx_http_webauthn_store_wait(sr, op);
     }
 
+    /* the reply asked for the next step of a multi-step operation */
+
+    if (sr->next && sr->rc == NGX_HTTP_WEBAUTHN_STORE_OK) {
+        next = sr->next;
+        sr->next = NULL;
+
+        ngx_http_webauthn_redis_slot_free(op);
+        sr->op = NULL;
+        sr->eval = 0;
+
+        if (next(sr) != NGX_OK) {
+            ngx_http_webauthn_store_done(sr);
+        }
+
+        return;
+    }
+
 done:
+
+    sr->next = NULL;
 
     ngx_http_webauthn_store_done(sr);
 }
@@ -1008,7 +1103,7 @@ ngx_http_webauthn_store_done(ngx_http_webauthn_store_req_t *sr)
     sr->wait = 0;
 
     if (sr->op) {
-        ngx_http_webauthn_redis_free(sr->op);
+        ngx_http_webauthn_redis_slot_free(sr->op);
         sr->op = NULL;
     }
 

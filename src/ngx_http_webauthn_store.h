@@ -23,6 +23,7 @@
 #include <ngx_core.h>
 
 #include <ngx_http_webauthn_redis.h>
+#include <ngx_http_webauthn_redis_cluster.h>
 
 
 #define NGX_HTTP_WEBAUTHN_STORE_PREFIX  "webauthn:"
@@ -154,6 +155,9 @@ typedef struct ngx_http_webauthn_store_req_s  ngx_http_webauthn_store_req_t;
 
 typedef void (*ngx_http_webauthn_store_handler_pt)(
     ngx_http_webauthn_store_req_t *sr);
+/* starts the next step of an operation; NGX_ERROR with sr's fault set */
+typedef ngx_int_t (*ngx_http_webauthn_store_next_pt)(
+    ngx_http_webauthn_store_req_t *sr);
 /* parses a script's reply into sr; sets sr->rc (and reason) */
 typedef void (*ngx_http_webauthn_store_reply_pt)(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
@@ -184,6 +188,21 @@ struct ngx_http_webauthn_store_req_s {
     ngx_uint_t                          nargs;
     const char                        **argv;
     size_t                             *argvlen;
+    ngx_str_t                           route;     /* the op's slot key */
+
+    /*
+     * an operation of several steps, one slot each (design.md,
+     * "Enrollment", "Administration"): a reply that sets next (with rc
+     * OK) has next() run instead of the handler
+     */
+    ngx_http_webauthn_store_next_pt     next;
+    ngx_uint_t                          step;
+    ngx_uint_t                          index;
+    ngx_array_t                        *list;      /* ngx_str_t */
+    ngx_array_t                        *list2;     /* ngx_str_t */
+    ngx_str_t                           handle;
+    ngx_uint_t                          found;
+
     unsigned                            eval:1;
     unsigned                            wait:1;    /* WAIT after it */
 };
@@ -275,6 +294,9 @@ ngx_int_t ngx_http_webauthn_store_decode(ngx_pool_t *pool, ngx_str_t *stored,
  */
 ngx_int_t ngx_http_webauthn_store_key(ngx_http_webauthn_store_req_t *sr,
     ngx_str_t *key, const char *kind, const u_char *id, size_t len);
+ngx_int_t ngx_http_webauthn_store_subkey(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *key, const char *kind, ngx_str_t *tag, const u_char *sub,
+    size_t len);
 ngx_int_t ngx_http_webauthn_store_user_keys(ngx_http_webauthn_store_req_t *sr,
     ngx_str_t *name, ngx_str_t keys[3]);
 ngx_int_t ngx_http_webauthn_store_argv(ngx_http_webauthn_store_req_t *sr,
@@ -282,6 +304,9 @@ ngx_int_t ngx_http_webauthn_store_argv(ngx_http_webauthn_store_req_t *sr,
 ngx_int_t ngx_http_webauthn_store_eval(ngx_http_webauthn_store_req_t *sr,
     ngx_http_webauthn_script_t *script, ngx_uint_t nkeys, ngx_uint_t nargs,
     const char **argv, size_t *argvlen, ngx_http_webauthn_store_reply_pt reply);
+ngx_int_t ngx_http_webauthn_store_command(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *key, int argc, const char **argv, size_t *argvlen,
+    ngx_http_webauthn_store_reply_pt reply);
 ngx_int_t ngx_http_webauthn_store_string(ngx_pool_t *pool,
     redisReply *reply, ngx_str_t *s);
 void ngx_http_webauthn_store_fault(ngx_http_webauthn_store_req_t *sr,

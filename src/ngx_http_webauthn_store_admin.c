@@ -29,13 +29,47 @@
 #define NGX_HTTP_WEBAUTHN_HANDLE_MAX     64  /* WebAuthn L3, 5.4.3 */
 #define NGX_HTTP_WEBAUTHN_FORMAT_MAX     32  /* attestation_format */
 #define NGX_HTTP_WEBAUTHN_TIME_DIGITS    15  /* created, last_used */
+#define NGX_HTTP_WEBAUTHN_ADMIN_IDS_MAX  1000  /* a user's ids, invitations */
 
 
+static ngx_int_t ngx_http_webauthn_store_invite_user(
+    ngx_http_webauthn_store_req_t *sr);
 static void ngx_http_webauthn_store_invite_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_invite_cred(
+    ngx_http_webauthn_store_req_t *sr);
+static void ngx_http_webauthn_store_invite_cred_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_invite_write(
+    ngx_http_webauthn_store_req_t *sr);
+static void ngx_http_webauthn_store_ok_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_ids(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply, size_t from,
+    ngx_array_t **list);
+static ngx_int_t ngx_http_webauthn_store_user_read(
+    ngx_http_webauthn_store_req_t *sr,
+    ngx_http_webauthn_store_reply_pt reply);
+static ngx_int_t ngx_http_webauthn_store_user_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply,
+    const char *script);
 static void ngx_http_webauthn_store_user_get_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static void ngx_http_webauthn_store_user_get_next(
+    ngx_http_webauthn_store_req_t *sr);
+static ngx_int_t ngx_http_webauthn_store_user_get_cred(
+    ngx_http_webauthn_store_req_t *sr);
+static void ngx_http_webauthn_store_user_get_cred_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
 static void ngx_http_webauthn_store_user_delete_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_revoke_ids(
+    ngx_http_webauthn_store_req_t *sr);
+static void ngx_http_webauthn_store_revoke_ids_reply(
+    ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_user_delete_next(
+    ngx_http_webauthn_store_req_t *sr);
+static void ngx_http_webauthn_store_user_delete_step(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
 static ngx_int_t ngx_http_webauthn_store_cred_op(
     ngx_http_webauthn_store_req_t *sr, ngx_http_webauthn_script_t *script,
@@ -154,18 +188,19 @@ static ngx_int_t ngx_http_webauthn_store_digits_ok(ngx_str_t *s,
 
 
 /*
- * invite: the user is created when new (their user handle: one of their
- * credentials' when they have some stored by hand, else ARGV[5]), an
- * existing one keeps theirs and gets the display name when one is given;
- * invitations of the user that expired are dropped from their set.  A
- * Redis without a store epoch (a new one) gets it now: the registration
- * that follows is then issued after it (see the commit script).
+ * invite, in the user's slot: the user is created when new (their user
+ * handle: one of their credentials' when they have some stored by hand,
+ * which this script asks the C code to read from the credentials' slots
+ * first, else ARGV[3]), an existing one keeps theirs and gets the
+ * display name when one is given; invitations of the user that expired
+ * are dropped from their set.
  *
- * KEYS[1] user, KEYS[2] user_creds, KEYS[3] user_invites, KEYS[4] invite;
- * ARGV[1] the prefix, ARGV[2] user_name, ARGV[3] display_name ("": not
- * given), ARGV[4] roles, ARGV[5] a new user handle, ARGV[6] expires (s),
- * ARGV[7] now (s), ARGV[8] the invitation's hash.
- * Replies {"ok", user_handle, display_name} or {"bad_record", field}.
+ * KEYS[1] user, KEYS[2] user_creds, KEYS[3] user_invites; ARGV[1]
+ * user_name, ARGV[2] display_name ("": not given), ARGV[3] a new user
+ * handle, ARGV[4] "1" when the credentials were looked at, ARGV[5]
+ * expires (s), ARGV[6] now (s), ARGV[7] the invitation's hash.
+ * Replies {"ok", user_handle, display_name}, {"creds", id...} (the
+ * user's credentials, sorted, to look at) or {"bad_record", field}.
  */
 
 static ngx_http_webauthn_script_t  ngx_http_webauthn_invite_script = {
@@ -173,102 +208,104 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_invite_script = {
     NGX_HTTP_WEBAUTHN_LUA_UTF8
     "local u = redis.call('HMGET', KEYS[1], 'user_handle', 'display_name',\n"
     "    'created')\n"
-    "local h, d = u[1], ARGV[3]\n"
+    "local h, d = u[1], ARGV[2]\n"
     "if not h or h == '' then\n"
-    "    h = ARGV[5]\n"
-    "    local ids = redis.call('SMEMBERS', KEYS[2])\n"
-    "    table.sort(ids)\n"
-    "    for _, id in ipairs(ids) do\n"
-    "        local x = redis.call('HGET', ARGV[1] .. 'cred:' .. id,\n"
-    "            'user_handle')\n"
-    "        if x and x ~= '' then h = x break end\n"
+    "    h = ARGV[3]\n"
+    "    if ARGV[4] ~= '1' then\n"
+    "        local ids = redis.call('SMEMBERS', KEYS[2])\n"
+    "        if #ids > 0 then\n"
+    "            table.sort(ids)\n"
+    "            local r = {'creds'}\n"
+    "            for _, id in ipairs(ids) do r[#r + 1] = id end\n"
+    "            return r\n"
+    "        end\n"
     "    end\n"
     "end\n"
     "if #h > 86 or #h % 4 == 1 or not string.find(h, '^[A-Za-z0-9_%-]+$')\n"
     "    then return {'bad_record', 'user_handle'} end\n"
     "if d == '' then d = u[2] or '' end\n"
-    "if d == '' then d = ARGV[2] end\n"
+    "if d == '' then d = ARGV[1] end\n"
     "if #d > 256 or not utf8ok(d) then\n"
     "    return {'bad_record', 'display_name'} end\n"
     "redis.call('HSET', KEYS[1], 'user_handle', h, 'display_name', d)\n"
-    "if not u[3] then redis.call('HSET', KEYS[1], 'created', ARGV[7]) end\n"
-    "for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
-    "    if redis.call('EXISTS', ARGV[1] .. 'invite:' .. m) == 0 then\n"
-    "        redis.call('SREM', KEYS[3], m) end\n"
-    "end\n"
-    "redis.call('HSET', KEYS[4], 'user_name', ARGV[2], 'display_name', d,\n"
-    "    'roles', ARGV[4], 'user_handle', h, 'expires', ARGV[6])\n"
-    "redis.call('EXPIREAT', KEYS[4], ARGV[6])\n"
-    "redis.call('SADD', KEYS[3], ARGV[8])\n"
-    "redis.call('SET', ARGV[1] .. 'epoch', ARGV[7] .. '000', 'NX')\n"
+    "if not u[3] then redis.call('HSET', KEYS[1], 'created', ARGV[6]) end\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])\n"
+    "redis.call('ZADD', KEYS[3], ARGV[5], ARGV[7])\n"
     "return {'ok', h, d}\n"),
     { 0 }, 0
 };
 
 
 /*
- * user_get: KEYS[1] user, KEYS[2] user_creds; ARGV[1] the prefix.
- * Replies {"unknown"} (no user hash and no stored credential), or
- * {"ok", user_handle, display_name, {id, F...}, ...}, the credentials
- * sorted by id; an id of the set without a record is left out.
+ * invite, then, in the invitation's slot: KEYS[1] invite; ARGV[1]
+ * user_name, ARGV[2] display_name, ARGV[3] roles, ARGV[4] user_handle,
+ * ARGV[5] expires (s)
  */
 
-static ngx_http_webauthn_script_t  ngx_http_webauthn_user_get_script = {
+static ngx_http_webauthn_script_t  ngx_http_webauthn_invite_write_script = {
     ngx_string(
-    NGX_HTTP_WEBAUTHN_LUA_FIELDS
+    "redis.call('HSET', KEYS[1], 'user_name', ARGV[1], 'display_name',\n"
+    "    ARGV[2], 'roles', ARGV[3], 'user_handle', ARGV[4],\n"
+    "    'expires', ARGV[5])\n"
+    "redis.call('EXPIREAT', KEYS[1], ARGV[5])\n"
+    "return {'ok'}\n"),
+    { 0 }, 0
+};
+
+
+/*
+ * user_get and user_delete, in the user's slot: KEYS[1] user, KEYS[2]
+ * user_creds, KEYS[3] user_invites.  Replies {"ok", user_handle,
+ * display_name, the user hash exists (0 or 1), {id...}, {hash...}}, the
+ * ids and the open invitations sorted; the records are then read (or
+ * deleted) from the credentials' slots, one op each.
+ */
+
+static ngx_http_webauthn_script_t  ngx_http_webauthn_user_read_script = {
+    ngx_string(
     "local u = redis.call('HMGET', KEYS[1], 'user_handle', 'display_name')\n"
-    "local r = {'ok', u[1], u[2]}\n"
     "local ids = redis.call('SMEMBERS', KEYS[2])\n"
     "table.sort(ids)\n"
-    "for _, id in ipairs(ids) do\n"
-    "    local k = ARGV[1] .. 'cred:' .. id\n"
-    "    if redis.call('EXISTS', k) == 1 then\n"
-    "        r[#r + 1] = {id, unpack(redis.call('HMGET', k, unpack(F)))}\n"
-    "    end\n"
-    "end\n"
-    "if #r == 3 and redis.call('EXISTS', KEYS[1]) == 0 then\n"
-    "    return {'unknown'} end\n"
-    "return r\n"),
+    "return {'ok', u[1], u[2], redis.call('EXISTS', KEYS[1]), ids,\n"
+    "    redis.call('ZRANGE', KEYS[3], 0, -1)}\n"),
     { 0 }, 0
 };
 
 
 /*
- * user_delete: the user hash, every credential of user_creds (each
- * added to the revocations, as cred_revoke does), every invitation of
- * user_invites, and both sets.
- * KEYS[1] user, KEYS[2] user_creds, KEYS[3] user_invites; ARGV[1] the
- * prefix.  Replies {"unknown"} (neither a user hash nor credentials), or
- * {"ok", id...}: the credentials deleted.
+ * user_delete, a credential: KEYS[1] the record, KEYS[2] its epoch.
+ * Replies {"ok"} (deleted) or {"unknown"}.
  */
 
-static ngx_http_webauthn_script_t  ngx_http_webauthn_user_delete_script = {
+static ngx_http_webauthn_script_t  ngx_http_webauthn_cred_delete_script = {
     ngx_string(
-    "local ids = redis.call('SMEMBERS', KEYS[2])\n"
-    "if #ids == 0 and redis.call('EXISTS', KEYS[1]) == 0 then\n"
-    "    return {'unknown'} end\n"
-    "local r = {'ok'}\n"
-    "local t = tonumber(redis.call('TIME')[1])\n"
-    "table.sort(ids)\n"
-    "for _, id in ipairs(ids) do\n"
-    "    if redis.call('DEL', ARGV[1] .. 'cred:' .. id) == 1 then\n"
-    "        r[#r + 1] = id end\n"
-    "    redis.call('ZADD', ARGV[1] .. 'revoked', t, id)\n"
-    "end\n"
-    "redis.call('ZREMRANGEBYSCORE', ARGV[1] .. 'revoked', '-inf', t - "
-    NGX_HTTP_WEBAUTHN_REVOKED_KEEP_S ")\n"
-    "for _, h in ipairs(redis.call('SMEMBERS', KEYS[3])) do\n"
-    "    redis.call('DEL', ARGV[1] .. 'invite:' .. h)\n"
-    "end\n"
-    "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
-    "return r\n"),
+    "local n = redis.call('DEL', KEYS[1])\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "if n == 1 then return {'ok'} end\n"
+    "return {'unknown'}\n"),
     { 0 }, 0
 };
 
 
 /*
- * cred_roles: KEYS[1] the credential (KEYS[2] unused); ARGV[1] the
- * roles.  Replies
+ * revocations: KEYS[1] the revocations (a sorted set by time, kept two
+ * days: what session tokens are checked against); ARGV the ids revoked
+ * or deleted
+ */
+
+static ngx_http_webauthn_script_t  ngx_http_webauthn_revoke_ids_script = {
+    ngx_string(
+    "local t = tonumber(redis.call('TIME')[1])\n"
+    "for i = 1, #ARGV do redis.call('ZADD', KEYS[1], t, ARGV[i]) end\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - "
+    NGX_HTTP_WEBAUTHN_REVOKED_KEEP_S ")\n"
+    "return {'ok'}\n"),
+    { 0 }, 0
+};
+
+
+/*
+ * cred_roles: KEYS[1] the credential; ARGV[1] the roles.  Replies
  * {"unknown"}, {"bad_record", field} (nothing written), or {"ok", F...}
  * with the new roles.
  */
@@ -289,9 +326,8 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_cred_roles_script = {
 
 /*
  * cred_revoke: KEYS[1] the credential, revoked ("1"): the commit script
- * refuses it from the next assertion on; KEYS[2] the revocations (a
- * sorted set by time, kept two days: what session tokens are checked
- * against), ARGV[1] the credential id.  Replies as cred_roles.
+ * refuses it from the next assertion on; the id is then added to the
+ * revocations (their own key, so another op).  Replies as cred_roles.
  */
 
 static ngx_http_webauthn_script_t  ngx_http_webauthn_cred_revoke_script = {
@@ -303,26 +339,33 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_cred_revoke_script = {
     "local b = bad(c)\n"
     "if b then return {'bad_record', b} end\n"
     "redis.call('HSET', KEYS[1], 'revoked', '1')\n"
-    "local t = tonumber(redis.call('TIME')[1])\n"
-    "redis.call('ZADD', KEYS[2], t, ARGV[1])\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', t - "
-    NGX_HTTP_WEBAUTHN_REVOKED_KEEP_S ")\n"
     "return {'ok', unpack(c)}\n"),
     { 0 }, 0
 };
 
 
 static const char  *ngx_http_webauthn_admin_replies[] = {
-    "ok", "unknown", "bad_record", NULL
+    "ok", "unknown", "bad_record", "creds", NULL
 };
 
 
 ngx_int_t
 ngx_http_webauthn_store_invite(ngx_http_webauthn_store_req_t *sr)
 {
+    sr->next = NULL;
+    sr->found = 0;
+    sr->handle = sr->enroll->user_handle;
+
+    return ngx_http_webauthn_store_invite_user(sr);
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_store_invite_user(ngx_http_webauthn_store_req_t *sr)
+{
     u_char                      *p;
     size_t                      *len;
-    ngx_str_t                    keys[4];
+    ngx_str_t                    keys[3];
     ngx_uint_t                   i;
     const char                 **argv;
     ngx_http_webauthn_enroll_t  *e;
@@ -330,14 +373,8 @@ ngx_http_webauthn_store_invite(ngx_http_webauthn_store_req_t *sr)
     e = sr->enroll;
 
     if (ngx_http_webauthn_store_user_keys(sr, &e->user_name, keys) != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &keys[3], "invite:",
-                                       e->invite.data, e->invite.len)
-           != NGX_OK)
+        || ngx_http_webauthn_store_argv(sr, 13, &argv, &len) != NGX_OK)
     {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_webauthn_store_argv(sr, 15, &argv, &len) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -347,37 +384,35 @@ ngx_http_webauthn_store_invite(ngx_http_webauthn_store_req_t *sr)
         return NGX_ERROR;
     }
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 3; i++) {
         argv[3 + i] = (char *) keys[i].data;
         len[3 + i] = keys[i].len;
     }
 
     e->expires = ngx_time() + (time_t) e->ttl;
 
-    argv[7] = (char *) sr->store->prefix.data;
-    len[7] = sr->store->prefix.len;
-    argv[8] = (char *) e->user_name.data;
-    len[8] = e->user_name.len;
-    argv[9] = (char *) e->display_name.data;
-    len[9] = e->display_name.len;
-    argv[10] = (char *) e->roles.data;
-    len[10] = e->roles.len;
-    argv[11] = (char *) e->user_handle.data;
-    len[11] = e->user_handle.len;
+    argv[6] = (char *) e->user_name.data;
+    len[6] = e->user_name.len;
+    argv[7] = (char *) e->display_name.data;
+    len[7] = e->display_name.len;
+    argv[8] = (char *) sr->handle.data;
+    len[8] = sr->handle.len;
+    argv[9] = sr->found ? "1" : "0";
+    len[9] = 1;
 
-    argv[12] = (char *) p;
+    argv[10] = (char *) p;
     p = ngx_sprintf(p, "%T", e->expires);
-    len[12] = p - (u_char *) argv[12];
+    len[10] = p - (u_char *) argv[10];
 
-    argv[13] = (char *) p;
+    argv[11] = (char *) p;
     p = ngx_sprintf(p, "%T", ngx_time());
-    len[13] = p - (u_char *) argv[13];
+    len[11] = p - (u_char *) argv[11];
 
-    argv[14] = (char *) e->invite.data;
-    len[14] = e->invite.len;
+    argv[12] = (char *) e->invite.data;
+    len[12] = e->invite.len;
 
     return ngx_http_webauthn_store_eval(sr, &ngx_http_webauthn_invite_script,
-                                        4, 15, argv, len,
+                                        3, 13, argv, len,
                                         ngx_http_webauthn_store_invite_reply);
 }
 
@@ -397,6 +432,22 @@ ngx_http_webauthn_store_invite_reply(ngx_http_webauthn_store_req_t *sr,
 
     if (st == 2) {
         (void) ngx_http_webauthn_store_bad_record(sr, reply, "user");
+        return;
+    }
+
+    if (st == 3 && !sr->found) {
+
+        /* a user of credentials stored by hand: their handle, first */
+
+        if (ngx_http_webauthn_store_ids(sr, reply, 1, &sr->list) != NGX_OK)
+        {
+            return;
+        }
+
+        sr->found = 1;
+        sr->index = 0;
+        sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+        sr->next = ngx_http_webauthn_store_invite_cred;
         return;
     }
 
@@ -432,15 +483,188 @@ ngx_http_webauthn_store_invite_reply(ngx_http_webauthn_store_req_t *sr,
     e->display_name = display;
 
     sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+    sr->next = ngx_http_webauthn_store_invite_write;
 }
 
 
-ngx_int_t
-ngx_http_webauthn_store_user_get(ngx_http_webauthn_store_req_t *sr)
+/* HGET <prefix>cred:{<id>} user_handle, for each id until one has it */
+
+static ngx_int_t
+ngx_http_webauthn_store_invite_cred(ngx_http_webauthn_store_req_t *sr)
 {
+    size_t       len[3];
+    ngx_str_t    key, *id;
+    const char  *argv[3];
+
+    if (sr->index == sr->list->nelts) {
+        return ngx_http_webauthn_store_invite_user(sr);
+    }
+
+    id = (ngx_str_t *) sr->list->elts + sr->index;
+
+    if (ngx_http_webauthn_store_key(sr, &key, "cred:", id->data, id->len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "HGET";
+    len[0] = sizeof("HGET") - 1;
+    argv[1] = (char *) key.data;
+    len[1] = key.len;
+    argv[2] = "user_handle";
+    len[2] = sizeof("user_handle") - 1;
+
+    return ngx_http_webauthn_store_command(sr, &key, 3, argv, len,
+                                   ngx_http_webauthn_store_invite_cred_reply);
+}
+
+
+static void
+ngx_http_webauthn_store_invite_cred_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    ngx_str_t  handle;
+
+    if (ngx_http_webauthn_store_string(sr->pool, reply, &handle) != NGX_OK) {
+        ngx_http_webauthn_store_bad_reply(sr, "invite");
+        return;
+    }
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+
+    if (handle.len) {
+        sr->handle = handle;
+        sr->next = ngx_http_webauthn_store_invite_user;
+        return;
+    }
+
+    sr->index++;
+    sr->next = ngx_http_webauthn_store_invite_cred;
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_store_invite_write(ngx_http_webauthn_store_req_t *sr)
+{
+    u_char                      *p;
     size_t                      *len;
-    ngx_str_t                    keys[3];
+    ngx_str_t                    key;
     const char                 **argv;
+    ngx_http_webauthn_enroll_t  *e;
+
+    e = sr->enroll;
+
+    if (ngx_http_webauthn_store_key(sr, &key, "invite:", e->invite.data,
+                                    e->invite.len)
+        != NGX_OK
+        || ngx_http_webauthn_store_argv(sr, 9, &argv, &len) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(sr->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    argv[3] = (char *) key.data;
+    len[3] = key.len;
+    argv[4] = (char *) e->user_name.data;
+    len[4] = e->user_name.len;
+    argv[5] = (char *) e->display_name.data;
+    len[5] = e->display_name.len;
+    argv[6] = (char *) e->roles.data;
+    len[6] = e->roles.len;
+    argv[7] = (char *) e->user_handle.data;
+    len[7] = e->user_handle.len;
+    argv[8] = (char *) p;
+    len[8] = ngx_sprintf(p, "%T", e->expires) - p;
+
+    return ngx_http_webauthn_store_eval(sr,
+                                     &ngx_http_webauthn_invite_write_script, 1,
+                                     9, argv, len,
+                                     ngx_http_webauthn_store_ok_reply);
+}
+
+
+/* {"ok"}: the last step's reply */
+
+static void
+ngx_http_webauthn_store_ok_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    if (ngx_http_webauthn_store_status(reply,
+                                       ngx_http_webauthn_admin_replies)
+        != 0
+        || reply->elements != 1)
+    {
+        ngx_http_webauthn_store_bad_reply(sr, "admin");
+        return;
+    }
+
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+}
+
+
+/* the ids (base64url) of reply->element[from...], into *list */
+
+static ngx_int_t
+ngx_http_webauthn_store_ids(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply, size_t from, ngx_array_t **list)
+{
+    size_t      i;
+    ngx_str_t  *id;
+
+    if (reply->type != REDIS_REPLY_ARRAY
+        || reply->elements - from > NGX_HTTP_WEBAUTHN_ADMIN_IDS_MAX)
+    {
+        goto invalid;
+    }
+
+    *list = ngx_array_create(sr->pool, ngx_max(reply->elements - from, 1),
+                             sizeof(ngx_str_t));
+    if (*list == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    for (i = from; i < reply->elements; i++) {
+        id = ngx_array_push(*list);
+
+        if (reply->element[i]->type != REDIS_REPLY_STRING
+            || ngx_http_webauthn_store_string(sr->pool, reply->element[i],
+                                              id)
+               != NGX_OK
+            || !wa_record_cred_id_ok(id->data, id->len))
+        {
+            goto invalid;
+        }
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_http_webauthn_store_bad_reply(sr, "admin");
+
+    return NGX_ERROR;
+}
+
+
+/* user_get and user_delete: the user's slot first */
+
+static ngx_int_t
+ngx_http_webauthn_store_user_read(ngx_http_webauthn_store_req_t *sr,
+    ngx_http_webauthn_store_reply_pt reply)
+{
+    size_t       *len;
+    ngx_str_t     keys[3];
+    ngx_uint_t    i;
+    const char  **argv;
+
+    sr->next = NULL;
 
     if (ngx_http_webauthn_store_user_keys(sr, &sr->admin->user_name, keys)
         != NGX_OK
@@ -449,42 +673,50 @@ ngx_http_webauthn_store_user_get(ngx_http_webauthn_store_req_t *sr)
         return NGX_ERROR;
     }
 
-    argv[3] = (char *) keys[0].data;
-    len[3] = keys[0].len;
-    argv[4] = (char *) keys[1].data;
-    len[4] = keys[1].len;
-    argv[5] = (char *) sr->store->prefix.data;
-    len[5] = sr->store->prefix.len;
+    for (i = 0; i < 3; i++) {
+        argv[3 + i] = (char *) keys[i].data;
+        len[3 + i] = keys[i].len;
+    }
 
     return ngx_http_webauthn_store_eval(sr,
-                                     &ngx_http_webauthn_user_get_script, 2, 6,
-                                     argv, len,
-                                     ngx_http_webauthn_store_user_get_reply);
+                                     &ngx_http_webauthn_user_read_script, 3, 6,
+                                     argv, len, reply);
 }
 
 
-static void
-ngx_http_webauthn_store_user_get_reply(ngx_http_webauthn_store_req_t *sr,
-    redisReply *reply)
+ngx_int_t
+ngx_http_webauthn_store_user_get(ngx_http_webauthn_store_req_t *sr)
 {
-    size_t                          i;
-    ngx_int_t                       st;
-    ngx_str_t                       id;
-    redisReply                    **el, *c;
-    ngx_http_webauthn_admin_t      *a;
-    ngx_http_webauthn_cred_info_t  *ci;
+    return ngx_http_webauthn_store_user_read(sr,
+                                       ngx_http_webauthn_store_user_get_reply);
+}
+
+
+/*
+ * {"ok", user_handle, display_name, exists, {id...}, {hash...}}: the ids
+ * in sr->list, the invitations in sr->list2, exists in sr->found
+ */
+
+static ngx_int_t
+ngx_http_webauthn_store_user_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply, const char *script)
+{
+    size_t                       i, k;
+    ngx_str_t                   *h;
+    redisReply                 **el;
+    ngx_http_webauthn_admin_t   *a;
 
     a = sr->admin;
 
-    st = ngx_http_webauthn_store_status(reply,
-                                        ngx_http_webauthn_admin_replies);
-
-    if (st == 1 && reply->elements == 1) {
-        sr->rc = NGX_HTTP_WEBAUTHN_STORE_UNKNOWN;
-        return;
-    }
-
-    if (st != 0 || reply->elements < 3) {
+    if (ngx_http_webauthn_store_status(reply,
+                                       ngx_http_webauthn_admin_replies)
+        != 0
+        || reply->elements != 6
+        || reply->element[3]->type != REDIS_REPLY_INTEGER
+        || reply->element[4]->type != REDIS_REPLY_ARRAY
+        || reply->element[5]->type != REDIS_REPLY_ARRAY
+        || reply->element[5]->elements > NGX_HTTP_WEBAUTHN_ADMIN_IDS_MAX)
+    {
         goto invalid;
     }
 
@@ -496,6 +728,66 @@ ngx_http_webauthn_store_user_get_reply(ngx_http_webauthn_store_req_t *sr,
            != NGX_OK)
     {
         goto invalid;
+    }
+
+    sr->found = (el[3]->integer == 1);
+
+    if (ngx_http_webauthn_store_ids(sr, el[4], 0, &sr->list) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    sr->list2 = ngx_array_create(sr->pool, ngx_max(el[5]->elements, 1),
+                                 sizeof(ngx_str_t));
+    a->creds = ngx_array_create(sr->pool, ngx_max(sr->list->nelts, 1),
+                                sizeof(ngx_http_webauthn_cred_info_t));
+    if (sr->list2 == NULL || a->creds == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    /* an invitation's hash: 64 hex digits */
+
+    for (i = 0; i < el[5]->elements; i++) {
+        h = ngx_array_push(sr->list2);
+
+        if (ngx_http_webauthn_store_string(sr->pool, el[5]->element[i], h)
+            != NGX_OK
+            || h->len != 64)
+        {
+            goto invalid;
+        }
+
+        for (k = 0; k < h->len; k++) {
+            if (!((h->data[k] >= '0' && h->data[k] <= '9')
+                  || (h->data[k] >= 'a' && h->data[k] <= 'f')))
+            {
+                goto invalid;
+            }
+        }
+    }
+
+    sr->index = 0;
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_http_webauthn_store_bad_reply(sr, script);
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_webauthn_store_user_get_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    ngx_http_webauthn_admin_t  *a;
+
+    a = sr->admin;
+
+    if (ngx_http_webauthn_store_user_reply(sr, reply, "user_get") != NGX_OK) {
+        return;
     }
 
     if (a->user_handle.len
@@ -513,31 +805,97 @@ ngx_http_webauthn_store_user_get_reply(ngx_http_webauthn_store_req_t *sr,
         return;
     }
 
-    a->creds = ngx_array_create(sr->pool, ngx_max(reply->elements - 3, 1),
-                                sizeof(ngx_http_webauthn_cred_info_t));
-    if (a->creds == NULL) {
-        ngx_http_webauthn_store_error(sr, "out of memory");
+    ngx_http_webauthn_store_user_get_next(sr);
+}
+
+
+/* the next credential to read, or the end */
+
+static void
+ngx_http_webauthn_store_user_get_next(ngx_http_webauthn_store_req_t *sr)
+{
+    if (sr->index < sr->list->nelts) {
+        sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+        sr->next = ngx_http_webauthn_store_user_get_cred;
         return;
     }
 
-    for (i = 3; i < reply->elements; i++) {
-        c = el[i];
+    /* neither a user hash nor a stored credential */
 
-        if (c->type != REDIS_REPLY_ARRAY
-            || c->elements != 1 + NGX_HTTP_WEBAUTHN_CRED_FIELDS
-            || ngx_http_webauthn_store_string(sr->pool, c->element[0], &id)
-               != NGX_OK)
-        {
-            goto invalid;
-        }
+    sr->rc = (sr->admin->creds->nelts == 0 && !sr->found)
+             ? NGX_HTTP_WEBAUTHN_STORE_UNKNOWN : NGX_HTTP_WEBAUTHN_STORE_OK;
+}
 
-        ci = ngx_array_push(a->creds);
+
+/* HMGET <prefix>cred:{<id>} public_key F... */
+
+static ngx_int_t
+ngx_http_webauthn_store_user_get_cred(ngx_http_webauthn_store_req_t *sr)
+{
+    size_t        len[3 + NGX_HTTP_WEBAUTHN_CRED_FIELDS];
+    ngx_str_t     key, *id;
+    ngx_uint_t    i;
+    const char   *argv[3 + NGX_HTTP_WEBAUTHN_CRED_FIELDS];
+
+    static const char  *fields[NGX_HTTP_WEBAUTHN_CRED_FIELDS] = {
+        "user_name", "aaguid", "attestation_format", "roles", "transports",
+        "created", "last_used", "sign_count", "revoked", "backup_eligible",
+        "backup_state"
+    };
+
+    id = (ngx_str_t *) sr->list->elts + sr->index;
+
+    if (ngx_http_webauthn_store_key(sr, &key, "cred:", id->data, id->len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "HMGET";
+    len[0] = sizeof("HMGET") - 1;
+    argv[1] = (char *) key.data;
+    len[1] = key.len;
+    argv[2] = "public_key";
+    len[2] = sizeof("public_key") - 1;
+
+    for (i = 0; i < NGX_HTTP_WEBAUTHN_CRED_FIELDS; i++) {
+        argv[3 + i] = fields[i];
+        len[3 + i] = ngx_strlen(fields[i]);
+    }
+
+    return ngx_http_webauthn_store_command(sr, &key,
+                                 3 + NGX_HTTP_WEBAUTHN_CRED_FIELDS, argv, len,
+                                 ngx_http_webauthn_store_user_get_cred_reply);
+}
+
+
+/* a credential of the set without a record is left out */
+
+static void
+ngx_http_webauthn_store_user_get_cred_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    ngx_str_t                      *id;
+    ngx_http_webauthn_cred_info_t  *ci;
+
+    if (reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 1 + NGX_HTTP_WEBAUTHN_CRED_FIELDS)
+    {
+        ngx_http_webauthn_store_bad_reply(sr, "user_get");
+        return;
+    }
+
+    id = (ngx_str_t *) sr->list->elts + sr->index;
+    sr->index++;
+
+    if (reply->element[0]->type != REDIS_REPLY_NIL) {
+        ci = ngx_array_push(sr->admin->creds);
         if (ci == NULL) {
             ngx_http_webauthn_store_error(sr, "out of memory");
             return;
         }
 
-        if (ngx_http_webauthn_store_cred_info(sr, &id, &c->element[1], ci,
+        if (ngx_http_webauthn_store_cred_info(sr, id, &reply->element[1], ci,
                                               "user_get")
             != NGX_OK)
         {
@@ -545,104 +903,228 @@ ngx_http_webauthn_store_user_get_reply(ngx_http_webauthn_store_req_t *sr,
         }
     }
 
-    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
-
-    return;
-
-invalid:
-
-    ngx_http_webauthn_store_bad_reply(sr, "user_get");
+    ngx_http_webauthn_store_user_get_next(sr);
 }
 
+
+/*
+ * user_delete, in steps: the user's slot is read; the ids are added to
+ * the revocations; each record is deleted in its slot, then each open
+ * invitation in its; the user's keys last.  An interrupted deletion
+ * leaves the user: deleting again finishes it.
+ */
 
 ngx_int_t
 ngx_http_webauthn_store_user_delete(ngx_http_webauthn_store_req_t *sr)
 {
-    size_t                      *len;
-    ngx_uint_t                   i;
-    ngx_str_t                    keys[3];
-    const char                 **argv;
-
-    if (ngx_http_webauthn_store_user_keys(sr, &sr->admin->user_name, keys)
-        != NGX_OK
-        || ngx_http_webauthn_store_argv(sr, 7, &argv, &len) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < 3; i++) {
-        argv[3 + i] = (char *) keys[i].data;
-        len[3 + i] = keys[i].len;
-    }
-
-    argv[6] = (char *) sr->store->prefix.data;
-    len[6] = sr->store->prefix.len;
-
-    return ngx_http_webauthn_store_eval(sr,
-                                  &ngx_http_webauthn_user_delete_script, 3, 7,
-                                  argv, len,
-                                  ngx_http_webauthn_store_user_delete_reply);
+    return ngx_http_webauthn_store_user_read(sr,
+                                    ngx_http_webauthn_store_user_delete_reply);
 }
 
-
-/* the ids deleted, in admin->creds (only their id set) */
 
 static void
 ngx_http_webauthn_store_user_delete_reply(ngx_http_webauthn_store_req_t *sr,
     redisReply *reply)
 {
-    size_t                          i;
-    ngx_int_t                       st;
-    ngx_http_webauthn_admin_t      *a;
-    ngx_http_webauthn_cred_info_t  *ci;
+    if (ngx_http_webauthn_store_user_reply(sr, reply, "user_delete")
+        != NGX_OK)
+    {
+        return;
+    }
 
-    a = sr->admin;
-
-    st = ngx_http_webauthn_store_status(reply,
-                                        ngx_http_webauthn_admin_replies);
-
-    if (st == 1 && reply->elements == 1) {
+    if (sr->list->nelts == 0 && !sr->found) {
         sr->rc = NGX_HTTP_WEBAUTHN_STORE_UNKNOWN;
         return;
     }
 
-    if (st != 0) {
-        goto invalid;
+    sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+    sr->step = 0;
+    sr->next = sr->list->nelts ? ngx_http_webauthn_store_revoke_ids
+                               : ngx_http_webauthn_store_user_delete_next;
+}
+
+
+/*
+ * the revocations get sr->list's ids; then user_delete (sr->step 0) goes
+ * on, cred_revoke (sr->step 1) ends
+ */
+
+static ngx_int_t
+ngx_http_webauthn_store_revoke_ids(ngx_http_webauthn_store_req_t *sr)
+{
+    size_t       *len;
+    ngx_str_t     key, *ids;
+    ngx_uint_t    i, n;
+    const char  **argv;
+
+    n = sr->list->nelts;
+    ids = sr->list->elts;
+
+    if (ngx_http_webauthn_store_key(sr, &key, "revoked", NULL, 0) != NGX_OK
+        || ngx_http_webauthn_store_argv(sr, 4 + n, &argv, &len) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    a->creds = ngx_array_create(sr->pool, ngx_max(reply->elements - 1, 1),
-                                sizeof(ngx_http_webauthn_cred_info_t));
-    if (a->creds == NULL) {
-        ngx_http_webauthn_store_error(sr, "out of memory");
-        return;
+    argv[3] = (char *) key.data;
+    len[3] = key.len;
+
+    for (i = 0; i < n; i++) {
+        argv[4 + i] = (char *) ids[i].data;
+        len[4 + i] = ids[i].len;
     }
 
-    for (i = 1; i < reply->elements; i++) {
-        ci = ngx_array_push(a->creds);
-        if (ci == NULL) {
-            ngx_http_webauthn_store_error(sr, "out of memory");
-            return;
-        }
+    return ngx_http_webauthn_store_eval(sr,
+                                     &ngx_http_webauthn_revoke_ids_script, 1,
+                                     4 + n, argv, len,
+                                     ngx_http_webauthn_store_revoke_ids_reply);
+}
 
-        ngx_memzero(ci, sizeof(ngx_http_webauthn_cred_info_t));
 
-        if (reply->element[i]->type != REDIS_REPLY_STRING
-            || ngx_http_webauthn_store_string(sr->pool, reply->element[i],
-                                              &ci->id)
+static void
+ngx_http_webauthn_store_revoke_ids_reply(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    ngx_http_webauthn_store_ok_reply(sr, reply);
+
+    if (sr->rc == NGX_HTTP_WEBAUTHN_STORE_OK && sr->step == 0) {
+        sr->index = 0;
+        sr->next = ngx_http_webauthn_store_user_delete_next;
+    }
+}
+
+
+/*
+ * user_delete's steps after the revocations: sr->step 0 the records, 1
+ * the invitations, 2 the user's keys
+ */
+
+static ngx_int_t
+ngx_http_webauthn_store_user_delete_next(ngx_http_webauthn_store_req_t *sr)
+{
+    size_t        len[4], *avlen;
+    ngx_str_t     key, keys[3], *s;
+    ngx_uint_t    i;
+    const char   *argv[4], **av;
+
+    if (sr->step == 0 && sr->index == sr->list->nelts) {
+        sr->step = 1;
+        sr->index = 0;
+    }
+
+    if (sr->step == 1 && sr->index == sr->list2->nelts) {
+        sr->step = 2;
+    }
+
+    switch (sr->step) {
+
+    case 0:
+        s = (ngx_str_t *) sr->list->elts + sr->index;
+
+        if (ngx_http_webauthn_store_key(sr, &keys[0], "cred:", s->data,
+                                        s->len)
+            != NGX_OK
+            || ngx_http_webauthn_store_key(sr, &keys[1], "epoch:", s->data,
+                                           s->len)
                != NGX_OK
-            || !wa_record_cred_id_ok(ci->id.data, ci->id.len))
+            || ngx_http_webauthn_store_argv(sr, 5, &av, &avlen) != NGX_OK)
         {
-            goto invalid;
+            return NGX_ERROR;
         }
+
+        av[3] = (char *) keys[0].data;
+        avlen[3] = keys[0].len;
+        av[4] = (char *) keys[1].data;
+        avlen[4] = keys[1].len;
+
+        return ngx_http_webauthn_store_eval(sr,
+                                  &ngx_http_webauthn_cred_delete_script, 2, 5,
+                                  av, avlen,
+                                  ngx_http_webauthn_store_user_delete_step);
+
+    case 1:
+        s = (ngx_str_t *) sr->list2->elts + sr->index;
+
+        if (ngx_http_webauthn_store_key(sr, &key, "invite:", s->data, s->len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        argv[0] = "DEL";
+        len[0] = sizeof("DEL") - 1;
+        argv[1] = (char *) key.data;
+        len[1] = key.len;
+
+        return ngx_http_webauthn_store_command(sr, &key, 2, argv, len,
+                                     ngx_http_webauthn_store_user_delete_step);
+
+    default:
+        if (ngx_http_webauthn_store_user_keys(sr, &sr->admin->user_name,
+                                              keys)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        argv[0] = "DEL";
+        len[0] = sizeof("DEL") - 1;
+
+        for (i = 0; i < 3; i++) {
+            argv[1 + i] = (char *) keys[i].data;
+            len[1 + i] = keys[i].len;
+        }
+
+        sr->step = 3;
+
+        return ngx_http_webauthn_store_command(sr, &keys[0], 4, argv, len,
+                                     ngx_http_webauthn_store_user_delete_step);
     }
+}
+
+
+static void
+ngx_http_webauthn_store_user_delete_step(ngx_http_webauthn_store_req_t *sr,
+    redisReply *reply)
+{
+    ngx_int_t                       st;
+    ngx_http_webauthn_cred_info_t  *ci;
 
     sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
 
-    return;
+    if (sr->step == 0) {
+        st = ngx_http_webauthn_store_status(reply,
+                                            ngx_http_webauthn_admin_replies);
 
-invalid:
+        if (reply->elements != 1 || (st != 0 && st != 1)) {
+            ngx_http_webauthn_store_bad_reply(sr, "user_delete");
+            return;
+        }
 
-    ngx_http_webauthn_store_bad_reply(sr, "user_delete");
+        /* the ids deleted, in admin->creds (only their id set) */
+
+        if (st == 0) {
+            ci = ngx_array_push(sr->admin->creds);
+            if (ci == NULL) {
+                ngx_http_webauthn_store_error(sr, "out of memory");
+                return;
+            }
+
+            ngx_memzero(ci, sizeof(ngx_http_webauthn_cred_info_t));
+            ci->id = ((ngx_str_t *) sr->list->elts)[sr->index];
+        }
+
+    } else if (reply->type != REDIS_REPLY_INTEGER) {
+        ngx_http_webauthn_store_bad_reply(sr, "user_delete");
+        return;
+    }
+
+    if (sr->step == 3) {
+        return;
+    }
+
+    sr->index++;
+    sr->next = ngx_http_webauthn_store_user_delete_next;
 }
 
 
@@ -669,37 +1151,35 @@ ngx_http_webauthn_store_cred_op(ngx_http_webauthn_store_req_t *sr,
     ngx_http_webauthn_script_t *script, ngx_str_t *arg)
 {
     size_t                      *len;
-    ngx_str_t                    revoked;
+    ngx_uint_t                   n;
     const char                 **argv;
     ngx_http_webauthn_admin_t   *a;
 
     a = sr->admin;
+    sr->next = NULL;
 
     if (ngx_http_webauthn_store_key(sr, &sr->key, "cred:", a->cred_id.data,
                                     a->cred_id.len)
         != NGX_OK
-        || ngx_http_webauthn_store_key(sr, &revoked, "revoked", NULL, 0)
-           != NGX_OK
-        || ngx_http_webauthn_store_argv(sr, 6, &argv, &len) != NGX_OK)
+        || ngx_http_webauthn_store_argv(sr, 5, &argv, &len) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     argv[3] = (char *) sr->key.data;
     len[3] = sr->key.len;
-    argv[4] = (char *) revoked.data;
-    len[4] = revoked.len;
 
-    /* ARGV[1]: the roles (cred_roles), or the credential id (cred_revoke) */
+    /* ARGV[1]: the roles (cred_roles) */
 
-    if (arg == NULL) {
-        arg = &a->cred_id;
+    n = 4;
+
+    if (arg) {
+        argv[4] = (char *) arg->data;
+        len[4] = arg->len;
+        n = 5;
     }
 
-    argv[5] = (char *) arg->data;
-    len[5] = arg->len;
-
-    return ngx_http_webauthn_store_eval(sr, script, 2, 6, argv, len,
+    return ngx_http_webauthn_store_eval(sr, script, 1, n, argv, len,
                                         ngx_http_webauthn_store_cred_reply);
 }
 
@@ -709,6 +1189,7 @@ ngx_http_webauthn_store_cred_reply(ngx_http_webauthn_store_req_t *sr,
     redisReply *reply)
 {
     ngx_int_t                       st;
+    ngx_str_t                      *id;
     const char                     *script;
     ngx_http_webauthn_admin_t      *a;
     ngx_http_webauthn_cred_info_t  *ci;
@@ -751,6 +1232,22 @@ ngx_http_webauthn_store_cred_reply(ngx_http_webauthn_store_req_t *sr,
     a->cred = ci;
 
     sr->rc = NGX_HTTP_WEBAUTHN_STORE_OK;
+
+    /* a revocation: then the revocations, for session tokens */
+
+    if (sr->script == &ngx_http_webauthn_cred_revoke_script) {
+        sr->list = ngx_array_create(sr->pool, 1, sizeof(ngx_str_t));
+        if (sr->list == NULL) {
+            ngx_http_webauthn_store_error(sr, "out of memory");
+            return;
+        }
+
+        id = ngx_array_push(sr->list);
+        *id = a->cred_id;
+
+        sr->step = 1;
+        sr->next = ngx_http_webauthn_store_revoke_ids;
+    }
 }
 
 

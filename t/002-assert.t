@@ -17,7 +17,7 @@ add_block_preprocessor(\&WebAuthnTest::preprocess);
 
 WebAuthnTest::enroll('es512', user => 'user-es512', roles => 'reader es512');
 WebAuthnTest::enroll('ghost', alg => 'es256');
-WebAuthnTest::redis('DEL', 'webauthn:cred:' . WebAuthnTest::cred_id('ghost'));
+WebAuthnTest::redis('DEL', WebAuthnTest::cred_key('ghost'));
 WebAuthnTest::enroll('revoked', alg => 'es256', revoked => 1);
 WebAuthnTest::enroll('rs1', alg => 'rs256', cose_alg => -65535);
 WebAuthnTest::enroll('counted', alg => 'es256', user => 'carol', roles => '');

@@ -229,7 +229,7 @@ for (1 .. 2) {
     my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'cached'));
     Test::More::is($r->{status}, 200, "passes, the key is cached ($_)");
 }
-WebAuthnTest::redis('HSET', 'webauthn:cred:' . WebAuthnTest::cred_id('cached'), 'revoked', '1');
+WebAuthnTest::redis('HSET', WebAuthnTest::cred_key('cached'), 'revoked', '1');
 --- request
 GET /t
 --- more_headers eval

@@ -32,7 +32,7 @@ __DATA__
 --- config eval: $EnrollTest::Config
 --- init
 my $token = EnrollTest::invite('olive', display => 'Olive Oyl', roles => 'reader');
-my $handle = WebAuthnTest::redis_cmd('main', 'HGET', 'webauthn:user:olive', 'user_handle');
+my $handle = WebAuthnTest::redis_cmd('main', 'HGET', 'webauthn:user:{olive}', 'user_handle');
 my $r = EnrollTest::options(EnrollTest::inv($token));
 Test::More::is($r->{status}, 200, 'options: 200');
 Test::More::is($r->{headers}{'cache-control'}, 'no-store', 'not cached');
@@ -82,10 +82,10 @@ Test::More::is($j->{id}, $key->{credential_id}, 'the credential id');
 Test::More::is($j->{user_name}, 'alice', 'the user name');
 Test::More::is($j->{attestation_format}, 'none', 'the format');
 Test::More::is($j->{aaguid}, '00000000-0000-0000-0000-000000000000', 'the AAGUID');
-my %rec = @{ WebAuthnTest::redis_cmd('main', 'HGETALL', "webauthn:cred:$key->{credential_id}") };
+my %rec = @{ WebAuthnTest::redis_cmd('main', 'HGETALL', "webauthn:cred:{$key->{credential_id}}") };
 Test::More::is($rec{user_name}, 'alice', 'stored: user_name');
 Test::More::is($rec{roles}, 'reader deployer', 'stored: the invitation\'s roles');
-Test::More::is($rec{user_handle}, WebAuthnTest::redis_cmd('main', 'HGET', 'webauthn:user:alice', 'user_handle'), 'stored: the user\'s handle');
+Test::More::is($rec{user_handle}, WebAuthnTest::redis_cmd('main', 'HGET', 'webauthn:user:{alice}', 'user_handle'), 'stored: the user\'s handle');
 Test::More::is($rec{user_handle}, $key->{user_handle}, 'the handle the authenticator was given');
 Test::More::is($rec{sign_count}, '0', 'stored: sign_count');
 Test::More::is($rec{attestation_format}, 'none', 'stored: attestation_format');
@@ -94,10 +94,10 @@ Test::More::is($rec{backup_eligible}, '1', 'stored: backup_eligible');
 Test::More::is($rec{backup_state}, '0', 'stored: backup_state');
 Test::More::cmp_ok(abs(($rec{created} // 0) - time), '<', 60, 'stored: created');
 Test::More::ok(length($rec{public_key} // '') > 60, 'stored: public_key');
-Test::More::is_deeply(WebAuthnTest::redis_cmd('main', 'SMEMBERS', 'webauthn:user_creds:alice'), [ $key->{credential_id} ], 'the user\'s credentials');
+Test::More::is_deeply(WebAuthnTest::redis_cmd('main', 'SMEMBERS', 'webauthn:user_creds:{alice}'), [ $key->{credential_id} ], 'the user\'s credentials');
 my $hash = Digest::SHA::sha256_hex($r->{token});
-Test::More::is(WebAuthnTest::redis_cmd('main', 'EXISTS', "webauthn:invite:$hash"), 0, 'the invitation is consumed');
-Test::More::is_deeply(WebAuthnTest::redis_cmd('main', 'SMEMBERS', 'webauthn:user_invites:alice'), [], 'and no longer open');
+Test::More::is(WebAuthnTest::redis_cmd('main', 'EXISTS', "webauthn:invite:{$hash}"), 0, 'the invitation is consumed');
+Test::More::is_deeply(WebAuthnTest::redis_cmd('main', 'ZRANGE', 'webauthn:user_invites:{alice}', 0, -1), [], 'and no longer open');
 my $a = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'alice1', counter => 1));
 Test::More::is($a->{status}, 200, 'an assertion of the new credential passes');
 Test::More::like($a->{body} // '', qr/user=alice roles=reader deployer/, 'as alice, with her roles');
@@ -296,10 +296,10 @@ my $spent = EnrollTest::register(WebAuthnTest::authz(key => 'ivy1', counter => 1
 Test::More::is($spent->{status}, 401, 'the options\' assertion again: refused');
 my $two = EnrollTest::register(WebAuthnTest::authz(key => 'ivy1', counter => 2), $body);
 Test::More::is($two->{status}, 201, 'a fresh assertion registers the second device') or Test::More::diag($two->{body});
-my %rec = @{ WebAuthnTest::redis_cmd('main', 'HGETALL', 'webauthn:cred:' . WebAuthnTest::cred_id('ivy2')) };
+my %rec = @{ WebAuthnTest::redis_cmd('main', 'HGETALL', 'webauthn:cred:{' . WebAuthnTest::cred_id('ivy2') . '}') };
 Test::More::is($rec{roles}, 'reader admin', 'with the user\'s roles');
 Test::More::is($rec{user_handle}, WebAuthnTest::user_handle('ivy1'), 'and handle');
-Test::More::is_deeply([ sort @{ WebAuthnTest::redis_cmd('main', 'SMEMBERS', 'webauthn:user_creds:ivy') } ], [ sort($id1, WebAuthnTest::cred_id('ivy2')) ], 'both devices are the user\'s');
+Test::More::is_deeply([ sort @{ WebAuthnTest::redis_cmd('main', 'SMEMBERS', 'webauthn:user_creds:{ivy}') } ], [ sort($id1, WebAuthnTest::cred_id('ivy2')) ], 'both devices are the user\'s');
 my $a = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'ivy2', counter => 1));
 Test::More::is($a->{status}, 200, 'the second device passes auth_webauthn');
 my $replay = EnrollTest::register(WebAuthnTest::authz(key => 'ivy1', counter => 3), $body);

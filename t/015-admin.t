@@ -93,10 +93,10 @@ sub redis { WebAuthnTest::redis(@_) }
 # enrollment writes them (design.md, "Redis schema")
 sub seed {
     my ($user, @keys) = @_;
-    redis('HSET', "${P}user:$user", 'user_handle',
+    redis('HSET', "${P}user:{$user}", 'user_handle',
           WebAuthnTest::user_handle($keys[0]), 'display_name', "The $user",
           'created', 1700000000);
-    redis('SADD', "${P}user_creds:$user", map { WebAuthnTest::cred_id($_) }
+    redis('SADD', "${P}user_creds:{$user}", map { WebAuthnTest::cred_id($_) }
           @keys);
 }
 
@@ -136,12 +136,14 @@ sub dump_redis {
     return \%d;
 }
 
-# the keys of the dump not about USER (and their credentials)
+# the keys of the dump not about USER (and their credentials, their
+# store epochs)
 sub others {
     my ($d, $user, @ids) = @_;
-    my %skip = map { $_ => 1 } ("${P}user:$user", "${P}user_creds:$user",
-                                "${P}user_invites:$user", "${P}revoked",
-                                map { "${P}cred:$_" } @ids);
+    my %skip = map { $_ => 1 } ("${P}user:{$user}", "${P}user_creds:{$user}",
+                                "${P}user_invites:{$user}", "${P}revoked",
+                                map { ("${P}cred:{$_}", "${P}epoch:{$_}") }
+                                @ids);
     return { map { $_ => $d->{$_} }
              grep { !$skip{$_} && !/^\Q${P}invite:\E/ } keys %$d };
 }
@@ -186,16 +188,16 @@ Test::More::like($j->{token}, qr/^[A-Za-z0-9_-]{43}$/, 'the token: 32 bytes, bas
 Test::More::like($j->{user_handle}, qr/^[A-Za-z0-9_-]{43}$/, 'a new user handle: 32 bytes, base64url');
 Test::More::ok($j->{expires} >= $t0 + 3600 && $j->{expires} <= time + 3600, 'expires is now + ttl');
 my $hash = Digest::SHA::sha256_hex($j->{token} // '');
-my %i = @{ main::redis('HGETALL', "webauthn:invite:$hash") || [] };
+my %i = @{ main::redis('HGETALL', "webauthn:invite:{$hash}") || [] };
 Test::More::is_deeply(\%i, {user_name => 'alice', display_name => 'Alice Liddell', roles => 'reader ops:admin', user_handle => $j->{user_handle}, expires => $j->{expires}}, 'the invitation is under the SHA-256 hex of the token');
-my $ttl = main::redis('TTL', "webauthn:invite:$hash");
+my $ttl = main::redis('TTL', "webauthn:invite:{$hash}");
 Test::More::ok($ttl > 3590 && $ttl <= 3600, "the invitation expires with the token ($ttl s)");
-Test::More::is(main::redis('EXPIRETIME', "webauthn:invite:$hash"), $j->{expires}, 'EXPIREAT its expiry');
-my %u = @{ main::redis('HGETALL', 'webauthn:user:alice') || [] };
+Test::More::is(main::redis('EXPIRETIME', "webauthn:invite:{$hash}"), $j->{expires}, 'EXPIREAT its expiry');
+my %u = @{ main::redis('HGETALL', 'webauthn:user:{alice}') || [] };
 Test::More::is($u{user_handle}, $j->{user_handle}, 'the user is created with the handle');
 Test::More::is($u{display_name}, 'Alice Liddell', 'and the display name');
 Test::More::ok($u{created} >= $t0 && $u{created} <= time, 'and its creation time');
-Test::More::is_deeply(main::redis('SMEMBERS', 'webauthn:user_invites:alice'), [$hash], 'the hash is in the user\'s invitations');
+Test::More::is_deeply(main::redis('ZRANGE', 'webauthn:user_invites:{alice}', 0, -1), [$hash], 'the hash is in the user\'s invitations');
 my $d = main::dump_redis();
 my @seen = grep { index($_, $j->{token}) >= 0 || index($d->{$_}, $j->{token}) >= 0 } keys %$d;
 Test::More::is_deeply(\@seen, [], 'the token is in no key name and no value of Redis');
@@ -216,26 +218,26 @@ qr/\[info\] .*webauthn admin: invited "alice", expires \d+/
 --- http_config eval
 $WebAuthnTest::HttpConfig . "    webauthn_invitation_ttl 2h;\n"
 --- init
-my %u = @{ main::redis('HGETALL', 'webauthn:user:alice') || [] };
+my %u = @{ main::redis('HGETALL', 'webauthn:user:{alice}') || [] };
 Test::More::ok($u{user_handle}, 'alice exists');
 my $r = main::admin('POST', 'invitations', {user_name => 'alice'});
 Test::More::is($r->{status}, 201, 'a second invitation');
 Test::More::is($r->{json}{user_handle}, $u{user_handle}, 'alice keeps her handle');
 Test::More::ok(abs($r->{json}{expires} - (time + 7200)) <= 2, 'ttl: the location\'s webauthn_invitation_ttl');
-my %i = @{ main::redis('HGETALL', 'webauthn:invite:' . Digest::SHA::sha256_hex($r->{json}{token})) || [] };
+my %i = @{ main::redis('HGETALL', 'webauthn:invite:{' . Digest::SHA::sha256_hex($r->{json}{token}) . '}') || [] };
 Test::More::is($i{display_name}, 'Alice Liddell', 'the invitation has her display name');
 Test::More::is($i{user_handle}, $u{user_handle}, 'and her handle');
 Test::More::is($i{roles}, '', 'and no roles');
-Test::More::is(main::redis('HGET', 'webauthn:user:alice', 'created'), $u{created}, 'her creation time is kept');
+Test::More::is(main::redis('HGET', 'webauthn:user:{alice}', 'created'), $u{created}, 'her creation time is kept');
 $r = main::admin('POST', 'invitations', {user_name => 'alice', display_name => 'Alice L.', ttl => 7200});
 Test::More::is($r->{status}, 201, 'a third, with a display name and the largest ttl');
 Test::More::is($r->{json}{user_handle}, $u{user_handle}, 'the same handle');
-Test::More::is(main::redis('HGET', 'webauthn:user:alice', 'display_name'), 'Alice L.', 'the display name is updated');
-Test::More::is(main::redis('SCARD', 'webauthn:user_invites:alice'), 3, 'three open invitations');
-main::redis('SADD', 'webauthn:user_creds:gina', WebAuthnTest::cred_id('g1'));
+Test::More::is(main::redis('HGET', 'webauthn:user:{alice}', 'display_name'), 'Alice L.', 'the display name is updated');
+Test::More::is(main::redis('ZCARD', 'webauthn:user_invites:{alice}'), 3, 'three open invitations');
+main::redis('SADD', 'webauthn:user_creds:{gina}', WebAuthnTest::cred_id('g1'));
 $r = main::admin('POST', 'invitations', {user_name => 'gina', ttl => 60});
 Test::More::is($r->{json}{user_handle}, WebAuthnTest::user_handle('g1'), 'gina, with a credential stored by hand, gets its handle');
-Test::More::is(main::redis('HGET', 'webauthn:user:gina', 'display_name'), 'gina', 'a new user\'s display name is the user name');
+Test::More::is(main::redis('HGET', 'webauthn:user:{gina}', 'display_name'), 'gina', 'a new user\'s display name is the user name');
 --- request
 GET /webauthn/admin/users/alice
 --- response_body_like: ^\{"user_name":"alice","display_name":"Alice L\.",
@@ -304,7 +306,7 @@ main::refused(main::admin('POST', 'credentials/a/revoke'), 400, 'request_invalid
 main::refused(main::admin('GET', 'users/bob%0Aeve'), 400, 'request_invalid', qr/^the user name is not valid UTF-8/, 'GET users: a name with LF');
 main::refused(main::admin('DELETE', 'users/' . ('b' x 257)), 400, 'request_invalid', qr/^the user name is not valid UTF-8/, 'DELETE users: a name too long');
 Test::More::is_deeply(main::dump_redis(), $before, 'Redis is as it was');
-Test::More::is(main::redis('EXISTS', 'webauthn:user:bob'), 0, 'no user bob');
+Test::More::is(main::redis('EXISTS', 'webauthn:user:{bob}'), 0, 'no user bob');
 --- request
 POST /webauthn/admin/invitations
 {"user_name": ["bob"]}
@@ -331,7 +333,7 @@ $WebAuthnTest::Config . '
 --- init
 my $r = main::admin('POST', 'invitations', {user_name => 'ivan', roles => ['reader'], comment => 'x' x 20000});
 Test::More::is($r->{status}, 201, 'a 20 KB body through a file');
-Test::More::is(main::redis('HGET', 'webauthn:user:ivan', 'display_name'), 'ivan', 'ivan is invited');
+Test::More::is(main::redis('HGET', 'webauthn:user:{ivan}', 'display_name'), 'ivan', 'ivan is invited');
 --- request
 GET /webauthn/admin/users/ivan
 --- response_body_like: ^\{"user_name":"ivan",
@@ -355,7 +357,7 @@ for my $route ('', 'nothing', 'users', 'users/', 'invitations/x', 'credentials/'
     main::refused(main::admin('GET', $route), 404, 'not_found', qr/^unknown route$/, "route \"$route\"");
 }
 Test::More::is_deeply(main::dump_redis(), $before, 'Redis is as it was');
-Test::More::is(main::redis('EXISTS', 'webauthn:cred:AAAAAAAAAAAAAAAAAAAAAA'), 0, 'no record was made');
+Test::More::is(main::redis('EXISTS', 'webauthn:cred:{AAAAAAAAAAAAAAAAAAAAAA}'), 0, 'no record was made');
 --- request
 GET /webauthn/admin/users/nobody
 --- error_code: 404
@@ -370,7 +372,7 @@ GET /webauthn/admin/users/nobody
 === TEST 6: GET users lists the credentials of user_creds, with their fields; an id without a record is left out
 --- init
 main::seed('carol', 'c1', 'c2');
-main::redis('SADD', 'webauthn:user_creds:carol', 'gone-credential-id');
+main::redis('SADD', 'webauthn:user_creds:{carol}', 'gone-credential-id');
 WebAuthnTest::cred_cmd('c1', 'HSET', 'aaguid', 'cb69481e-8ff7-4039-93ec-0a2729a154a8', 'attestation_format', 'packed', 'transports', 'usb nfc', 'created', '1700000001', 'last_used', '1700000100', 'sign_count', '41', 'backup_eligible', '1', 'backup_state', '0');
 WebAuthnTest::cred_cmd('c2', 'HSET', 'revoked', 'yes');
 WebAuthnTest::cred_cmd('c2', 'HDEL', 'aaguid', 'sign_count');
@@ -395,7 +397,7 @@ Test::More::is_deeply($c{WebAuthnTest::cred_id('c2')}, {
     roles => ['reader', 'writer'], transports => [], created => undef, last_used => undef,
     sign_count => 0, revoked => JSON::PP::true, backup_eligible => undef, backup_state => undef,
 }, 'the second: absent fields null, its revocation (any value but "" and "0")');
-main::redis('SADD', "webauthn:user_creds:Zo\xc3\xab O'Brien", WebAuthnTest::cred_id('z1'));
+main::redis('SADD', "webauthn:user_creds:{Zo\xc3\xab O'Brien}", WebAuthnTest::cred_id('z1'));
 $r = main::admin('GET', 'users/Zo%C3%AB%20O%27Brien');
 Test::More::is($r->{status}, 200, 'a UTF-8 name, percent-encoded, with no user hash');
 Test::More::is($r->{json}{user_name}, "Zo\x{eb} O'Brien", 'its name');
@@ -509,12 +511,12 @@ my $inv = main::admin('POST', 'invitations', {user_name => 'frank'});
 Test::More::is($inv->{status}, 201, 'an open invitation');
 my $hash = Digest::SHA::sha256_hex($inv->{json}{token} // '');
 my $id = WebAuthnTest::cred_id('f1');
-Test::More::is(main::redis('EXISTS', "webauthn:invite:$hash", "webauthn:cred:$id", 'webauthn:user:frank', 'webauthn:user_creds:frank', 'webauthn:user_invites:frank'), 5, 'before: five keys');
+Test::More::is(main::redis('EXISTS', "webauthn:invite:{$hash}", "webauthn:cred:{$id}", 'webauthn:user:{frank}', 'webauthn:user_creds:{frank}', 'webauthn:user_invites:{frank}'), 5, 'before: five keys');
 my $before = main::dump_redis();
 my $r = main::admin('DELETE', 'users/frank');
 Test::More::is($r->{status}, 204, '204 No Content');
 Test::More::is($r->{body} // '', '', 'no body');
-Test::More::is(main::redis('EXISTS', "webauthn:invite:$hash", "webauthn:cred:$id", 'webauthn:user:frank', 'webauthn:user_creds:frank', 'webauthn:user_invites:frank'), 0, 'every key of frank is gone');
+Test::More::is(main::redis('EXISTS', "webauthn:invite:{$hash}", "webauthn:cred:{$id}", 'webauthn:user:{frank}', 'webauthn:user_creds:{frank}', 'webauthn:user_invites:{frank}'), 0, 'every key of frank is gone');
 my $after = main::dump_redis();
 Test::More::is_deeply(main::others($after, 'frank', $id), main::others($before, 'frank', $id), 'every other key is as it was');
 my @left = grep { /frank/ || index($after->{$_}, 'frank') >= 0 } keys %$after;
@@ -555,7 +557,7 @@ Cache-Control: no-store
 my $before = main::dump_redis();
 my $r = main::admin('POST', 'invitations', {user_name => 'mallory'}, prefix => '/denied/admin/');
 Test::More::is($r->{status}, 403, 'POST from a denied address: 403');
-Test::More::is(main::redis('EXISTS', 'webauthn:user:mallory'), 0, 'no user made');
+Test::More::is(main::redis('EXISTS', 'webauthn:user:{mallory}'), 0, 'no user made');
 Test::More::is_deeply(main::dump_redis(), $before, 'Redis is as it was');
 --- request
 GET /denied/admin/users/alice

@@ -31,10 +31,10 @@ WebAuthnTest::enroll('ron', alg => 'es256', user => 'ron', roles => 'reader');
 WebAuthnTest::enroll('gus', alg => 'es256', user => 'gus', roles => 'reader');
 WebAuthnTest::enroll('kim', alg => 'es256', user => 'kim', roles => 'reader');
 # gus as enrollment leaves a user: his hash and credential set
-WebAuthnTest::redis('HSET', 'webauthn:user:gus', 'user_handle',
+WebAuthnTest::redis('HSET', 'webauthn:user:{gus}', 'user_handle',
                     WebAuthnTest::user_handle('gus'), 'display_name', 'Gus',
                     'created', 1700000000);
-WebAuthnTest::redis('SADD', 'webauthn:user_creds:gus',
+WebAuthnTest::redis('SADD', 'webauthn:user_creds:{gus}',
                     WebAuthnTest::cred_id('gus'));
 
 # nothing listens there

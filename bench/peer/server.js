@@ -4,7 +4,7 @@
 // Per request it does the work the module does, against the same Redis
 // and the same data (README, "Redis schema"):
 //   1. parses "Authorization: WebAuthn <base64url(JSON)>";
-//   2. HMGET <prefix>cred:<id> public_key user_handle sign_count revoked
+//   2. HMGET <prefix>cred:{<id>} public_key user_handle sign_count revoked
 //      (round trip 1; no key cache, as a typical verifier has none);
 //   3. verifyAuthenticationResponse() of @simplewebauthn/server, whose
 //      expectedChallenge callback checks the module's sealed challenge
@@ -151,7 +151,7 @@ return {'ok', c[3] or '', c[4] or ''}`,
             return deny(res, 'credential_malformed');
         }
         cred.clientExtensionResults ??= {};
-        const key = PREFIX + 'cred:' + cred.id;
+        const key = PREFIX + 'cred:{' + cred.id + '}';
         const [pk, uh, count, revoked] = await redis.hmget(key,
             'public_key', 'user_handle', 'sign_count', 'revoked');
         if (pk === null) {
@@ -189,8 +189,9 @@ return {'ok', c[3] or '', c[4] or ''}`,
         if (!v.verified || opened === null) {
             return deny(res, 'signature_invalid');
         }
-        const r = await redis.commit(key, PREFIX + 'used:' + opened.nonce,
-            PREFIX + 'epoch', String(v.authenticationInfo.newCounter),
+        const r = await redis.commit(key,
+            PREFIX + 'used:{' + cred.id + '}:' + opened.nonce,
+            PREFIX + 'epoch:{' + cred.id + '}', String(v.authenticationInfo.newCounter),
             String(opened.left + 1000), String(opened.issued),
             String(opened.now));
         if (r[0] === 'bad_record') {

@@ -167,7 +167,7 @@ async function steps(t, page, shots) {
        en);
     const id = ej?.id;
     if (!id) return;
-    const key = `webauthn:cred:${id}`;
+    const key = `webauthn:cred:{${id}}`;
     ok(redis("HGET", key, "user_name") === USER && redis("HGET", key, "roles") === ROLES,
        `demo: stored as ${key}, user ${USER}, roles "${ROLES}" (the page's invitation)`,
        { user_name: redis("HGET", key, "user_name"), roles: redis("HGET", key, "roles") });

@@ -245,11 +245,11 @@ async function assertions(page) {
            `${algName}: registered, COSE_Key kty ${coseKty} alg ${coseAlg} ` +
            `(${att.coseKey.length} bytes), credential id from authenticator data = rawId`,
            { regAlg: reg.alg, coseAlg, coseKty, id: reg.id, fromAuthData: b64url(att.credId) });
-        const key = `webauthn:cred:${reg.rawId}`;
+        const key = `webauthn:cred:{${reg.rawId}}`;
         redis("HSET", key, "public_key", b64url(att.coseKey), "user_handle", reg.userHandle,
               "user_name", user, "sign_count", "0", "roles", roles);
         // as README's schema says an import does: the store epoch, if absent
-        redis("SET", "webauthn:epoch", String(Date.now()), "NX");
+        redis("SET", `webauthn:epoch:{${reg.rawId}}`, String(Date.now()), "NX");
         ok(redis("HGET", key, "user_name") === user, `${algName}: enrolled as ${key}`);
         return { id: reg.rawId, key };
     }
@@ -531,7 +531,7 @@ async function enrollSteps(page, run) {
        `${kind}: attestation_format "${run.format}" reported` +
        (run.format === "none" ? "" : " (webauthn_attestation any)"),
        { attestation_format: gj.attestation_format });
-    const key = `webauthn:cred:${id}`;
+    const key = `webauthn:cred:{${id}}`;
     ok(redis("HGET", key, "user_name") === user && redis("HGET", key, "roles") === roles,
        `${kind}: stored as ${key}: user ${user}, the invitation's roles "${roles}"`,
        { user_name: redis("HGET", key, "user_name"), roles: redis("HGET", key, "roles") });

@@ -104,23 +104,23 @@ sub invite {
     my ($user, %o) = @_;
     my $token = WebAuthnTest::b64url(WebAuthnTest::random_bytes(32));
     my $hash = Digest::SHA::sha256_hex($token);
-    my $handle = WebAuthnTest::redis_cmd('main', 'HGET', "webauthn:user:$user",
+    my $handle = WebAuthnTest::redis_cmd('main', 'HGET', "webauthn:user:{$user}",
                                          'user_handle')
                  // WebAuthnTest::b64url(WebAuthnTest::random_bytes(32));
     my $ttl = $o{ttl} // 3600;
-    WebAuthnTest::redis_cmd('main', 'HSET', "webauthn:user:$user",
+    WebAuthnTest::redis_cmd('main', 'HSET', "webauthn:user:{$user}",
                             'user_handle', $handle,
                             'display_name', $o{display} // $user,
                             'created', time);
-    WebAuthnTest::redis_cmd('main', 'HSET', "webauthn:invite:$hash",
+    WebAuthnTest::redis_cmd('main', 'HSET', "webauthn:invite:{$hash}",
                             'user_name', $user,
                             'display_name', $o{display} // $user,
                             'roles', $o{roles} // 'reader',
                             'user_handle', $handle,
                             'expires', time + $ttl);
-    WebAuthnTest::redis_cmd('main', 'EXPIRE', "webauthn:invite:$hash", $ttl);
-    WebAuthnTest::redis_cmd('main', 'SADD', "webauthn:user_invites:$user",
-                            $hash);
+    WebAuthnTest::redis_cmd('main', 'EXPIRE', "webauthn:invite:{$hash}", $ttl);
+    WebAuthnTest::redis_cmd('main', 'ZADD', "webauthn:user_invites:{$user}",
+                            time + $ttl, $hash);
     return $token;
 }
 
@@ -215,6 +215,7 @@ sub dump_redis {
         my $t = WebAuthnTest::redis_cmd('main', 'TYPE', $k);
         $d{$k} = $t eq 'hash' ? { @{ WebAuthnTest::redis_cmd('main', 'HGETALL', $k) } }
                : $t eq 'set' ? [ sort @{ WebAuthnTest::redis_cmd('main', 'SMEMBERS', $k) } ]
+               : $t eq 'zset' ? WebAuthnTest::redis_cmd('main', 'ZRANGE', $k, 0, -1, 'WITHSCORES')
                : WebAuthnTest::redis_cmd('main', 'GET', $k);
     }
     return JSON::PP->new->canonical->encode(\%d);

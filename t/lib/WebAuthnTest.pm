@@ -7,8 +7,9 @@ package WebAuthnTest;
 #
 #   - starts a private redis-server on a loopback port (TEST_NGINX_REDIS_PORT
 #     if set, else a free one) with no persistence, and sets its store
-#     epoch (webauthn:epoch) a day back, so that a test's challenge is
-#     refused for its own reason (expired, too old), not for the epoch;
+#     epochs (webauthn:epoch:{<id>}, one per credential) a day back, so
+#     that a test's challenge is refused for its own reason (expired, too
+#     old), not for the epoch;
 #   - writes a 32-byte challenge secret file;
 #   - enrolls one credential per algorithm with tools/webauthn-softkey
 #     (es256, es384, rs256, ps256, eddsa: keys named by their alg);
@@ -67,6 +68,7 @@ our $Secret;
 our $SecretFile = "$WorkDir/challenge.key";
 our %Redis;                      # name -> { port, pid, password, snapshot }
 our %Keys;                       # name -> { file, redis, db, prefix }
+our %Epoch;                      # redis name -> the epoch of enroll()
 our @Children;                   # pids of fake servers
 
 our @Algs = qw(es256 es384 rs256 ps256 eddsa);
@@ -254,20 +256,36 @@ sub restore_redis {
     }
 }
 
-# set_epoch(MS, [redis => 'main', db =>, prefix => 'webauthn:']): the store
-# epoch marker, the time since which this Redis kept every used nonce
+# set_epoch(MS, [redis => 'main', cred => NAME]): the store epoch of a
+# credential (README, "Redis schema": the time since which this Redis kept
+# every used nonce of it); without cred, of every credential of that Redis
+# and of those enroll() makes there from now on
 sub set_epoch {
     my ($ms, %o) = @_;
-    return redis_cmd($o{redis} || 'main', 'SET',
-                     ($o{prefix} // 'webauthn:') . 'epoch', $ms,
-                     db => $o{db} || 0);
+    my $redis = $o{redis} || 'main';
+    my @names = $o{cred} ? ($o{cred})
+              : grep { ($Keys{$_}{redis} || 'main') eq $redis } keys %Keys;
+    $Epoch{$redis} = $ms unless $o{cred};
+    for my $name (@names) {
+        my $k = $Keys{$name};
+        redis_cmd($redis, 'SET', epoch_key($name), $ms, db => $k->{db} || 0);
+    }
+    return 'OK';
 }
 
+# get_epoch(cred => NAME): the credential's store epoch, or undef
 sub get_epoch {
     my (%o) = @_;
-    return redis_cmd($o{redis} || 'main', 'GET',
-                     ($o{prefix} // 'webauthn:') . 'epoch',
-                     db => $o{db} || 0);
+    my $k = $Keys{$o{cred}} or die "get_epoch: no key named " . ($o{cred} // '');
+    return redis_cmd($k->{redis} || 'main', 'GET', epoch_key($o{cred}),
+                     db => $k->{db} || 0);
+}
+
+# the Redis key of a credential's store epoch
+sub epoch_key {
+    my ($name) = @_;
+    my $k = $Keys{$name} or die "no key named $name";
+    return ($k->{prefix} // 'webauthn:') . 'epoch:{' . cred_id($name) . '}';
 }
 
 # { command => calls } from INFO commandstats, e.g. $s->{hmget}
@@ -417,6 +435,9 @@ sub enroll {
     run_cmd(@cmd);
 
     $Keys{$name} = { file => $file, %o };
+    redis_cmd($redis, 'SET', epoch_key($name), $Epoch{$redis},
+              db => $o{db} || 0)
+        if defined $Epoch{$redis};
     return key($name);
 }
 
@@ -441,7 +462,7 @@ sub user_handle {
 sub cred_key {
     my ($name) = @_;
     my $k = $Keys{$name} or die "no key named $name";
-    return ($k->{prefix} // 'webauthn:') . 'cred:' . cred_id($name);
+    return ($k->{prefix} // 'webauthn:') . 'cred:{' . cred_id($name) . '}';
 }
 
 # cred_cmd(NAME, COMMAND, ARGS...): COMMAND on the credential's record,

@@ -166,9 +166,9 @@ def cmdline(pid):
 # -- Redis --------------------------------------------------------------------
 
 # the keys this test reads and writes (README, "Redis schema"): here only
-KEY_CRED = "webauthn:cred:%s"           # a credential id, base64url
+KEY_CRED = "webauthn:cred:{%s}"         # a credential id, base64url
 KEY_USED = "webauthn:used:*"            # every used nonce
-KEY_EPOCH = "webauthn:epoch"
+KEY_EPOCH = "webauthn:epoch:{%s}"       # the credential's store epoch
 
 
 def resp_commands(path):
@@ -401,6 +401,9 @@ class Cred:
                   "public_key", b64u(cose), "user_handle", b64u(self.handle),
                   "user_name", self.name, "sign_count", "0",
                   "roles", "scale")
+        # the store epoch of the credential, before any of its challenges
+        topo.call("SET", KEY_EPOCH % self.b64,
+                  str(softkey.now_ms() - 1000), "NX")
 
     def assertion(self, secret, counter):
         chal = softkey.mint_challenge(secret, RP_ID, ttl=3600)
@@ -1233,9 +1236,6 @@ def main():
     try:
         topo = TOPOLOGIES[args.topology](args.port_base, wd)
         topo.start()
-        # the store epoch before any challenge is minted
-        topo.call("SET", KEY_EPOCH, str(softkey.now_ms()), "NX")
-        time.sleep(0.01)
         for i in range(3):
             gateways.append(Gateway(i, args.port_base + 10 + i, wd, module,
                                     args.nginx, topo, secret_file))

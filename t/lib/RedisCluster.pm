@@ -1,0 +1,218 @@
+package RedisCluster;
+
+# Copyright (C) ngx_http_webauthn_module authors
+#
+# A Redis Cluster on loopback for t/022-cluster.t: start(N) runs N
+# redis-server --cluster-enabled yes (no persistence, no replicas,
+# cluster-require-full-coverage no: a node down leaves the others
+# serving) and joins them with redis-cli --cluster create; the nodes are
+# also WebAuthnTest Redis instances named c0, c1, ... (redis_cmd works on
+# them).  slot() is CRC16 as the Cluster specification, checked against
+# CLUSTER KEYSLOT; cmd() sends a command to the node of its key's slot;
+# import_cred() copies a credential enrolled into the main Redis; migrate_*
+# move a slot between nodes (CLUSTER SETSLOT, MIGRATE); stop_node kills
+# one.  Everything started is stopped at END.
+
+use strict;
+use warnings;
+
+use IO::Socket::INET ();
+use POSIX ();
+use Time::HiRes ();
+
+use WebAuthnTest;
+
+our @Ports;
+our @Pids;
+our @Ids;
+our $Dir;
+
+sub start {
+    my ($n) = @_;
+    $Dir = "$WebAuthnTest::WorkDir/cluster";
+    mkdir $Dir;
+    for my $i (0 .. $n - 1) {
+        my $port = WebAuthnTest::free_port();
+        # the cluster bus is port + 10000: it must be free too
+        redo if $port > 55000 || !port_free($port + 10000);
+        mkdir "$Dir/$i";
+        my $pid = fork();
+        die "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            open STDOUT, '>', '/dev/null';
+            open STDERR, '>', '/dev/null';
+            { exec 'redis-server', '--port', $port, '--bind', '127.0.0.1',
+                 '--cluster-enabled', 'yes',
+                 '--cluster-config-file', "$Dir/$i/nodes.conf",
+                 '--cluster-node-timeout', '3000',
+                 '--cluster-require-full-coverage', 'no',
+                 '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+                 '--dir', "$Dir/$i", '--logfile', "$Dir/$i/redis.log"; }
+            POSIX::_exit(127);
+        }
+        push @Ports, $port;
+        push @Pids, $pid;
+        $WebAuthnTest::Redis{"c$i"} = { port => $port };
+    }
+    for my $i (0 .. $n - 1) {
+        wait_for(sub { (eval { node($i, 'PING') } // '') eq 'PONG' },
+                 "cluster node $i answers");
+    }
+    WebAuthnTest::run_cmd('sh', '-c',
+        'redis-cli --cluster create '
+        . join(' ', map { "127.0.0.1:$_" } @Ports)
+        . ' --cluster-replicas 0 --cluster-yes > ' . "$Dir/create.log 2>&1");
+    for my $i (0 .. $n - 1) {
+        wait_for(sub { (eval { node($i, 'CLUSTER', 'INFO') } // '')
+                       =~ /cluster_state:ok/ }, "cluster node $i ok");
+        push @Ids, node($i, 'CLUSTER', 'MYID');
+    }
+    # every node knows every slot's owner
+    wait_for(sub { my $ok = 1;
+                   for my $i (0 .. $n - 1) {
+                       my $s = eval { node($i, 'CLUSTER', 'SLOTS') } || [];
+                       $ok = 0 unless @$s == $n;
+                   }
+                   $ok }, 'the slot map agreed');
+    return @Ports;
+}
+
+sub port_free {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                  LocalPort => $port, Listen => 1,
+                                  ReuseAddr => 1) or return 0;
+    close $s;
+    return 1;
+}
+
+sub wait_for {
+    my ($code, $what) = @_;
+    for (1 .. 300) {
+        return 1 if $code->();
+        Time::HiRes::sleep(0.05);
+    }
+    die "RedisCluster: timed out waiting: $what\n";
+}
+
+END {
+    local $?;
+    for my $pid (@Pids) {
+        next unless $pid;
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
+    }
+}
+
+# node(I, COMMAND...): COMMAND on node I
+sub node {
+    my ($i, @args) = @_;
+    return WebAuthnTest::redis_cmd("c$i", @args);
+}
+
+# the CRC16 (XMODEM) of the key's hash tag, mod 16384
+sub slot {
+    my ($key) = @_;
+    if ($key =~ /\{([^}]+)\}/ && index($key, '{') == $-[0]) {
+        $key = $1;
+    }
+    my $crc = 0;
+    for my $c (unpack 'C*', $key) {
+        $crc ^= $c << 8;
+        for (1 .. 8) {
+            $crc = ($crc & 0x8000) ? (($crc << 1) ^ 0x1021) : ($crc << 1);
+            $crc &= 0xffff;
+        }
+    }
+    return $crc & 16383;
+}
+
+# the index of the node that serves SLOT
+sub owner {
+    my ($slot) = @_;
+    my $slots = node(first_alive(), 'CLUSTER', 'SLOTS');
+    for my $r (@$slots) {
+        next unless $slot >= $r->[0] && $slot <= $r->[1];
+        my $port = $r->[2][1];
+        for my $i (0 .. $#Ports) {
+            return $i if $Ports[$i] == $port;
+        }
+    }
+    die "RedisCluster: no owner of slot $slot\n";
+}
+
+sub first_alive {
+    for my $i (0 .. $#Pids) {
+        return $i if $Pids[$i];
+    }
+    die "RedisCluster: no node alive\n";
+}
+
+# cmd(COMMAND, KEY, ARGS...): on the node of KEY's slot
+sub cmd {
+    my (@args) = @_;
+    return node(owner(slot($args[1])), @args);
+}
+
+# a credential enrolled into the main Redis (WebAuthnTest::enroll), copied
+# into the cluster: its record and its store epoch
+sub import_cred {
+    my ($name) = @_;
+    my $rec = WebAuthnTest::redis('HGETALL', WebAuthnTest::cred_key($name));
+    cmd('HSET', WebAuthnTest::cred_key($name), @$rec);
+    my $epoch = WebAuthnTest::redis('GET', WebAuthnTest::epoch_key($name));
+    cmd('SET', WebAuthnTest::epoch_key($name), $epoch) if defined $epoch;
+    return owner(slot(WebAuthnTest::cred_key($name)));
+}
+
+# errorstat_<ERR> of node I's INFO errorstats (0 if none)
+sub errors {
+    my ($i, $err) = @_;
+    my $info = node($i, 'INFO', 'errorstats');
+    return $info =~ /^errorstat_\Q$err\E:count=(\d+)/m ? $1 : 0;
+}
+
+# migrate_begin(SLOT, FROM, TO): the slot MIGRATING on FROM, IMPORTING
+# on TO; migrate_keys moves every key of it; migrate_end gives it to TO
+sub migrate_begin {
+    my ($slot, $from, $to) = @_;
+    node($to, 'CLUSTER', 'SETSLOT', $slot, 'IMPORTING', $Ids[$from]);
+    node($from, 'CLUSTER', 'SETSLOT', $slot, 'MIGRATING', $Ids[$to]);
+}
+
+sub migrate_keys {
+    my ($slot, $from, $to) = @_;
+    my $keys = node($from, 'CLUSTER', 'GETKEYSINSLOT', $slot, 1000) || [];
+    return 0 unless @$keys;
+    node($from, 'MIGRATE', '127.0.0.1', $Ports[$to], '', 0, 5000, 'KEYS',
+         @$keys);
+    return scalar @$keys;
+}
+
+sub migrate_end {
+    my ($slot, $to) = @_;
+    for my $i (0 .. $#Ports) {
+        next unless $Pids[$i];
+        node($i, 'CLUSTER', 'SETSLOT', $slot, 'NODE', $Ids[$to]);
+    }
+}
+
+# the slot to TO at once (the MOVED case): begin, keys, end
+sub move_slot {
+    my ($slot, $to) = @_;
+    my $from = owner($slot);
+    migrate_begin($slot, $from, $to);
+    migrate_keys($slot, $from, $to);
+    migrate_end($slot, $to);
+    wait_for(sub { owner($slot) == $to }, "slot $slot on node $to");
+}
+
+sub stop_node {
+    my ($i) = @_;
+    kill 'KILL', $Pids[$i];
+    waitpid $Pids[$i], 0;
+    $Pids[$i] = 0;
+}
+
+
+1;
