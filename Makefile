@@ -255,6 +255,7 @@ test-nginx: module deps-test
 
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
             --error-exitcode=9
+VALGRIND_JOBS ?= 2
 
 test-valgrind: module deps-test $(UNIT_BIN) $(BUILD)/unit/test_vectors \
                $(BUILD)/unit/test_trust $(BUILD)/unit/test_token
@@ -265,10 +266,9 @@ test-valgrind: module deps-test $(UNIT_BIN) $(BUILD)/unit/test_vectors \
 	rm -rf $(BUILD)/unit/trust-vg
 	$(PY) t/unit/mktrust.py $(BUILD)/unit/trust-vg
 	$(VALGRIND) $(BUILD)/unit/test_trust $(BUILD)/unit/trust-vg > /dev/null
-	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(TEST_NGINX_INC) \
-	    t/002-assert.t t/004-store.t t/006-security.t t/008-sigv4.t t/010-tls.t \
-	    t/014-enroll.t t/015-admin.t t/019-redis-tls.t t/020-sentinel.t \
-	    t/021-redis-resolver.t t/022-cluster.t
+	@# the whole suite, nginx and its workers under valgrind, VALGRIND_JOBS
+	@# files at a time, with the project's harness (it counts the errors)
+	$(PROVE_ENV) t/harness/valgrind-suite -j $(VALGRIND_JOBS) t/*.t
 
 # Debian's chromium and its virtual authenticator against the module (npm
 # installs playwright-core into build/browser; no browser is downloaded)

@@ -283,6 +283,7 @@ ngx_int_t ngx_http_webauthn_session_source(ngx_http_request_t *r,
 ngx_int_t ngx_http_webauthn_preflight(ngx_http_request_t *r,
     ngx_http_webauthn_loc_conf_t *wlcf);
 void ngx_http_webauthn_session_cancel(ngx_http_webauthn_ctx_t *ctx);
+void ngx_http_webauthn_session_cleanup(void);
 char *ngx_http_webauthn_session_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_webauthn_session_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -300,6 +301,7 @@ ngx_int_t ngx_http_webauthn_revocations_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_webauthn_revocations_wait(ngx_http_webauthn_ctx_t *ctx);
 ngx_uint_t ngx_http_webauthn_revoked(ngx_str_t *id);
 void ngx_http_webauthn_revocations_cancel(ngx_http_webauthn_ctx_t *ctx);
+void ngx_http_webauthn_revocations_cleanup(void);
 
 /* ngx_http_webauthn_enroll.c */
 ngx_int_t ngx_http_webauthn_enroll_handler(ngx_http_request_t *r);

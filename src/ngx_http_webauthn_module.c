@@ -646,6 +646,9 @@ ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
     wmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_webauthn_module);
 
+    ngx_http_webauthn_revocations_cleanup();
+    ngx_http_webauthn_session_cleanup();
+
     if (wmcf && wmcf->redis) {
         ngx_http_webauthn_redis_cleanup(wmcf->redis);
     }

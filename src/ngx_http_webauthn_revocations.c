@@ -169,6 +169,40 @@ ngx_http_webauthn_revocations_cancel(ngx_http_webauthn_ctx_t *ctx)
 }
 
 
+/*
+ * at the worker's exit (the module's exit_process, before the Redis
+ * connections are closed): a refresh in flight is cancelled, its pool and
+ * the list's freed, they would be lost when the module is unloaded
+ */
+
+void
+ngx_http_webauthn_revocations_cleanup(void)
+{
+    ngx_http_webauthn_revocations_t  *rv;
+
+    rv = &ngx_http_webauthn_revocations;
+
+    if (rv->in_flight) {
+        ngx_http_webauthn_store_cancel(&rv->sr);
+        rv->in_flight = 0;
+    }
+
+    if (rv->sr_pool) {
+        ngx_destroy_pool(rv->sr_pool);
+        rv->sr_pool = NULL;
+    }
+
+    if (rv->pool) {
+        ngx_destroy_pool(rv->pool);
+        rv->pool = NULL;
+    }
+
+    rv->ids = NULL;
+    rv->nids = 0;
+    rv->refreshed = 0;
+}
+
+
 /* the worker's revocation list: a timer and one ZRANGE at a time */
 
 ngx_int_t

@@ -711,6 +711,27 @@ ngx_http_webauthn_session_cancel(ngx_http_webauthn_ctx_t *ctx)
 
 
 /*
+ * at the worker's exit (the module's exit_process): the token cache is
+ * freed, it would be lost when the module is unloaded with the cycle
+ */
+
+void
+ngx_http_webauthn_session_cleanup(void)
+{
+    ngx_uint_t                       i;
+    ngx_http_webauthn_token_slot_t  *slot;
+
+    for (i = 0; i < NGX_HTTP_WEBAUTHN_TOKEN_CACHE; i++) {
+        slot = &ngx_http_webauthn_token_cache[i];
+
+        free(slot->text);
+        wa_token_free(&slot->token);
+        ngx_memzero(slot, sizeof(ngx_http_webauthn_token_slot_t));
+    }
+}
+
+
+/*
  * the policy of the location, for assertions and tokens alike:
  * auth_webauthn_roles (403), auth_webauthn_max_age (401 with a challenge,
  * so the client asks the person again), and UV required of a token

@@ -2,8 +2,8 @@
 
 # Rotating the attestation trust anchors: a reload with a new bundle
 # changes the outcome of a registration and drops no request.  A file of
-# its own: it needs nginx's master process (a reload), which the suite's
-# valgrind runs do not have; the helpers are t/lib/EnrollTest.pm.
+# its own: it needs nginx's master process (a reload); the helpers are
+# t/lib/EnrollTest.pm.
 
 use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';

@@ -292,22 +292,19 @@ Test::More::is($d->{header}{kid}, '2026-11', 'its kid');
 SessionTest::passes(SessionTest::req('GET', '/api/x', SessionTest::bearer($tok)), 'the old key\'s token');
 SessionTest::passes(SessionTest::req('GET', '/api/x', SessionTest::bearer($main::Saved{new})), 'the new key\'s token (second line)');
 $main::Saved{old_minted} = $tok;
-SKIP: {
-    Test::More::skip('no reload under valgrind (master off)', 9) if $ENV{TEST_NGINX_USE_VALGRIND};
-    SessionTest::reload_without(qr/TEST_NGINX_SESS_OLD|session-old\.key/);
-    my $refused;
-    my $took = SessionTest::poll(sub {
-        my @r = map { SessionTest::req('GET', '/api/x', SessionTest::bearer($tok)) } 1 .. 4;
-        $refused = $r[-1];
-        return !grep { $_->{status} != 401 } @r;
-    }, 20, 0.3);
-    Test::More::ok(defined $took, 'after the reload (SIGHUP) the old key\'s token is refused by every worker') or Test::More::diag("last: $refused->{status} $refused->{body}");
-    SessionTest::refused($refused, 'token_invalid', 'the retired key\'s token', bearer => 1);
-    SessionTest::refused(SessionTest::req('GET', '/api/x', SessionTest::bearer($main::Saved{old_forged})), 'token_invalid', 'the forged old-key token of TEST 5', bearer => 1);
-    SessionTest::passes(SessionTest::req('GET', '/api/x', SessionTest::bearer($main::Saved{new})), 'the new key\'s token after the reload');
-    my $n = SessionTest::token('dana');
-    Test::More::is(SessionTest::decode($n)->{header}{kid}, '2026-12', 'after the reload the new key signs');
-}
+SessionTest::reload_without(qr/TEST_NGINX_SESS_OLD|session-old\.key/);
+my $refused;
+my $took = SessionTest::poll(sub {
+    my @r = map { SessionTest::req('GET', '/api/x', SessionTest::bearer($tok)) } 1 .. 4;
+    $refused = $r[-1];
+    return !grep { $_->{status} != 401 } @r;
+}, 20, 0.3);
+Test::More::ok(defined $took, 'after the reload (SIGHUP) the old key\'s token is refused by every worker') or Test::More::diag("last: $refused->{status} $refused->{body}");
+SessionTest::refused($refused, 'token_invalid', 'the retired key\'s token', bearer => 1);
+SessionTest::refused(SessionTest::req('GET', '/api/x', SessionTest::bearer($main::Saved{old_forged})), 'token_invalid', 'the forged old-key token of TEST 5', bearer => 1);
+SessionTest::passes(SessionTest::req('GET', '/api/x', SessionTest::bearer($main::Saved{new})), 'the new key\'s token after the reload');
+my $n = SessionTest::token('dana');
+Test::More::is(SessionTest::decode($n)->{header}{kid}, '2026-12', 'after the reload the new key signs');
 --- request
 GET /webauthn/challenge
 --- error_code: 200

@@ -906,8 +906,17 @@ sub _resp_command {
 
 # -- block defaults ---------------------------------------------------------
 
-our $HttpConfig = <<'_EOC_';
-    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+# under valgrind (TEST_NGINX_USE_VALGRIND) a worker busy with a burst of
+# requests can read a prompt reply after the default 1 s: Redis timeouts
+# scaled by TEST_NGINX_VALGRIND_SCALE (default 10)
+our $Scale = $ENV{TEST_NGINX_USE_VALGRIND}
+             ? ($ENV{TEST_NGINX_VALGRIND_SCALE} || 10) : 1;
+our $RedisTimeouts = $Scale > 1
+                     ? " connect_timeout=${Scale}s timeout=${Scale}s" : '';
+
+our $HttpConfig = <<"_EOC_" . <<'_EOC_';
+    webauthn_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT$RedisTimeouts;
+_EOC_
     webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
     webauthn_rp_id localhost;
     webauthn_origin http://localhost;

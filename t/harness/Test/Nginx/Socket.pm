@@ -80,9 +80,10 @@ our $MainPid = $$;
 our $RandPorts = {};
 
 if ($UseValgrind) {
-    # valgrind needs nginx in the foreground, one process, as our child
+    # valgrind needs nginx in the foreground, as our child; a master process
+    # where the test asks for one (as the real harness does): valgrind
+    # follows fork(), so every worker runs under it too
     $DaemonEnabled = 'off';
-    $MasterProcessEnabled = 'off';
 }
 
 
@@ -109,7 +110,7 @@ sub log_level (@) {
 }
 
 sub master_on () {
-    $MasterProcessEnabled = 'on' unless $UseValgrind;
+    $MasterProcessEnabled = 'on';
 }
 
 sub master_off () {
@@ -119,7 +120,7 @@ sub master_off () {
 sub master_process_enabled (@) {
     if (@_) {
         my $on = shift;
-        $MasterProcessEnabled = ($on && !$UseValgrind) ? 'on' : 'off';
+        $MasterProcessEnabled = $on ? 'on' : 'off';
     }
     return $MasterProcessEnabled;
 }
@@ -473,28 +474,7 @@ sub start_nginx ($) {
         if defined $NginxVersion && $NginxVersion >= canon_version(1, 19, 5);
 
     if ($UseValgrind) {
-        $ValgrindDir //= File::Temp::tempdir('tn-valgrind-XXXXXX',
-                                             TMPDIR => 1, CLEANUP => 1);
-        my @vg = ('valgrind', '-q', '--tool=memcheck', '--leak-check=full',
-                  '--show-possibly-lost=no', '--keep-debuginfo=yes',
-                  '--num-callers=50', '--gen-suppressions=all',
-                  "--log-file=$ValgrindDir/vg.%p.log");
-        push @vg, '--suppressions=valgrind.suppress' if -f 'valgrind.suppress';
-        if ($UseValgrind !~ /^\d+$/) {
-            push @vg, split ' ', $UseValgrind;
-        }
-
-        my $pid = fork();
-        bail_out("$name - fork() failed: $!") unless defined $pid;
-        if ($pid == 0) {
-            setpgrp(0, 0);
-            open STDOUT, '>', '/dev/null';
-            { exec @vg, $NginxBinary, @args; }
-            POSIX::_exit(127);
-        }
-        $ChildPid = $pid;
-        warn "$name\n";
-        sleep $TestNginxSleep;
+        start_nginx_valgrind($name, @args);
         return;
     }
 
@@ -522,49 +502,163 @@ sub start_nginx ($) {
 }
 
 
-# -- valgrind reports -------------------------------------------------------
+# -- valgrind ---------------------------------------------------------------
 
-# memcheck records that involve the module (its .so, its glue or its core)
-# fail the test; other records are shown as diagnostics
-our $ModulePattern = qr/webauthn|\bwa_[a-z0-9_]+\b/;
+# nginx runs under memcheck, one log a process (vg.<pid>.log: the master's,
+# each worker's, forked and so followed by valgrind, and with
+# --trace-children anything nginx would exec).  Suppressions: valgrind.suppress
+# in the current directory (as the real harness), t/valgrind.supp, and
+# TEST_NGINX_VALGRIND_SUPP (a list of files); a non-numeric
+# TEST_NGINX_USE_VALGRIND adds its words as options.
+sub valgrind_command () {
+    my @vg = ('valgrind', '-q', '-s', '--tool=memcheck', '--leak-check=full',
+              '--show-possibly-lost=no', '--keep-debuginfo=yes',
+              '--num-callers=50', '--gen-suppressions=all',
+              '--trace-children=yes',
+              "--log-file=$ValgrindDir/vg.%p.log");
+    my @supp = ('valgrind.suppress', 't/valgrind.supp',
+                split ' ', $ENV{TEST_NGINX_VALGRIND_SUPP} // '');
+    my %seen;
+    push @vg, map { "--suppressions=$_" }
+              grep { !$seen{$_}++ }
+              map { Cwd::abs_path($_) } grep { -f $_ } @supp;
+    push @vg, split ' ', $UseValgrind if $UseValgrind !~ /^\d+$/;
+    return @vg;
+}
 
+# nginx under valgrind in the foreground, our child; returns once it has
+# written its pid file (it listens then) or is gone, so that a block's
+# --- init finds it up
+sub start_nginx_valgrind ($@) {
+    my ($name, @args) = @_;
+
+    $ValgrindDir //= File::Temp::tempdir('tn-valgrind-XXXXXX', TMPDIR => 1,
+                                         CLEANUP => 1);
+    my @cmd = (valgrind_command(), $NginxBinary, @args);
+
+    my $pid = fork();
+    bail_out("$name - fork() failed: $!") unless defined $pid;
+    if ($pid == 0) {
+        setpgrp(0, 0);
+        open STDOUT, '>', '/dev/null';
+        { exec @cmd; }
+        POSIX::_exit(127);
+    }
+    $ChildPid = $pid;
+    warn "$name\n";
+
+    my $deadline = time + 120;
+    while (time < $deadline) {
+        my $p = pid_from_file();
+        last if defined $p && $p == $pid;
+        if (waitpid($pid, WNOHANG) == $pid) {
+            warn "$name - nginx under valgrind exited at start "
+                 . "(status $?)\n";
+            undef $ChildPid;
+            last;
+        }
+        sleep 0.05;
+    }
+    sleep $TestNginxSleep;
+}
+
+# a memcheck record is the module's when a frame of its stack is in the
+# module: a function ngx_http_webauthn_* or wa_* (the glue and the core),
+# a source file of theirs, or the module's .so (frames without symbols)
+sub valgrind_record_is_module ($) {
+    my $rec = shift;
+    my @so = map { quotemeta } grep { $_ } split /\s+/, $LoadModules // '';
+    push @so, '\S*/ngx_http_webauthn_module\.so';
+    my $so = join '|', @so;
+    for my $line (split /\n/, $rec) {
+        next unless $line =~ /^\s*(?:at|by)\s+0x[0-9A-Fa-f]+:\s+(\S+)
+                              \s+\((.*)\)\s*$/x;
+        my ($fn, $where) = ($1, $2);
+        return 1 if $fn =~ /^(?:ngx_http_webauthn_|wa_)/;
+        return 1 if $where =~ /^(?:ngx_http_webauthn_\w*|wa_\w*)\.[ch]:\d/;
+        return 1 if $where =~ /^in (?:$so)$/;
+    }
+    return 0;
+}
+
+# the records of one process's log, each error context once (-s lists
+# them again after the first ERROR SUMMARY): (records, { suppression =>
+# count })
+sub parse_valgrind_log ($) {
+    my $file = shift;
+    my (@records, %supp);
+    open my $in, '<', $file or return ([], {});
+    my ($cur, $listed) = ('', 0);
+    while (my $line = <$in>) {
+        if ($line =~ /^--\d+--\s+used_suppression:\s+(\d+)\s+(\S+)/) {
+            $supp{$2} += $1;
+        } elsif ($listed) {
+            next;
+        } elsif ($line =~ /^==\d+==\s+ERROR SUMMARY:/) {
+            $listed = 1;
+        } elsif ($line =~ s/^==\d+==\s?//) {
+            if ($line =~ /^\s*$/) {
+                push @records, $cur if $cur =~ /\S/;
+                $cur = '';
+            } else {
+                $cur .= $line;
+            }
+        }
+    }
+    push @records, $cur if $cur =~ /\S/;
+    close $in;
+    return (\@records, \%supp);
+}
+
+# TEST_NGINX_VALGRIND_REPORT: a directory where every record and the
+# suppressions used are appended, one JSON line each, for
+# t/harness/valgrind-suite to count over the whole suite
+sub valgrind_report (%) {
+    my %r = @_;
+    my $dir = $ENV{TEST_NGINX_VALGRIND_REPORT} or return;
+    require JSON::PP;
+    (my $base = $0) =~ s{.*/}{};
+    open my $out, '>>', "$dir/$base.$$.jsonl" or return;
+    print $out JSON::PP->new->canonical->encode({ file => $0, %r }), "\n";
+    close $out;
+}
+
+# every memcheck error or definite leak in the module fails a test named
+# after the block; the others are printed as diagnostics
 sub check_valgrind ($) {
     my $name = shift;
     return unless $ValgrindDir;
 
-    for my $file (glob "$ValgrindDir/vg.*.log") {
-        open my $in, '<', $file or next;
-        my @records;
-        my $cur = '';
-        while (my $line = <$in>) {
-            if ($line =~ s/^==\d+==\s?//) {
-                if ($line =~ /^\s*$/) {
-                    push @records, $cur if $cur =~ /\S/;
-                    $cur = '';
-                } else {
-                    $cur .= $line;
-                }
-            }
-        }
-        push @records, $cur if $cur =~ /\S/;
-        close $in;
+    for my $file (sort glob "$ValgrindDir/vg.*.log") {
+        my ($records, $supp) = parse_valgrind_log($file);
         unlink $file;
+        my ($mine, $other) = (0, 0);
 
-        for my $rec (@records) {
+        for my $rec (@$records) {
             my ($head) = split /\n/, $rec;
             next unless defined $head;
-            next if $head =~ /^(?:Warning: |HEAP SUMMARY|LEAK SUMMARY)/;
+            next if $head =~ /^(?:Warning: |HEAP SUMMARY|LEAK SUMMARY|
+                                  ERROR SUMMARY|For lists of|
+                                  All heap blocks)/x;
             my $leak = $head =~ /are (?:definitely|indirectly|possibly) lost/;
             next if $leak && $head !~ /definitely lost/;
 
-            if ($rec =~ $ModulePattern) {
+            if (valgrind_record_is_module($rec)) {
+                $mine++;
                 Test::More::fail("$name - valgrind: $head");
                 Test::More::diag($rec);
+                valgrind_report(block => $name, module => 1, head => $head,
+                                record => $rec);
             } else {
+                $other++;
                 Test::More::diag("$name - valgrind (not in the module): "
                                  . "$rec");
+                valgrind_report(block => $name, module => 0, head => $head,
+                                record => $rec);
             }
         }
+        valgrind_report(block => $name, process => 1, module_errors => $mine,
+                        other_errors => $other, suppressed => $supp);
     }
 }
 
@@ -1134,6 +1228,30 @@ sub run_block ($) {
         }
     }
 
+    # as the real harness: "--- skip_eval: N: perl code"; a comment at the
+    # end of the code is the reason given
+    if (!$should_skip && defined(my $spec = $block->skip_eval)) {
+        bail_out("$name - Invalid --- skip_eval spec: $spec")
+            unless $spec =~ /^\s*(\d+)\s*:\s*(.*?)\s*$/s;
+        my ($n, $code) = ($1, $2);
+        my $skip = do {
+            package Test::Nginx::Util;
+            eval $code;
+        };
+        bail_out("$name - skip_eval - failed to eval the Perl code "
+                 . "\"$code\": $@") if $@;
+        if ($skip) {
+            ($should_skip, $tests_to_skip) = (1, $n);
+            $reason = $code =~ /#\s*(.*?)\s*$/ ? $1 : "skip_eval: $code";
+        }
+    }
+
+    # under valgrind a block that is skipped is not checked: said and counted
+    if ($should_skip && $UseValgrind) {
+        warn "$name - NOT RUN under valgrind: $reason\n";
+        valgrind_report(block => $name, excluded => 1, reason => $reason);
+    }
+
     local $LogLevel = $block->log_level || $LogLevel;
 
     if (!$should_skip) {
@@ -1255,6 +1373,7 @@ bail_out, is_str, run_tests; Test::Base gives blocks, plan and the
 C<ONLY>, C<SKIP> and C<LAST> sections.
 
 Sections: main_config, post_main_config, http_config, config, init,
+skip_eval (C<N: perl code>, a C<# comment> at its end the reason),
 request (string or C<eval> array), more_headers (string or array, one per
 request), pipelined_requests, raw_request, error_code, error_code_like,
 response_body, response_body_like, response_body_unlike,
@@ -1276,13 +1395,20 @@ TEST_NGINX_MASTER_PROCESS, TEST_NGINX_NO_SHUFFLE, TEST_NGINX_NO_CLEAN (leave
 the last nginx running), and every C<$TEST_NGINX_*> variable is
 substituted in the config sections.
 
-TEST_NGINX_USE_VALGRIND: nginx runs in the foreground, master process
-off, under C<valgrind --tool=memcheck --leak-check=full> (plus
-C<--suppressions=valgrind.suppress> when that file exists in the current
-directory; a non-numeric value is added as extra options).  nginx is
-stopped after every block, and every memcheck error or definite leak whose
-report mentions the module fails a test named after the block; other
-reports are printed as diagnostics.  Unlike the real harness, which only
-prints valgrind's output, this makes the test file fail.
+TEST_NGINX_USE_VALGRIND: nginx runs in the foreground under C<valgrind
+--tool=memcheck --leak-check=full --trace-children=yes>, one log a process
+(its master process where the test asks for one, as the real harness
+does: valgrind follows fork(), so every worker is checked too), with the
+suppressions of C<valgrind.suppress> (as the real harness),
+C<t/valgrind.supp> and TEST_NGINX_VALGRIND_SUPP (a list of files); a
+non-numeric value adds its words as options.  nginx is stopped after every
+block, and every memcheck error or definite leak with a frame in the
+module (a function C<ngx_http_webauthn_*> or C<wa_*>, their source files,
+or a C<.so> of TEST_NGINX_LOAD_MODULES) fails a test named after the
+block; other reports are printed as diagnostics.  Unlike the real
+harness, which only prints valgrind's output, this makes the test file
+fail.  With TEST_NGINX_VALGRIND_REPORT (a directory) every report, the
+suppressions used and the blocks not run are written there too, for
+C<t/harness/valgrind-suite> to count over the whole suite.
 
 =cut
