@@ -26,6 +26,7 @@ static char *ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t ngx_http_webauthn_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webauthn_init_process(ngx_cycle_t *cycle);
 static void ngx_http_webauthn_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_webauthn_exit_master(ngx_cycle_t *cycle);
 static void ngx_http_webauthn_wipe(void *data);
 
 static char *ngx_http_webauthn_origin(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -339,7 +340,7 @@ ngx_module_t  ngx_http_webauthn_module = {
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_webauthn_exit_process,        /* exit process */
-    NULL,                                  /* exit master */
+    ngx_http_webauthn_exit_master,         /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
@@ -656,6 +657,18 @@ ngx_http_webauthn_exit_process(ngx_cycle_t *cycle)
     ngx_http_webauthn_pkey_cleanup();
     ngx_http_webauthn_aws_cleanup();
     ngx_http_webauthn_aws_creds_cleanup();
+    wa_core_cleanup();
+}
+
+
+/*
+ * the master (or the single process, after exit_process: the cleanup is
+ * idempotent) fetched the core's digests when the configuration was read
+ */
+
+static void
+ngx_http_webauthn_exit_master(ngx_cycle_t *cycle)
+{
     wa_core_cleanup();
 }
 
