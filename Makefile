@@ -323,6 +323,18 @@ test: test-scale
 test-scale: module deps-test
 	$(call apt_install,wrk)
 	$(PY) t/scale/scale.py
+
+# the same on a three-master Redis Cluster (redis-cli --cluster create),
+# one master restarted under the load: ports from SCALE_PORT_BASE + 50,
+# its own directory, so that it can run beside test-scale
+.PHONY: test-scale-cluster
+test: test-scale-cluster
+
+test-scale-cluster: module deps-test
+	$(call apt_install,wrk)
+	$(PY) t/scale/scale.py --topology cluster \
+	    --port-base $$(( $${SCALE_PORT_BASE:-6900} + 50 )) \
+	    --workdir $(BUILD)/scale-cluster
 # differential tests (t/diff/): the core's SigV4 against botocore's
 # SigV4Auth, its assertion checks against python-fido2's Fido2Server, on
 # DIFF_CASES generated cases each (default 3000) from the seed DIFF_SEED

@@ -29,9 +29,11 @@ topology, one challenge secret and one RP.  Three parts, in this order:
            the end, no crash or [alert] in any error log.
 
 The Redis topology is pluggable: --topology NAME picks one of TOPOLOGIES
-(single is implemented; sentinel and cluster are for the branches that add
-them: a class with the methods of SingleRedis; a schema change, such as a
-hash tag in the keys, is KEY_* and bench/genpool.py's --prefix).
+(single and cluster are implemented; sentinel is for the branch that adds
+it: a class with the methods of SingleRedis, and check_load() for checks
+of its own; a schema change, such as a hash tag in the keys, is KEY_* and
+bench/genpool.py's --prefix).  cluster: three masters, one of them
+restarted as the load's outage (ClusterRedis).
 Pass/fail counts wrong answers only, never speed; every speed-like figure
 is printed.
 
@@ -355,16 +357,332 @@ def topology_sentinel(port, workdir):
                        "SENTINEL failover)")
 
 
-def topology_cluster(port, workdir):
-    raise HarnessError("topology cluster: not on this branch (three "
-                       "masters, redis-cli --cluster create; call() routed "
-                       "by slot)")
+def crc16(data):
+    """CRC16 XMODEM (poly 0x1021, init 0): the Cluster specification's"""
+    crc = 0
+    for c in data:
+        crc ^= c << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xffff
+    return crc
+
+
+def key_slot(key):
+    """the hash slot of a key: its hash tag's (the first {...} with
+    something in it) when it has one"""
+    if isinstance(key, str):
+        key = key.encode()
+    s = key.find(b"{")
+    if s >= 0:
+        e = key.find(b"}", s + 1)
+        if e > s + 1:
+            key = key[s + 1:e]
+    return crc16(key) % 16384
+
+
+class ClusterRedis:
+    """Three Redis Cluster masters on loopback (redis-server
+    --cluster-enabled yes, appendonly yes, appendfsync always, a password,
+    cluster-require-full-coverage no: a master down leaves the other two
+    serving their slots), joined by redis-cli --cluster create
+    --cluster-replicas 0.  The cluster bus ports are set (cluster-port) to
+    stay among the topology's ports.  call() routes a command by the slot
+    of args[1] (CRC16 of the hash tag, CLUSTER SLOTS), following -MOVED;
+    masters() are the three nodes.  outage(): one master (the one holding
+    the most credentials) is stopped (SIGTERM: the AOF flushed) and
+    started again on the same files; it is back when it says
+    cluster_state:ok and serves a key of its slots (a restarted master
+    refuses with -CLUSTERDOWN for a while, -LOADING while reading its AOF).
+    check_load() adds the checks of this topology to the load part: the
+    credentials on every master, the 503s on the restarted one's only."""
+
+    name = "cluster"
+    N = 3
+
+    def __init__(self, port, workdir):
+        self.ports = [port + i for i in range(self.N)]
+        self.bus = [port + self.N + i for i in range(self.N)]
+        self.dirs = [os.path.join(workdir, "redis-c%d" % i)
+                     for i in range(self.N)]
+        self.procs = [None] * self.N
+        self.conns = {}
+        self.slot_node = None       # slot -> node index
+        self.ranges = []
+        self.creds = {}             # credential id (base64url) -> name
+        self.victim = None
+        self.password = b64u(os.urandom(12))
+        self.node_timeout = 2000
+        for d in self.dirs:
+            os.makedirs(d, exist_ok=True)
+
+    def describe(self):
+        return ("three masters 127.0.0.1:%s (cluster bus %s), "
+                "appendonly yes, appendfsync always, requirepass, "
+                "cluster-require-full-coverage no, node timeout %d ms; "
+                "slots %s"
+                % (",".join(str(p) for p in self.ports),
+                   ",".join(str(p) for p in self.bus), self.node_timeout,
+                   " ".join("%d-%d:%d" % r for r in self.ranges)))
+
+    def _client(self, i, timeout):
+        return softkey.Redis("127.0.0.1:%d" % self.ports[i], self.password,
+                             0, timeout)
+
+    def _spawn(self, i):
+        d = self.dirs[i]
+        self.procs[i] = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1",
+             "--port", str(self.ports[i]),
+             "--cluster-enabled", "yes",
+             "--cluster-port", str(self.bus[i]),
+             "--cluster-config-file", os.path.join(d, "nodes.conf"),
+             "--cluster-node-timeout", str(self.node_timeout),
+             "--cluster-require-full-coverage", "no",
+             "--dir", d, "--appendonly", "yes",
+             "--appendfsync", "always", "--save", "",
+             "--maxmemory-policy", "noeviction", "--daemonize", "no",
+             "--requirepass", self.password,
+             "--masterauth", self.password,
+             "--pidfile", os.path.join(d, "redis.pid"),
+             "--logfile", os.path.join(d, "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
+
+    def _wait(self, i, test, what, timeout=30.0):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.procs[i].poll() is not None:
+                raise HarnessError("redis-server exited: %s/redis.log"
+                                   % self.dirs[i])
+            try:
+                r = self._client(i, 2)
+                try:
+                    if test(r):
+                        return
+                finally:
+                    r.close()
+            except (OSError, softkey.RedisError):
+                pass
+            time.sleep(0.01)
+        raise HarnessError("cluster node %d (%d): %s" % (i, self.ports[i],
+                                                        what))
+
+    def _state_ok(self, r):
+        return "cluster_state:ok" in r.call("CLUSTER", "INFO").decode()
+
+    def _load_slots(self, i):
+        """the slot map as node i tells it: [(start, end, node)]"""
+        r = self._client(i, 10)
+        try:
+            slots = r.call("CLUSTER", "SLOTS")
+        finally:
+            r.close()
+        ranges = []
+        for s in slots:
+            ranges.append((s[0], s[1], self.ports.index(s[2][1])))
+        return sorted(ranges)
+
+    def start(self):
+        for i in range(self.N):
+            self._spawn(i)
+        for i in range(self.N):
+            self._wait(i, lambda r: r.call("PING") == "PONG", "no PONG")
+        with open(os.path.join(self.dirs[0], "..", "cluster-create.log"),
+                  "w") as out:
+            rc = subprocess.call(
+                ["redis-cli", "-a", self.password, "--no-auth-warning",
+                 "--cluster", "create"]
+                + ["127.0.0.1:%d" % p for p in self.ports]
+                + ["--cluster-replicas", "0", "--cluster-yes"],
+                stdout=out, stderr=subprocess.STDOUT)
+        if rc != 0:
+            raise HarnessError("redis-cli --cluster create failed: "
+                               "cluster-create.log")
+        for i in range(self.N):
+            self._wait(i, self._state_ok, "cluster_state not ok")
+        # every node knows every slot's owner
+        end = time.time() + 30
+        while True:
+            maps = [self._load_slots(i) for i in range(self.N)]
+            if (all(m == maps[0] for m in maps) and len(maps[0]) == self.N
+                    and sum(e - s + 1 for s, e, _ in maps[0]) == 16384):
+                break
+            if time.time() > end:
+                raise HarnessError("the cluster's slot maps disagree: %s"
+                                   % maps)
+            time.sleep(0.1)
+        self._set_map(maps[0])
+
+    def _set_map(self, ranges):
+        self.ranges = ranges
+        self.slot_node = [None] * 16384
+        for s, e, n in ranges:
+            for k in range(s, e + 1):
+                self.slot_node[k] = n
+
+    def _kill(self, i):
+        c = self.conns.pop(i, None)
+        if c:
+            c.close()
+        p = self.procs[i]
+        if p and p.poll() is None:
+            p.terminate()               # SHUTDOWN: the AOF is flushed
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs[i] = None
+
+    def stop(self):
+        for i in range(self.N):
+            self._kill(i)
+
+    def directive(self):
+        return ("webauthn_redis cluster %s password=%s "
+                "keepalive=16 timeout=1s connect_timeout=1s;"
+                % (" ".join("127.0.0.1:%d" % p for p in self.ports),
+                   self.password))
+
+    def node_of(self, key):
+        return self.slot_node[key_slot(key)]
+
+    def call(self, *args):
+        a = [x.decode() if isinstance(x, bytes) else str(x) for x in args]
+        # the credentials stored, and their names (per_node())
+        if (a[0].upper() == "HSET" and a[1].startswith(
+                KEY_CRED.split("{")[0]) and "user_name" in a):
+            self.creds[a[1][a[1].index("{") + 1:a[1].rindex("}")]] = \
+                a[a.index("user_name") + 1]
+        i = self.node_of(args[1])
+        for _ in range(2):
+            if i not in self.conns:
+                self.conns[i] = self._client(i, 10)
+            try:
+                return self.conns[i].call(*args)
+            except softkey.RedisError as e:
+                if not str(e).startswith("MOVED "):
+                    raise
+                port = int(str(e).rsplit(":", 1)[1])
+                i = self.ports.index(port)
+                self._set_map(self._load_slots(i))
+        raise HarnessError("%s: MOVED twice" % args[1])
+
+    def masters(self):
+        return [self._client(i, 30) for i in range(self.N)]
+
+    def per_node(self, names=None):
+        """{node: count} of the credentials stored (whose user_name starts
+        with one of names, when given)"""
+        out = dict((i, 0) for i in range(self.N))
+        for cid, name in self.creds.items():
+            if names is None or name.rstrip("0123456789") in names:
+                out[self.node_of(KEY_CRED % cid)] += 1
+        return out
+
+    def outage(self, down_s):
+        counts = self.per_node()
+        self.victim = max(range(self.N), key=lambda i: (counts[i], -i))
+        i = self.victim
+        probe = [cid for cid in self.creds
+                 if self.node_of(KEY_CRED % cid) == i][0]
+        t0 = time.time()
+        self._kill(i)
+        time.sleep(down_s)
+        self._spawn(i)
+        # back: it says the cluster is ok, and serves its slots (no
+        # -LOADING, no -CLUSTERDOWN)
+        self._wait(i, lambda r: self._state_ok(r) and r.call(
+            "EXISTS", KEY_EPOCH % probe) == 1, "not back after the restart",
+            60)
+        return t0, time.time()
+
+    def check_load(self, checks, lines, t_down, t_up):
+        """the load part's checks of a Cluster: its credentials on every
+        master; during the outage of one, 503s for that one's only, and the
+        others served theirs; replays across the restart of the restarted
+        master's credentials refused"""
+        for part, names in (("replay", ("replay",)),
+                            ("counter", ("counter",)),
+                            ("load", ("bench",))):
+            c = self.per_node(names)
+            figure("cluster: %s credentials per master" % part,
+                   " ".join("%d:%d" % (self.ports[i], c[i])
+                            for i in sorted(c)))
+        c = self.per_node(("bench",))
+        checks.check(all(c[i] > 0 for i in c),
+                     "cluster: the load's credentials are on all %d "
+                     "masters" % self.N, str(c))
+        v = self.victim
+        n503 = dict((i, 0) for i in range(self.N))
+        ok_in = dict((i, 0) for i in range(self.N))
+        first_ok = {}
+        across = [0, 0]
+        rt = {True: [], False: []}  # the others' 200s: in the outage, not
+        for d in lines:
+            if not d["cred"]:
+                continue
+            i = self.node_of(KEY_CRED % d["cred"])
+            t_end = float(d["msec"])
+            t_start = t_end - float(d["request_time"])
+            if d["status"] == "503":
+                n503[i] += 1
+            if (d["status"] == "200" and t_start >= t_down
+                    and t_end <= t_up):
+                ok_in[i] += 1
+            if d["status"] == "200" and i != v:
+                rt[t_end >= t_down and t_start <= t_up].append(
+                    float(d["request_time"]))
+            if i == v and d["auth_tail"] in first_ok and t_start > t_up \
+                    and first_ok[d["auth_tail"]] < t_down:
+                across[0] += 1
+                if (d["status"], d["error"]) == ("401",
+                                                 "challenge_invalid"):
+                    across[1] += 1
+            if d["status"] == "200":
+                first_ok.setdefault(d["auth_tail"], t_end)
+        figure("cluster: master restarted", "127.0.0.1:%d, down %.2f s "
+               "(stop to serving its slots again)" % (self.ports[v],
+                                                      t_up - t_down))
+        figure("cluster: 503 per master (the load part)",
+               " ".join("%d:%d" % (self.ports[i], n503[i])
+                        for i in sorted(n503)))
+        others = sum(n503[i] for i in n503 if i != v)
+        figure("cluster: 503 for credentials of the other masters "
+               "(must be 0)", others)
+        figure("cluster: accepted inside the outage per master (the "
+               "restarted one's: while its SHUTDOWN ran, or served before "
+               "the probe saw it back)",
+               " ".join("%d:%d" % (self.ports[i], ok_in[i])
+                        for i in sorted(ok_in)))
+        figure("cluster: request time of the other masters' accepted "
+               "requests, in the outage / outside (mean, max)",
+               " / ".join("%.1f ms, %.0f ms" % (
+                   1000.0 * sum(x) / max(len(x), 1), 1000.0 * max(x or [0]))
+                   for x in (rt[True], rt[False])))
+        figure("cluster: replays across the restart of the restarted "
+               "master's credentials (refused)", "%d (%d)" % tuple(across))
+        unnamed = sum(1 for d in lines if d["status"] == "503"
+                      and not d["cred"])
+        checks.check(others == 0 and unnamed == 0 and n503[v] > 0,
+                     "cluster: the 503s were for the restarted master's "
+                     "credentials only",
+                     "503 per node %s, without a credential %d"
+                     % (n503, unnamed))
+        checks.check(all(ok_in[i] > 0 for i in ok_in if i != v),
+                     "cluster: the other masters served their credentials "
+                     "during the outage", str(ok_in))
+        checks.check(across[0] > 0 and across[1] == across[0],
+                     "cluster: replays across the restart of the restarted "
+                     "master's credentials refused",
+                     "%d, refused %d" % tuple(across))
 
 
 TOPOLOGIES = {
     "single": SingleRedis,
     "sentinel": topology_sentinel,
-    "cluster": topology_cluster,
+    "cluster": ClusterRedis,
 }
 
 
@@ -1153,6 +1471,8 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
                  "load: %d workers per gateway after the reloads (the old "
                  "ones exited)" % WORKERS,
                  str({g.idx: g.all_children() for g in gateways}))
+    if hasattr(topo, "check_load"):     # a topology's own checks
+        topo.check_load(checks, lines, t_down, t_up)
 
 
 def stop_leftovers(wd):
