@@ -314,15 +314,22 @@ test-container-where-podman: test-kubernetes
 # several gateways on one Redis (issue 12): three nginx with two workers
 # each; one assertion replayed at once through all of them, counters used
 # concurrently, and wrk load through five reloads and a Redis restart
-# (t/scale/scale.py; SCALE_TOPOLOGY picks the Redis topology, ports from
-# SCALE_PORT_BASE, 6900); prints its figures, fails on wrong answers only
+# (single) or a SENTINEL failover (sentinel: a master, a replica, three
+# redis-sentinel); t/scale/scale.py once per topology of SCALE_TOPOLOGIES
+# (SCALE_TOPOLOGY alone, when set), ports from SCALE_PORT_BASE (6900);
+# prints its figures, fails on wrong answers only, and on a topology it
+# cannot run
+SCALE_TOPOLOGIES ?= $(or $(SCALE_TOPOLOGY),single sentinel)
 .PHONY: test-scale
 
 test: test-scale
 
 test-scale: module deps-test
 	$(call apt_install,wrk)
-	$(PY) t/scale/scale.py
+	@for t in $(SCALE_TOPOLOGIES); do \
+	    echo "test-scale: topology $$t"; \
+	    $(PY) t/scale/scale.py --topology $$t || exit 1; \
+	done
 
 # the same on a three-master Redis Cluster (redis-cli --cluster create),
 # one master restarted under the load: ports from SCALE_PORT_BASE + 50,

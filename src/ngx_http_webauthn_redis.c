@@ -1133,6 +1133,15 @@ ngx_http_webauthn_redis_wait_check(ngx_http_webauthn_redis_op_t *op,
         return NGX_OK;
     }
 
+    /*
+     * behind Sentinel, too few replicas may mean that they follow another
+     * master now (a failover leaves the former one a master for seconds)
+     */
+
+    if (conf->sentinel) {
+        ngx_http_webauthn_redis_sentinel_forget(conf->sentinel);
+    }
+
     p = ngx_pnalloc(op->pool, 256);
     if (p == NULL) {
         ngx_str_set(reason, "redis WAIT failed: out of memory");

@@ -185,6 +185,8 @@ ngx_int_t ngx_http_webauthn_redis_sentinel_run(
 void ngx_http_webauthn_redis_sentinel_cancel(
     ngx_http_webauthn_redis_op_t *op);
 void ngx_http_webauthn_redis_sentinel_check(ngx_http_webauthn_redis_op_t *op);
+void ngx_http_webauthn_redis_sentinel_forget(
+    ngx_http_webauthn_redis_sentinel_t *s);
 void ngx_http_webauthn_redis_sentinel_cleanup(
     ngx_http_webauthn_redis_conf_t *rcf);
 void ngx_http_webauthn_redis_sentinel_wipe(

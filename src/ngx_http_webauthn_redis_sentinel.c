@@ -9,8 +9,9 @@
  * asked of the sentinels (SENTINEL get-master-addr-by-name NAME), in turn
  * from the last one that answered, on the event loop, once per worker
  * until it is doubted: an op that fails (connect, timeout, closed
- * connection, a new connection whose ROLE is not "master") or gets a
- * -READONLY, -LOADING or -MASTERDOWN reply makes the next op ask again.
+ * connection, a new connection whose ROLE is not "master"), gets a
+ * -READONLY, -LOADING or -MASTERDOWN reply, or a WAIT short of wait=
+ * (the replicas may follow another master) makes the next op ask again.
  * Ops that arrive meanwhile wait for the answer (one question at a time);
  * when no sentinel answers they fail, and the store answers 503.  A new
  * address closes the idle connections to the former master.  See
@@ -59,8 +60,6 @@ static ngx_int_t ngx_http_webauthn_redis_sentinel_master(
     ngx_http_webauthn_redis_sentinel_t *s, ngx_http_webauthn_redis_op_t *q);
 static void ngx_http_webauthn_redis_sentinel_drain(
     ngx_http_webauthn_redis_sentinel_t *s, ngx_uint_t ok);
-static void ngx_http_webauthn_redis_sentinel_forget(
-    ngx_http_webauthn_redis_sentinel_t *s);
 static ngx_str_t *ngx_http_webauthn_redis_sentinel_label(
     ngx_http_webauthn_redis_conf_t *sc);
 static void ngx_http_webauthn_redis_sentinel_reason(
@@ -562,7 +561,9 @@ ngx_http_webauthn_redis_sentinel_drain(ngx_http_webauthn_redis_sentinel_t *s,
 }
 
 
-static void
+/* the master is in doubt: the next op asks the sentinels again */
+
+void
 ngx_http_webauthn_redis_sentinel_forget(ngx_http_webauthn_redis_sentinel_t *s)
 {
     if (!s->known) {

@@ -7,7 +7,10 @@
 # loopback, three of Debian's redis-sentinel (quorum 2); the master found
 # through the sentinels, in turn; a failover (SENTINEL failover) fails
 # closed and then passes on the new master without a reload; a nonce used
-# before the failover is still refused after it.
+# before the failover is still refused after it; a second failover, to a
+# second replica, leaves the former master a master without replicas for
+# seconds: a WAIT short of wait=1 puts it in doubt, and the worker finds
+# the new master before Sentinel demotes the former one.
 
 use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';
@@ -269,6 +272,74 @@ GET /t
 --- error_log eval
 [qr/\[info\] .*webauthn: challenge_invalid: .*challenge has already been used/,
  qr/\[notice\] .*webauthn: redis sentinel 127\.0\.0\.1:\d+: the master "mymaster" is at 127\.0\.0\.1:$ENV{TEST_NGINX_REPLICA_PORT}, was 127\.0\.0\.1:$ENV{TEST_NGINX_MASTER_PORT}/]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 9: a failover that leaves the former master a master without replicas: the first WAIT short of wait=1 makes the worker ask the sentinels again, and assertions pass on the new master before the former one is demoted
+--- http_config
+    webauthn_redis sentinel=mymaster 127.0.0.1:$TEST_NGINX_SENTINEL1_PORT 127.0.0.1:$TEST_NGINX_SENTINEL2_PORT 127.0.0.1:$TEST_NGINX_SENTINEL3_PORT wait=1 wait_timeout=500ms;
+    webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
+    webauthn_rp_id localhost;
+    webauthn_origin http://localhost;
+    webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
+--- more_headers eval
+$main::Saved{before2} = WebAuthnTest::authz(key => 'es256')
+--- init
+# after TEST 8: "replica" is the master, "master" its replica; a second
+# replica, preferred by Sentinel (replica-priority 1), is the next master
+my $old = RedisServers::port('replica');
+my $port = RedisServers::start('replica2', replicaof => $old,
+                               args => ['--replica-priority', '1',
+                                        '--repl-diskless-sync-delay', '0']);
+RedisServers::wait_replica('replica2');
+Test::More::ok(RedisServers::wait_until(40, sub {
+    for my $i (1 .. 3) {
+        my $n = 0;
+        for my $r (@{ RedisServers::cmd("sentinel$i", 'SENTINEL', 'replicas', 'mymaster') }) {
+            my %kv = @$r;
+            $n++ if $kv{'master-link-status'} eq 'ok' && $kv{flags} eq 'slave';
+        }
+        return 0 unless $n == 2;
+    }
+    return 1;
+}), 'the sentinels see both replicas');
+my $r = WebAuthnTest::http_request('GET', '/t', $main::Saved{before2});
+Test::More::is($r->{status}, 200, 'before the failover: passes on the master the worker knows');
+Test::More::is(RedisServers::cmd('sentinel1', 'SENTINEL', 'failover', 'mymaster'), 'OK', 'SENTINEL failover');
+Test::More::ok(RedisServers::wait_until(20, sub {
+    for my $i (1 .. 3) {
+        return 0 unless (RedisServers::sentinel_master("sentinel$i") // '') eq $port;
+    }
+    my $i = RedisServers::info('master', 'replication');
+    return RedisServers::info('replica2', 'replication')->{role} eq 'master'
+           && ($i->{master_port} // '') eq $port
+           && ($i->{master_link_status} // '') eq 'up';
+}), 'the sentinels name the second replica, the other replica follows it (synced)');
+Test::More::is(RedisServers::info('replica', 'replication')->{role}, 'master',
+               'the former master is still a master (Sentinel demotes it some seconds later), with no replica');
+my (%seen, $first, $role);
+for my $i (1 .. 20) {
+    my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'es384'));
+    $seen{$r->{status}}++;
+    if ($r->{status} == 200) {
+        $first = $i;
+        $role = RedisServers::info('replica', 'replication')->{role};
+        last;
+    }
+    Time::HiRes::sleep(0.1);
+}
+Test::More::diag("failover: the first pass at request " . ($first // 'none')
+                 . ", the former master then " . ($role // '?'));
+Test::More::is(join(' ', sort keys %seen), ($first && $first > 1 ? '200 503' : '200'), 'refusals are 503 only');
+Test::More::is($role, 'master', 'a pass on the new master while the former one is still a master without replicas');
+--- request
+GET /t
+--- denied: challenge_invalid
+--- error_log eval
+[qr/\[notice\] .*webauthn: redis sentinel 127\.0\.0\.1:\d+: the master "mymaster" is at 127\.0\.0\.1:\d+, was 127\.0\.0\.1:$ENV{TEST_NGINX_REPLICA_PORT}/]
 --- no_error_log
 [alert]
 [crit]

@@ -21,19 +21,21 @@ topology, one challenge secret and one RP.  Three parts, in this order:
            bench/genpool.py pool: each request a fresh assertion, every
            50th a replay of one sent earlier) against all three gateways,
            paced; under it every gateway gets "nginx -s reload" five
-           times, then Redis is stopped and started again with the same
-           data (appendonly yes, appendfsync always).  Figures printed;
+           times, then the topology's outage: single, Redis stopped and
+           started again with the same data (appendonly yes, appendfsync
+           always); sentinel, a SENTINEL failover.  Figures printed;
            checks: no assertion accepted twice, no fresh assertion refused
            outside the outage (see classify_load()), every accepted nonce
            still in Redis after the restart, two workers per gateway at
            the end, no crash or [alert] in any error log.
 
 The Redis topology is pluggable: --topology NAME picks one of TOPOLOGIES
-(single and cluster are implemented; sentinel is for the branch that adds
-it: a class with the methods of SingleRedis, and check_load() for checks
-of its own; a schema change, such as a hash tag in the keys, is KEY_* and
-bench/genpool.py's --prefix).  cluster: three masters, one of them
-restarted as the load's outage (ClusterRedis).
+(single, sentinel and cluster are implemented: a class with the methods
+of SingleRedis, and check_load() for checks of its own; a schema change,
+such as a hash tag in the keys, is KEY_* and bench/genpool.py's
+--prefix).  sentinel: a master, a replica and three sentinels, a SENTINEL
+failover as the load's outage (SentinelRedis); cluster: three masters,
+one of them restarted as the load's outage (ClusterRedis).
 Pass/fail counts wrong answers only, never speed; every speed-like figure
 is printed.
 
@@ -261,6 +263,8 @@ class SingleRedis:
                                  returns (t_start, t_end), the window in
                                  which refusals are expected (t_end: the
                                  topology answers again)
+      window(lines, t0, t1)      optional: the window of refusals from
+                                 the access logs, given outage()'s
       describe()                 one line for the report
     """
 
@@ -351,10 +355,323 @@ class SingleRedis:
         return t0, time.time()
 
 
-def topology_sentinel(port, workdir):
-    raise HarnessError("topology sentinel: not on this branch (a master, a "
-                       "replica and redis-sentinel on loopback; outage() a "
-                       "SENTINEL failover)")
+class SentinelRedis:
+    """A master and a replica on loopback (appendonly yes, appendfsync
+    always, the same password and database as SingleRedis; masterauth on
+    every node, since they swap; repl-diskless-sync-delay 0, so that a
+    resync starts at once), three redis-sentinel (quorum 2,
+    down-after-milliseconds 1000, failover-timeout 5000) monitoring
+    "mymaster"; the gateways find the master through the sentinels
+    (webauthn_redis sentinel=mymaster ... wait=1).  SCALE_SENTINEL_REPLICAS
+    (1 to 6) runs more replicas, with wait= that many (README: wait= as
+    many as there are replicas); SCALE_SENTINEL_WAIT sets another wait=
+    (0: none), to see what the checks say of it.
+
+    outage() is a SENTINEL failover sent under the load: a replica is
+    promoted, the former master becomes its replica.  Its window runs from
+    the command to the first 200 of a request that started after the
+    promotion (window(): the access logs tell), so the refusals of the
+    workers that still talk to the former master, or ask a sentinel that
+    has not heard of the new one yet, are in it; any refusal after it is
+    outside.  With one replica, wait=1 has nothing to pass on until the
+    former master is back as the new one's replica: Sentinel demotes a
+    former master that is still up some 10 s after the failover, so the
+    window is that long.
+
+    wait=1: Redis replicates asynchronously.  Without WAIT, a nonce
+    acknowledged by the former master a moment before the promotion may
+    never reach the replica; the promoted replica then takes that
+    assertion again when it is replayed, and this test would (rightly)
+    report an assertion accepted twice.  With wait=1 an assertion passes
+    only once the replica has its nonce, and after the promotion the
+    former master has no replica left to acknowledge one.  With more
+    replicas than wait=, the former master keeps taking commits that a
+    replica not yet pointed at the new master acknowledges, and loses them
+    (so does that replica) when it resyncs: SCALE_SENTINEL_REPLICAS=2
+    SCALE_SENTINEL_WAIT=1 shows assertions accepted twice."""
+
+    name = "sentinel"
+    MASTER = "mymaster"
+    QUORUM = 2
+    DOWN_AFTER_MS = 1000
+    FAILOVER_TIMEOUT_MS = 5000
+
+    def __init__(self, port, workdir):
+        n = int(os.environ.get("SCALE_SENTINEL_REPLICAS", "1"))
+        if not 1 <= n <= 6:
+            raise HarnessError("SCALE_SENTINEL_REPLICAS: 1 to 6, not %d" % n)
+        self.wait = int(os.environ.get("SCALE_SENTINEL_WAIT", str(n)))
+        self.nodes = ["redis"] + ["replica%s" % ("" if i == 0 else i + 1)
+                                  for i in range(n)]
+        self.ports = {name: port + i for i, name in enumerate(self.nodes)}
+        self.sentinels = [port + len(self.nodes) + i for i in range(3)]
+        self.dir = workdir
+        self.procs = {}
+        self.conn = None
+        self.conn_port = None
+        self.master = "redis"       # the node that is master now
+        self.password = b64u(os.urandom(12))
+        self.db = 3
+        self.events = {}
+        for name in self.nodes + ["sentinel%d" % i for i in range(3)]:
+            os.makedirs(os.path.join(workdir, name), exist_ok=True)
+
+    def describe(self):
+        return ("a master 127.0.0.1:%d and %d replica(s) :%s (appendonly "
+                "yes, appendfsync always, requirepass, db %d), three "
+                "redis-sentinel :%s (quorum %d, down-after %d ms, "
+                "failover-timeout %d ms); the gateways: sentinel=%s, "
+                "wait=%d (%s)"
+                % (self.ports["redis"], len(self.nodes) - 1,
+                   ",".join(str(self.ports[n]) for n in self.nodes[1:]),
+                   self.db, ",".join(str(p) for p in self.sentinels),
+                   self.QUORUM, self.DOWN_AFTER_MS,
+                   self.FAILOVER_TIMEOUT_MS, self.MASTER, self.wait,
+                   "as many as the replicas: without it a nonce "
+                   "acknowledged by the old master alone could be lost in "
+                   "the failover and its assertion accepted again"
+                   if self.wait == len(self.nodes) - 1 else
+                   "NOT as many as the replicas: acknowledged nonces can "
+                   "be lost in the failover"))
+
+    def _client(self, port, timeout, auth=True):
+        return softkey.Redis("127.0.0.1:%d" % port,
+                             self.password if auth else None,
+                             self.db if auth else 0, timeout)
+
+    def _ask(self, port, *args, auth=True, timeout=2):
+        r = self._client(port, timeout, auth)
+        try:
+            return r.call(*args)
+        finally:
+            r.close()
+
+    def _wait(self, what, cond, timeout=30.0):
+        end = time.time() + timeout
+        last = None
+        while time.time() < end:
+            try:
+                if cond():
+                    return time.time()
+            except (OSError, softkey.RedisError) as e:
+                last = e
+            time.sleep(0.01)
+        raise HarnessError("sentinel topology: %s after %.0f s (%s; logs "
+                           "in %s)" % (what, timeout, last, self.dir))
+
+    def _spawn(self, name, argv):
+        d = os.path.join(self.dir, name)
+        with open(os.path.join(d, "stderr.log"), "w") as err:
+            self.procs[name] = subprocess.Popen(
+                argv, cwd=d, stdout=subprocess.DEVNULL, stderr=err,
+                preexec_fn=die_with_parent)
+
+    def _redis(self, name, replicaof=None):
+        d = os.path.join(self.dir, name)
+        argv = ["redis-server", "--bind", "127.0.0.1",
+                "--port", str(self.ports[name]), "--dir", d,
+                "--appendonly", "yes", "--appendfsync", "always",
+                "--save", "", "--maxmemory-policy", "noeviction",
+                "--repl-diskless-sync-delay", "0",
+                "--daemonize", "no", "--requirepass", self.password,
+                "--masterauth", self.password,
+                "--pidfile", os.path.join(d, "redis.pid"),
+                "--logfile", os.path.join(d, "redis.log")]
+        if replicaof:
+            argv += ["--replicaof", "127.0.0.1", str(replicaof)]
+        self._spawn(name, argv)
+        self._wait("%s does not answer PING" % name,
+                   lambda: self._ask(self.ports[name], "PING") == "PONG")
+
+    def _sentinel(self, i):
+        name = "sentinel%d" % i
+        d = os.path.join(self.dir, name)
+        conf = os.path.join(d, "sentinel.conf")
+        with open(conf, "w") as f:
+            f.write("port %d\nbind 127.0.0.1\ndaemonize no\ndir %s\n"
+                    "logfile %s\npidfile %s\n"
+                    "sentinel monitor %s 127.0.0.1 %d %d\n"
+                    "sentinel auth-pass %s %s\n"
+                    "sentinel down-after-milliseconds %s %d\n"
+                    "sentinel failover-timeout %s %d\n"
+                    "sentinel parallel-syncs %s 1\n"
+                    % (self.sentinels[i], d, os.path.join(d, "sentinel.log"),
+                       os.path.join(d, "sentinel.pid"),
+                       self.MASTER, self.ports["redis"], self.QUORUM,
+                       self.MASTER, self.password,
+                       self.MASTER, self.DOWN_AFTER_MS,
+                       self.MASTER, self.FAILOVER_TIMEOUT_MS,
+                       self.MASTER))
+        self._spawn(name, ["redis-sentinel", conf])
+        self._wait("%s does not answer PING" % name,
+                   lambda: self._ask(self.sentinels[i], "PING",
+                                     auth=False) == "PONG")
+
+    def _role(self, name):
+        return self._ask(self.ports[name], "ROLE")[0].decode()
+
+    def _link_up(self, name):
+        info = self._ask(self.ports[name], "INFO", "replication").decode()
+        return "master_link_status:up" in info
+
+    def _sentinel_master(self, port):
+        r = self._ask(port, "SENTINEL", "get-master-addr-by-name",
+                      self.MASTER, auth=False)
+        return int(r[1]) if r else None
+
+    def _settled(self):
+        """the sentinels agree on the master, know its replicas (link up)
+        and each other"""
+        replicas = [n for n in self.nodes if n != self.master]
+        want = {str(self.ports[n]).encode() for n in replicas}
+        for s in self.sentinels:
+            if self._sentinel_master(s) != self.ports[self.master]:
+                return False
+            seen = set()
+            for r in self._ask(s, "SENTINEL", "replicas", self.MASTER,
+                               auth=False):
+                kv = dict(zip(r[0::2], r[1::2]))
+                if (kv.get(b"flags") == b"slave"
+                        and kv.get(b"master-link-status") == b"ok"):
+                    seen.add(kv.get(b"port"))
+            if seen != want:
+                return False
+            if len(self._ask(s, "SENTINEL", "sentinels", self.MASTER,
+                             auth=False)) != len(self.sentinels) - 1:
+                return False
+        return (self._role(self.master) == "master"
+                and all(self._role(n) == "slave" and self._link_up(n)
+                        for n in replicas))
+
+    def start(self):
+        # no redis-sentinel: a loud harness failure, never a quiet pass
+        for prog in ("redis-server", "redis-sentinel"):
+            if shutil.which(prog) is None:
+                raise HarnessError("topology sentinel needs %s (Debian's "
+                                   "redis-sentinel package, in the "
+                                   "Makefile's DEB_TEST): not found" % prog)
+        self._redis("redis")
+        for name in self.nodes[1:]:
+            self._redis(name, replicaof=self.ports["redis"])
+            self._wait("%s's link to the master is not up" % name,
+                       lambda: self._link_up(name))
+        for i in range(len(self.sentinels)):
+            self._sentinel(i)
+        t = time.time()
+        self._wait("the sentinels do not agree on the master, its "
+                   "replicas and each other", self._settled, 60)
+        self.events["settled"] = time.time() - t
+
+    def stop(self):
+        if self.conn:
+            self.conn.close()
+            self.conn = None
+        for name in sorted(self.procs, reverse=True):   # sentinels first
+            p = self.procs[name]
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs.values():
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = {}
+
+    def directive(self):
+        return ("webauthn_redis sentinel=%s %s password=%s db=%d "
+                "keepalive=16 timeout=1s connect_timeout=1s%s;"
+                % (self.MASTER, " ".join("127.0.0.1:%d" % p
+                                         for p in self.sentinels),
+                   self.password, self.db,
+                   " wait=%d wait_timeout=1s" % self.wait if self.wait
+                   else ""))
+
+    def call(self, *args):
+        port = self.ports[self.master]
+        if self.conn is None or self.conn_port != port:
+            if self.conn:
+                self.conn.close()
+            self.conn = self._client(port, 10)
+            self.conn_port = port
+        return self.conn.call(*args)
+
+    def masters(self):
+        """the master the sentinels name (after the failover: a former
+        replica)"""
+        port = self._sentinel_master(self.sentinels[0])
+        if port != self.ports[self.master]:
+            raise HarnessError("sentinel topology: the sentinels name "
+                               "127.0.0.1:%s as the master, not %s (:%d)"
+                               % (port, self.master,
+                                  self.ports[self.master]))
+        return [self._client(port, 30)]
+
+    def outage(self, down_s):
+        """SENTINEL failover; returns (the command, the promotion: a
+        replica's ROLE is master); window() ends the window at the first
+        200 on the new master"""
+        old = self.master
+        ev = self.events
+        end = time.time() + 30
+        while True:
+            t0 = time.time()
+            try:
+                r = self._ask(self.sentinels[0], "SENTINEL", "failover",
+                              self.MASTER, auth=False)
+                if r == "OK":
+                    break
+            except softkey.RedisError as e:
+                # NOGOODSLAVE: the sentinel has not seen a replica lately
+                if time.time() > end:
+                    raise HarnessError("SENTINEL failover: %s" % e)
+                time.sleep(0.1)
+        ev["failover"] = t0
+        new = []
+
+        def promoted():
+            new[:] = [n for n in self.nodes
+                      if n != old and self._role(n) == "master"]
+            return new
+        ev["promoted"] = self._wait("no replica is promoted", promoted)
+        self.master = new[0]
+        ev["agreed"] = self._wait(
+            "the sentinels do not name the new master",
+            lambda: all(self._sentinel_master(s) == self.ports[self.master]
+                        for s in self.sentinels))
+        ev["demoted"] = self._wait("the former master is not a replica",
+                                   lambda: self._role(old) == "slave")
+        ev["synced"] = self._wait("the former master does not sync",
+                                  lambda: self._link_up(old))
+        return t0, ev["promoted"]
+
+    def window(self, lines, t_down, t_up):
+        """(t_down, the end of the failover window): the first 200 of a
+        request that started after the promotion, so committed on the new
+        master (with wait= as many as the replicas, the former one has too
+        few replicas then to acknowledge a WAIT, and is read-only once
+        demoted)"""
+        ev = self.events
+        first = min((float(d["msec"]) for d in lines
+                     if d["status"] == "200" and float(d["msec"])
+                     - float(d["request_time"]) > t_up), default=None)
+        end = first if first is not None else t_up
+        n503 = sum(1 for d in lines if d["status"] == "503"
+                   and float(d["msec"]) >= t_down
+                   and float(d["msec"]) - float(d["request_time"]) <= end)
+        t0 = ev["failover"]
+        figure("failover: a replica promoted", "%s, %.2f s after SENTINEL "
+               "failover" % (self.master, ev["promoted"] - t0))
+        figure("failover: all sentinels name the new master",
+               "%.2f s after it" % (ev["agreed"] - t0))
+        figure("failover: the former master a replica (synced)",
+               "%.2f s (%.2f s) after it" % (ev["demoted"] - t0,
+                                             ev["synced"] - t0))
+        figure("failover: window (command to the first 200 on the new "
+               "master)", "%.2f s, %d answers 503 in it"
+               % (end - t_down, n503) if first is not None else
+               "no 200 after the promotion")
+        return t_down, end
 
 
 def crc16(data):
@@ -681,7 +998,7 @@ class ClusterRedis:
 
 TOPOLOGIES = {
     "single": SingleRedis,
-    "sentinel": topology_sentinel,
+    "sentinel": SentinelRedis,
     "cluster": ClusterRedis,
 }
 
@@ -1386,6 +1703,10 @@ def part_load(checks, gateways, topo, secret_file, args, workdir):
                                                       % g.idx)))
         res.append(kv)
     lines = [d for g in gateways for d in g.log_lines()]
+    if hasattr(topo, "window"):
+        # the topology ends its window itself (sentinel: the first 200 on
+        # the new master)
+        t_down, t_up = topo.window(lines, t_down, t_up)
     f = classify_load(lines, replays, t_down, t_up, args.edge)
     used = used_nonces(topo) - used0
 
@@ -1482,9 +1803,15 @@ def stop_leftovers(wd):
     for sub, name, sig in (("gw0", "nginx", signal.SIGQUIT),
                            ("gw1", "nginx", signal.SIGQUIT),
                            ("gw2", "nginx", signal.SIGQUIT),
-                           ("redis", "redis-server", signal.SIGTERM)):
-        path = os.path.join(wd, sub, "nginx.pid" if name == "nginx"
-                            else "redis.pid")
+                           ("redis", "redis-server", signal.SIGTERM),
+                           ("replica", "redis-server", signal.SIGTERM),
+                           ("replica2", "redis-server", signal.SIGTERM),
+                           ("sentinel0", "redis-sentinel", signal.SIGTERM),
+                           ("sentinel1", "redis-sentinel", signal.SIGTERM),
+                           ("sentinel2", "redis-sentinel", signal.SIGTERM)):
+        path = os.path.join(wd, sub, {"nginx": "nginx.pid",
+                                      "redis-sentinel": "sentinel.pid"}
+                            .get(name, "redis.pid"))
         try:
             with open(path) as f:
                 pid = int(f.read())
@@ -1512,7 +1839,8 @@ def main():
     p.add_argument("--module", default=os.path.join(
         TOP, "build", "ngx_http_webauthn_module.so"))
     p.add_argument("--nginx", default="/usr/sbin/nginx")
-    p.add_argument("--workdir", default=os.path.join(TOP, "build", "scale"))
+    p.add_argument("--workdir", help="default build/scale (single), "
+                   "build/scale-TOPOLOGY (the others)")
     p.add_argument("--parts", default="replay,counter,load")
     p.add_argument("--replay-assertions", type=int, default=50)
     p.add_argument("--replay-copies", type=int, default=30)
@@ -1537,7 +1865,8 @@ def main():
     # a TERM (make interrupted, a timeout) stops what was started, too
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
 
-    wd = args.workdir
+    wd = args.workdir or os.path.join(TOP, "build", "scale" + (
+        "" if args.topology == "single" else "-" + args.topology))
     stop_leftovers(wd)
     shutil.rmtree(wd, ignore_errors=True)
     os.makedirs(wd)
