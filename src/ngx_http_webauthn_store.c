@@ -1037,6 +1037,29 @@ ngx_http_webauthn_store_argv(ngx_http_webauthn_store_req_t *sr, ngx_uint_t n,
 }
 
 
+ngx_int_t
+ngx_http_webauthn_store_eval_keys(ngx_http_webauthn_store_req_t *sr,
+    ngx_http_webauthn_script_t *script, ngx_str_t *keys, ngx_uint_t nkeys,
+    ngx_http_webauthn_store_reply_pt reply)
+{
+    size_t       *len;
+    ngx_uint_t    i;
+    const char  **argv;
+
+    if (ngx_http_webauthn_store_argv(sr, 3 + nkeys, &argv, &len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < nkeys; i++) {
+        argv[3 + i] = (char *) keys[i].data;
+        len[3 + i] = keys[i].len;
+    }
+
+    return ngx_http_webauthn_store_eval(sr, script, nkeys, 3 + nkeys, argv,
+                                        len, reply);
+}
+
+
 /* a bulk string or nil (empty) reply, copied to the pool */
 
 ngx_int_t

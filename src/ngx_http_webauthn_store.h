@@ -304,6 +304,10 @@ ngx_int_t ngx_http_webauthn_store_argv(ngx_http_webauthn_store_req_t *sr,
 ngx_int_t ngx_http_webauthn_store_eval(ngx_http_webauthn_store_req_t *sr,
     ngx_http_webauthn_script_t *script, ngx_uint_t nkeys, ngx_uint_t nargs,
     const char **argv, size_t *argvlen, ngx_http_webauthn_store_reply_pt reply);
+/* a script whose arguments are its keys alone */
+ngx_int_t ngx_http_webauthn_store_eval_keys(ngx_http_webauthn_store_req_t *sr,
+    ngx_http_webauthn_script_t *script, ngx_str_t *keys, ngx_uint_t nkeys,
+    ngx_http_webauthn_store_reply_pt reply);
 ngx_int_t ngx_http_webauthn_store_command(ngx_http_webauthn_store_req_t *sr,
     ngx_str_t *key, int argc, const char **argv, size_t *argvlen,
     ngx_http_webauthn_store_reply_pt reply);

@@ -659,28 +659,19 @@ static ngx_int_t
 ngx_http_webauthn_store_user_read(ngx_http_webauthn_store_req_t *sr,
     ngx_http_webauthn_store_reply_pt reply)
 {
-    size_t       *len;
-    ngx_str_t     keys[3];
-    ngx_uint_t    i;
-    const char  **argv;
+    ngx_str_t  keys[3];
 
     sr->next = NULL;
 
     if (ngx_http_webauthn_store_user_keys(sr, &sr->admin->user_name, keys)
-        != NGX_OK
-        || ngx_http_webauthn_store_argv(sr, 6, &argv, &len) != NGX_OK)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < 3; i++) {
-        argv[3 + i] = (char *) keys[i].data;
-        len[3 + i] = keys[i].len;
-    }
-
-    return ngx_http_webauthn_store_eval(sr,
-                                     &ngx_http_webauthn_user_read_script, 3, 6,
-                                     argv, len, reply);
+    return ngx_http_webauthn_store_eval_keys(sr,
+                                          &ngx_http_webauthn_user_read_script,
+                                          keys, 3, reply);
 }
 
 
@@ -1002,10 +993,10 @@ ngx_http_webauthn_store_revoke_ids_reply(ngx_http_webauthn_store_req_t *sr,
 static ngx_int_t
 ngx_http_webauthn_store_user_delete_next(ngx_http_webauthn_store_req_t *sr)
 {
-    size_t        len[4], *avlen;
+    size_t        len[4];
     ngx_str_t     key, keys[3], *s;
     ngx_uint_t    i;
-    const char   *argv[4], **av;
+    const char   *argv[4];
 
     if (sr->step == 0 && sr->index == sr->list->nelts) {
         sr->step = 1;
@@ -1026,21 +1017,15 @@ ngx_http_webauthn_store_user_delete_next(ngx_http_webauthn_store_req_t *sr)
             != NGX_OK
             || ngx_http_webauthn_store_key(sr, &keys[1], "epoch:", s->data,
                                            s->len)
-               != NGX_OK
-            || ngx_http_webauthn_store_argv(sr, 5, &av, &avlen) != NGX_OK)
+               != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        av[3] = (char *) keys[0].data;
-        avlen[3] = keys[0].len;
-        av[4] = (char *) keys[1].data;
-        avlen[4] = keys[1].len;
-
-        return ngx_http_webauthn_store_eval(sr,
-                                  &ngx_http_webauthn_cred_delete_script, 2, 5,
-                                  av, avlen,
-                                  ngx_http_webauthn_store_user_delete_step);
+        return ngx_http_webauthn_store_eval_keys(sr,
+                                     &ngx_http_webauthn_cred_delete_script,
+                                     keys, 2,
+                                     ngx_http_webauthn_store_user_delete_step);
 
     case 1:
         s = (ngx_str_t *) sr->list2->elts + sr->index;

@@ -261,25 +261,19 @@ ngx_http_webauthn_store_invitation_reply(ngx_http_webauthn_store_req_t *sr,
 static ngx_int_t
 ngx_http_webauthn_store_enroll_user(ngx_http_webauthn_store_req_t *sr)
 {
-    size_t        *len;
-    ngx_str_t      user[3];
-    const char   **argv;
+    ngx_str_t  user[3];
 
     if (ngx_http_webauthn_store_user_keys(sr, &sr->enroll->user_name, user)
-        != NGX_OK
-        || ngx_http_webauthn_store_argv(sr, 5, &argv, &len) != NGX_OK)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    argv[3] = (char *) user[0].data;
-    len[3] = user[0].len;
-    argv[4] = (char *) user[1].data;
-    len[4] = user[1].len;
+    /* the user's record and credentials: KEYS[1], KEYS[2] */
 
-    return ngx_http_webauthn_store_eval(sr,
-                                   &ngx_http_webauthn_enroll_user_script, 2, 5,
-                                   argv, len,
+    return ngx_http_webauthn_store_eval_keys(sr,
+                                   &ngx_http_webauthn_enroll_user_script,
+                                   user, 2,
                                    ngx_http_webauthn_store_enroll_info_reply);
 }
 
