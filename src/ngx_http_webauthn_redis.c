@@ -648,6 +648,10 @@ ngx_http_webauthn_redis_start(ngx_http_webauthn_redis_op_t *op)
 
     ctx->started = ngx_current_msec;
 
+    if (op->timeout) {
+        ctx->ev->timeout = op->timeout;
+    }
+
     if (ngx_http_webauthn_event_start(ctx->ev) != NGX_OK) {
         op->reason = ctx->ev->reason;
         return NGX_ERROR;
@@ -1103,15 +1107,11 @@ ngx_http_webauthn_redis_wait_append(ngx_http_webauthn_redis_op_t *op)
     }
 
     /*
-     * the replies may take as long as WAIT does, on top of the rest; on a
-     * Cluster, the exchange with the slot's node is given this timeout
+     * the replies may take as long as WAIT does, on top of the rest (on a
+     * Cluster, the exchange with the slot's node is given it)
      */
 
     op->timeout = conf->server.timeout + conf->wait_timeout;
-
-    if (conf->cluster == NULL) {
-        ngx_http_webauthn_redis_set_timeout(op, op->timeout);
-    }
 
     return NGX_OK;
 }
@@ -1176,13 +1176,3 @@ ngx_http_webauthn_redis_wait_check(ngx_http_webauthn_redis_op_t *op,
     return NGX_DECLINED;
 }
 
-
-void
-ngx_http_webauthn_redis_set_timeout(ngx_http_webauthn_redis_op_t *op,
-    ngx_msec_t timeout)
-{
-    ngx_http_webauthn_redis_ctx_t  *ctx;
-
-    ctx = op->priv;
-    ctx->ev->timeout = timeout;
-}

@@ -97,7 +97,7 @@ struct ngx_http_webauthn_redis_op_s {
      */
     ngx_uint_t                          retried;
 
-    /* the exchange's reply timeout, when not the server's (WAIT) */
+    /* the reply timeout when not the server's (WAIT), set before run */
     ngx_msec_t                          timeout;
 
     redisReply                  *replies[NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS];
@@ -151,10 +151,6 @@ ngx_int_t ngx_http_webauthn_redis_wait_append(
  */
 ngx_int_t ngx_http_webauthn_redis_wait_check(ngx_http_webauthn_redis_op_t *op,
     redisReply *reply, ngx_str_t *reason);
-
-/* the reply timeout of the op's exchange (not a Cluster's op) */
-void ngx_http_webauthn_redis_set_timeout(ngx_http_webauthn_redis_op_t *op,
-    ngx_msec_t timeout);
 
 /* frees the op; while it is under way its handler is then never called */
 void ngx_http_webauthn_redis_free(ngx_http_webauthn_redis_op_t *op);

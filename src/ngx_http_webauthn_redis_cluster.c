@@ -750,9 +750,7 @@ ngx_http_webauthn_cluster_send(ngx_http_webauthn_cluster_op_t *cop)
     inner->handler = ngx_http_webauthn_cluster_handler;
     inner->data = cop;
 
-    if (op->timeout) {
-        ngx_http_webauthn_redis_set_timeout(inner, op->timeout);
-    }
+    inner->timeout = op->timeout;
 
     if (cop->asking) {
         argv[0] = "ASKING";
