@@ -274,6 +274,7 @@ ngx_http_webauthn_cluster_node(ngx_http_webauthn_cluster_t *cl,
     node->conf.cluster = NULL;
     node->conf.server.addr = addr;
     node->conf.server.initialized = 0;
+    node->conf.pipes_initialized = 0;
     node->conf.server.ssl_session = NULL;
     ngx_str_null(&node->conf.server.label);
     node->name = addr->name;
