@@ -8,6 +8,7 @@
 #include <ngx_core.h>
 
 #include <ngx_http_webauthn_redis_cluster.h>
+#include <ngx_http_webauthn_redis_pipe.h>
 
 
 /* the nodes a worker knows: the seeds and those the slot map named */
@@ -458,6 +459,7 @@ ngx_http_webauthn_redis_cluster_cleanup(ngx_http_webauthn_redis_conf_t *conf)
     cl = conf->cluster;
 
     for (i = 0; i < cl->nnodes; i++) {
+        ngx_http_webauthn_redis_pipe_cleanup(&cl->nodes[i]->conf);
         ngx_http_webauthn_peer_cleanup(&cl->nodes[i]->conf.server);
     }
 }

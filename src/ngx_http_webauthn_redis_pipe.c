@@ -269,6 +269,13 @@ ngx_http_webauthn_redis_pipe_new(ngx_http_webauthn_redis_conf_t *conf,
     pipe->timer.data = pipe;
     pipe->timer.log = ngx_cycle->log;
 
+    /*
+     * a worker shutting down does not wait for it (the ops in flight have
+     * timers of their own, which it waits for)
+     */
+
+    pipe->timer.cancelable = 1;
+
     ev->persistent = 1;
     ev->create_request = ngx_http_webauthn_redis_pipe_create_request;
     ev->process = ngx_http_webauthn_redis_pipe_process;
@@ -439,7 +446,7 @@ ngx_http_webauthn_redis_pipe_create_request(ngx_http_webauthn_event_t *ev,
 static void
 ngx_http_webauthn_redis_pipe_ready(ngx_http_webauthn_event_t *ev)
 {
-    ngx_msec_t                        timeout;
+    ngx_msec_t                        timeout, longest;
     ngx_queue_t                      *q;
     ngx_http_webauthn_redis_op_t     *op;
     ngx_http_webauthn_redis_ctx_t    *ctx;
@@ -447,6 +454,7 @@ ngx_http_webauthn_redis_pipe_ready(ngx_http_webauthn_event_t *ev)
     ngx_http_webauthn_redis_entry_t  *entry;
 
     pipe = ev->data;
+    longest = pipe->conf->server.timeout;
 
     for (q = ngx_queue_head(&pipe->entries);
          q != ngx_queue_sentinel(&pipe->entries);
@@ -464,10 +472,14 @@ ngx_http_webauthn_redis_pipe_ready(ngx_http_webauthn_event_t *ev)
         timeout = op->timeout ? op->timeout : pipe->conf->server.timeout;
 
         ngx_add_timer(&ctx->timer, timeout);
+
+        longest = ngx_max(longest, timeout);
     }
 
+    /* a stall: no reply for as long as the longest op may take (WAIT) */
+
     if (pipe->nentries) {
-        ngx_add_timer(&pipe->timer, pipe->conf->server.timeout);
+        ngx_add_timer(&pipe->timer, longest);
     }
 }
 
