@@ -74,7 +74,9 @@ static ngx_int_t ngx_http_webauthn_store_subkey_raw(
  * roles value of 64 bytes or fewer cannot hold a token too long or too
  * many of them), and with the counter moved forward the nonce is
  * recorded by one SET NX, which tells a replay by itself (EXISTS only
- * when the counter did not move: replayed or regressed?).
+ * when the counter did not move: replayed or regressed?); last_used is
+ * written only when it changes (it is in seconds: a credential used
+ * again within the second leaves it as it is).
  *
  * Only then is the nonce recorded, the counter stored and last_used set
  * (seconds): a refusal changes nothing.  The replies are strings
@@ -113,7 +115,8 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_commit_script = {
     "    return true\n"
     "end\n"
     "local c = redis.call('HMGET', KEYS[1], 'public_key', 'user_handle',\n"
-    "    'revoked', 'sign_count', 'user_name', 'roles', 'aaguid', 'pending')\n"
+    "    'revoked', 'sign_count', 'user_name', 'roles', 'aaguid', 'pending',\n"
+    "    'last_used')\n"
     "if not c[1] or (c[8] and c[8] ~= '') then return {'unknown'} end\n"
     "if c[3] and c[3] ~= '' and c[3] ~= '0' then return {'revoked'} end\n"
     "if c[1] ~= ARGV[3] or (c[2] or '') ~= ARGV[4] then\n"
@@ -159,7 +162,7 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_commit_script = {
     "local t = string.sub(ARGV[6], 1, -4)\n"
     "if new > old then\n"
     "    redis.call('HSET', KEYS[1], 'sign_count', ARGV[1], 'last_used', t)\n"
-    "else redis.call('HSET', KEYS[1], 'last_used', t) end\n"
+    "elseif c[9] ~= t then redis.call('HSET', KEYS[1], 'last_used', t) end\n"
     "return {'ok', u, r, a}\n"),
     { 0 }, 0
 };

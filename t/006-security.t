@@ -682,6 +682,11 @@ $try->('user_name', 'f' x 256, 200, 'a 256-byte user name');
 $try->('user_name', 'f' x 257, 503, 'a 257-byte user name');
 WebAuthnTest::cred_cmd('fast', 'HSET', 'user_name', 'fay');
 WebAuthnTest::cred_cmd('fast', 'HSET', 'roles', 'f');
+WebAuthnTest::cred_cmd('fast', 'HSET', 'last_used', '1700000000');
+my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'fast', counter => 99));
+Test::More::is($r->{status}, 200, 'a use');
+my $lu = WebAuthnTest::cred_cmd('fast', 'HGET', 'last_used') // 0;
+Test::More::ok(abs($lu - time()) <= 2, "a use writes last_used, in seconds ($lu)");
 --- request
 GET /t
 --- more_headers eval
