@@ -626,11 +626,7 @@ ngx_http_webauthn_redis_run(ngx_http_webauthn_redis_op_t *op)
 }
 
 
-/*
- * on a pipeline when the server has an address; a host name resolved at
- * every exchange (the address may move) and "pipeline=1": one op per
- * connection
- */
+/* on a pipeline; "pipeline=1": one op per connection */
 
 ngx_int_t
 ngx_http_webauthn_redis_start(ngx_http_webauthn_redis_op_t *op)
@@ -644,7 +640,7 @@ ngx_http_webauthn_redis_start(ngx_http_webauthn_redis_op_t *op)
 
     ctx->started = ngx_current_msec;
 
-    if (conf->pipeline > 1 && !conf->server.reresolve) {
+    if (conf->pipeline > 1) {
         return ngx_http_webauthn_redis_pipe_start(op);
     }
 
@@ -761,7 +757,7 @@ ngx_http_webauthn_redis_cleanup_op(void *data)
 {
     ngx_http_webauthn_redis_ctx_t  *ctx = data;
 
-    if (ctx->entry) {
+    if (ctx->entry || ctx->resolve) {
         ngx_http_webauthn_redis_pipe_cancel(ctx->op);
     }
 

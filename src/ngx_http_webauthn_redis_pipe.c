@@ -71,6 +71,9 @@ struct ngx_http_webauthn_redis_pipe_s {
     ngx_uint_t                         setup_read;
 
     ngx_uint_t                         generation; /* the server's */
+    ngx_sockaddr_t                     sockaddr;  /* a host name's address */
+    socklen_t                          socklen;   /* 0: the server's own */
+    ngx_uint_t                         busy;      /* within its handlers */
     ngx_event_t                        timer;     /* a stall, or idle */
 
     unsigned                           draining:1;
@@ -81,12 +84,17 @@ struct ngx_http_webauthn_redis_pipe_s {
 };
 
 
+static ngx_int_t ngx_http_webauthn_redis_pipe_join(
+    ngx_http_webauthn_redis_op_t *op, ngx_addr_t *addr);
+static ngx_int_t ngx_http_webauthn_redis_pipe_resolve(
+    ngx_http_webauthn_redis_op_t *op);
+static void ngx_http_webauthn_redis_pipe_resolved(ngx_resolver_ctx_t *r);
 static ngx_http_webauthn_redis_pipe_t *ngx_http_webauthn_redis_pipe_get(
     ngx_http_webauthn_redis_conf_t *conf, ngx_uint_t exclusive,
-    ngx_uint_t fresh, ngx_str_t *reason, ngx_pool_t *pool);
+    ngx_uint_t fresh, ngx_addr_t *addr, ngx_str_t *reason, ngx_pool_t *pool);
 static ngx_http_webauthn_redis_pipe_t *ngx_http_webauthn_redis_pipe_new(
-    ngx_http_webauthn_redis_conf_t *conf, ngx_str_t *reason,
-    ngx_pool_t *pool);
+    ngx_http_webauthn_redis_conf_t *conf, ngx_addr_t *addr,
+    ngx_str_t *reason, ngx_pool_t *pool);
 static ngx_int_t ngx_http_webauthn_redis_pipe_add(
     ngx_http_webauthn_redis_pipe_t *pipe, ngx_http_webauthn_redis_op_t *op);
 static ngx_int_t ngx_http_webauthn_redis_pipe_create_request(
@@ -112,10 +120,25 @@ static void ngx_http_webauthn_redis_pipe_fail(ngx_http_webauthn_redis_op_t *op,
 ngx_int_t
 ngx_http_webauthn_redis_pipe_start(ngx_http_webauthn_redis_op_t *op)
 {
+    if (op->conf->server.addr == NULL) {
+
+        /* a host name resolved at every op: a pipeline to its address */
+
+        return ngx_http_webauthn_redis_pipe_resolve(op);
+    }
+
+    return ngx_http_webauthn_redis_pipe_join(op, NULL);
+}
+
+
+static ngx_int_t
+ngx_http_webauthn_redis_pipe_join(ngx_http_webauthn_redis_op_t *op,
+    ngx_addr_t *addr)
+{
     ngx_http_webauthn_redis_pipe_t  *pipe;
 
     pipe = ngx_http_webauthn_redis_pipe_get(op->conf, op->timeout != 0, 0,
-                                            &op->reason, op->pool);
+                                            addr, &op->reason, op->pool);
     if (pipe == NULL) {
         return NGX_ERROR;
     }
@@ -126,6 +149,135 @@ ngx_http_webauthn_redis_pipe_start(ngx_http_webauthn_redis_op_t *op)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * as the base resolves for a pooled connection (nginx's resolver answers
+ * from its cache, within the call, until "valid=" runs out): the op's
+ * pipeline is one to the address the name has now
+ */
+
+static ngx_int_t
+ngx_http_webauthn_redis_pipe_resolve(ngx_http_webauthn_redis_op_t *op)
+{
+    ngx_resolver_ctx_t             *r, temp;
+    ngx_http_webauthn_peer_t       *server;
+    ngx_http_webauthn_redis_ctx_t  *ctx;
+
+    ctx = op->priv;
+    server = &op->conf->server;
+
+    r = NGX_NO_RESOLVER;
+
+    if (server->resolver) {
+        temp.name = server->host;
+        r = ngx_resolve_start(server->resolver, &temp);
+
+        if (r == NULL) {
+            ngx_str_set(&op->reason, "redis resolver failed: out of memory");
+            return NGX_ERROR;
+        }
+    }
+
+    if (r == NGX_NO_RESOLVER) {
+        ngx_str_set(&op->reason, "no resolver defined to resolve the "
+                                 "redis host");
+        return NGX_ERROR;
+    }
+
+    r->name = server->host;
+    r->handler = ngx_http_webauthn_redis_pipe_resolved;
+    r->data = op;
+    r->timeout = server->resolver_timeout;
+
+    ctx->resolve = r;
+    ctx->starting = 1;
+    ctx->start_failed = 0;
+
+    /* the handler may be called from within, with a cached answer */
+
+    if (ngx_resolve_name(r) != NGX_OK) {
+        ctx->resolve = NULL;
+        ctx->starting = 0;
+        ngx_str_set(&op->reason, "redis resolver failed to start");
+        return NGX_ERROR;
+    }
+
+    ctx->starting = 0;
+
+    return ctx->start_failed ? NGX_ERROR : NGX_OK;
+}
+
+
+static void
+ngx_http_webauthn_redis_pipe_resolved(ngx_resolver_ctx_t *r)
+{
+    ngx_http_webauthn_redis_op_t  *op = r->data;
+
+    u_char                         *p;
+    ngx_addr_t                      addr;
+    ngx_sockaddr_t                  sa;
+    ngx_http_webauthn_peer_t       *server;
+    ngx_http_webauthn_redis_ctx_t  *ctx;
+    u_char                          text[NGX_SOCKADDR_STRLEN];
+
+    ctx = op->priv;
+    server = &op->conf->server;
+    ctx->resolve = NULL;
+
+    if (r->state || r->naddrs == 0) {
+        p = ngx_pnalloc(op->pool, NGX_HTTP_WEBAUTHN_EVENT_REASON_SIZE);
+
+        if (p) {
+            op->reason.data = p;
+            op->reason.len = ngx_snprintf(p,
+                                 NGX_HTTP_WEBAUTHN_EVENT_REASON_SIZE,
+                                 "%V could not be resolved (%i: %s)",
+                                 &r->name, r->state,
+                                 ngx_resolver_strerror(r->state))
+                             - p;
+
+        } else {
+            ngx_str_set(&op->reason, "out of memory");
+        }
+
+        ngx_resolve_name_done(r);
+        goto failed;
+    }
+
+    /* the first address, as the base and the OCSP client take it */
+
+    addr.socklen = ngx_min(r->addrs[0].socklen,
+                           (socklen_t) sizeof(ngx_sockaddr_t));
+    ngx_memcpy(&sa, r->addrs[0].sockaddr, addr.socklen);
+    ngx_inet_set_port(&sa.sockaddr, server->port);
+
+    addr.sockaddr = &sa.sockaddr;
+    addr.name.data = text;
+    addr.name.len = ngx_sock_ntop(&sa.sockaddr, addr.socklen, text,
+                                  NGX_SOCKADDR_STRLEN, 1);
+
+    ngx_resolve_name_done(r);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, op->pool->log, 0,
+                   "redis pipeline: \"%V\" is at %V", &server->host,
+                   &addr.name);
+
+    if (ngx_http_webauthn_redis_pipe_join(op, &addr) == NGX_OK) {
+        return;
+    }
+
+failed:
+
+    if (ctx->starting) {
+        ctx->start_failed = 1;
+        return;
+    }
+
+    op->rc = NGX_ERROR;
+
+    ngx_http_webauthn_redis_op_done(op);
 }
 
 
@@ -141,6 +293,15 @@ ngx_http_webauthn_redis_pipe_cancel(ngx_http_webauthn_redis_op_t *op)
     ctx = op->priv;
     pipe = ctx->pipe;
     entry = ctx->entry;
+
+    if (ctx->resolve) {
+        ngx_resolve_name_done(ctx->resolve);
+        ctx->resolve = NULL;
+    }
+
+    if (entry == NULL) {
+        return;
+    }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, op->pool->log, 0,
                    "redis pipeline %p: op %p cancelled", pipe, op);
@@ -180,10 +341,10 @@ ngx_http_webauthn_redis_pipe_cleanup(ngx_http_webauthn_redis_conf_t *conf)
 
 static ngx_http_webauthn_redis_pipe_t *
 ngx_http_webauthn_redis_pipe_get(ngx_http_webauthn_redis_conf_t *conf,
-    ngx_uint_t exclusive, ngx_uint_t fresh, ngx_str_t *reason,
-    ngx_pool_t *pool)
+    ngx_uint_t exclusive, ngx_uint_t fresh, ngx_addr_t *addr,
+    ngx_str_t *reason, ngx_pool_t *pool)
 {
-    ngx_queue_t                     *q;
+    ngx_queue_t                     *q, *next;
     ngx_http_webauthn_redis_pipe_t  *pipe, *best;
 
     if (!conf->pipes_initialized) {
@@ -194,12 +355,35 @@ ngx_http_webauthn_redis_pipe_get(ngx_http_webauthn_redis_conf_t *conf,
     best = NULL;
 
     for (q = ngx_queue_head(&conf->pipes);
-         q != ngx_queue_sentinel(&conf->pipes) && !fresh;
-         q = ngx_queue_next(q))
+         q != ngx_queue_sentinel(&conf->pipes);
+         q = next)
     {
+        next = ngx_queue_next(q);
+
         pipe = ngx_queue_data(q, ngx_http_webauthn_redis_pipe_t, queue);
 
-        if (pipe->draining
+        /* a host name that moved: no more ops to its former address */
+
+        if (addr
+            && ngx_cmp_sockaddr(&pipe->sockaddr.sockaddr, pipe->socklen,
+                                addr->sockaddr, addr->socklen, 1)
+               != NGX_OK)
+        {
+            pipe->draining = 1;
+
+            if (pipe->nentries == 0 && pipe->busy == 0) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                               "redis pipeline %p: closed, to a former "
+                               "address", pipe);
+
+                ngx_http_webauthn_event_finish(pipe->ev);
+            }
+
+            continue;
+        }
+
+        if (fresh
+            || pipe->draining
             || pipe->exclusive
             || pipe->generation != conf->server.generation
             || pipe->nentries >= conf->pipeline)
@@ -208,9 +392,8 @@ ngx_http_webauthn_redis_pipe_get(ngx_http_webauthn_redis_conf_t *conf,
         }
 
         if (exclusive) {
-            if (pipe->nentries == 0) {
+            if (pipe->nentries == 0 && best == NULL) {
                 best = pipe;
-                break;
             }
 
             continue;
@@ -225,13 +408,13 @@ ngx_http_webauthn_redis_pipe_get(ngx_http_webauthn_redis_conf_t *conf,
         return best;
     }
 
-    return ngx_http_webauthn_redis_pipe_new(conf, reason, pool);
+    return ngx_http_webauthn_redis_pipe_new(conf, addr, reason, pool);
 }
 
 
 static ngx_http_webauthn_redis_pipe_t *
 ngx_http_webauthn_redis_pipe_new(ngx_http_webauthn_redis_conf_t *conf,
-    ngx_str_t *reason, ngx_pool_t *pool)
+    ngx_addr_t *addr, ngx_str_t *reason, ngx_pool_t *pool)
 {
     u_char                          *p;
     ngx_http_webauthn_event_t       *ev;
@@ -261,6 +444,27 @@ ngx_http_webauthn_redis_pipe_new(ngx_http_webauthn_redis_conf_t *conf,
     pipe->conf = conf;
     pipe->ev = ev;
     pipe->generation = conf->server.generation;
+
+    if (addr) {
+
+        /* a host name's address now: the base connects there, as resolved */
+
+        pipe->socklen = addr->socklen;
+        ngx_memcpy(&pipe->sockaddr, addr->sockaddr, addr->socklen);
+
+        p = ngx_pnalloc(ev->pool, addr->name.len);
+        if (p == NULL) {
+            wa_resp_free(pipe->reader);
+            ngx_http_webauthn_event_free(ev);
+            goto nomem;
+        }
+
+        ev->resolved.sockaddr = &pipe->sockaddr.sockaddr;
+        ev->resolved.socklen = pipe->socklen;
+        ev->resolved.name.data = p;
+        ev->resolved.name.len = ngx_cpymem(p, addr->name.data, addr->name.len)
+                                - p;
+    }
 
     ngx_queue_init(&pipe->entries);
     ngx_queue_init(&pipe->free);
@@ -504,6 +708,10 @@ ngx_http_webauthn_redis_pipe_process(ngx_http_webauthn_event_t *ev,
 
     rc = wa_resp_feed(pipe->reader, data, len);
 
+    /* the handlers called from here may not close it */
+
+    pipe->busy++;
+
     done = NGX_AGAIN;
 
     while (rc == WA_RESP_OK) {
@@ -543,6 +751,8 @@ ngx_http_webauthn_redis_pipe_process(ngx_http_webauthn_event_t *ev,
             break;
         }
     }
+
+    pipe->busy--;
 
     if (done == NGX_ERROR) {
         pipe->invalid = 1;
@@ -699,11 +909,25 @@ ngx_http_webauthn_redis_pipe_done(ngx_http_webauthn_event_t *ev)
     ngx_http_webauthn_redis_pipe_t   *pipe, *fresh;
     ngx_http_webauthn_redis_conf_t   *conf;
     ngx_http_webauthn_redis_entry_t  *entry;
+    ngx_addr_t                        where, *addr;
+    ngx_sockaddr_t                    sa;
     u_char                            buf[NGX_HTTP_WEBAUTHN_EVENT_REASON_SIZE];
 
     pipe = ev->data;
     conf = pipe->conf;
     rc = ev->rc;
+
+    /* a host name's: the ops sent again go where this one went */
+
+    addr = NULL;
+
+    if (pipe->socklen) {
+        ngx_memcpy(&sa, &pipe->sockaddr, pipe->socklen);
+        where.sockaddr = &sa.sockaddr;
+        where.socklen = pipe->socklen;
+        ngx_str_null(&where.name);
+        addr = &where;
+    }
 
     /* the reason outlives the pipeline's pool */
 
@@ -788,7 +1012,7 @@ ngx_http_webauthn_redis_pipe_done(ngx_http_webauthn_event_t *ev)
             || op->timeout)
         {
             fresh = ngx_http_webauthn_redis_pipe_get(conf, op->timeout != 0,
-                                                     1, &op->reason,
+                                                     1, addr, &op->reason,
                                                      op->pool);
         }
 
@@ -875,7 +1099,11 @@ ngx_http_webauthn_redis_pipe_op_timer(ngx_event_t *ev)
 
     /* the handler may free the op; it never frees the pipeline */
 
+    pipe->busy++;
+
     ngx_http_webauthn_redis_op_done(op);
+
+    pipe->busy--;
 
     /* nothing left on it but the replies of ops gone */
 

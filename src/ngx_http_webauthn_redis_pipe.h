@@ -63,6 +63,9 @@ typedef struct {
     /* on a pipeline (ngx_http_webauthn_redis_pipe.c) */
     void                              *pipe;      /* NULL: on none */
     void                              *entry;
+    ngx_resolver_ctx_t                *resolve;   /* the host, for it */
+    unsigned                           starting:1;
+    unsigned                           start_failed:1;
     ngx_event_t                        timer;     /* the op's timeout */
 } ngx_http_webauthn_redis_ctx_t;
 
@@ -87,7 +90,7 @@ ngx_int_t ngx_http_webauthn_redis_setup_reply(ngx_http_webauthn_event_t *ev,
  */
 void ngx_http_webauthn_redis_op_done(ngx_http_webauthn_redis_op_t *op);
 
-/* the pipelines: conf->pipeline > 1, a server with an address */
+/* the pipelines: conf->pipeline > 1 */
 ngx_int_t ngx_http_webauthn_redis_pipe_start(ngx_http_webauthn_redis_op_t *op);
 void ngx_http_webauthn_redis_pipe_cancel(ngx_http_webauthn_redis_op_t *op);
 void ngx_http_webauthn_redis_pipe_cleanup(
