@@ -1172,16 +1172,7 @@ static void
 ngx_http_webauthn_redis_pipe_fail(ngx_http_webauthn_redis_op_t *op,
     ngx_str_t *reason)
 {
-    u_char  *p;
-
     op->rc = NGX_ERROR;
 
-    p = ngx_pnalloc(op->pool, reason->len ? reason->len : 1);
-    if (p == NULL) {
-        ngx_str_set(&op->reason, "out of memory");
-        return;
-    }
-
-    op->reason.data = p;
-    op->reason.len = ngx_cpymem(p, reason->data, reason->len) - p;
+    ngx_http_webauthn_redis_reason(op, reason);
 }
