@@ -523,10 +523,13 @@ exited on signal
 
 
 
-=== TEST 5: an operation's own timeout: a lookup's reply held 2.6 s (timeout=2s): that request 503 after its timeout; a lookup sent behind it on the same pipe 1.2 s later gets its own reply, never the late one; the connection takes no new operation and is closed; fds back
+=== TEST 5: an operation's own timeout (timeout=2s): on one pipe, X's lookup answered after 1.2 s, A's behind it 2.6 s after A was sent: A 503 after its own timeout; X's commit and B's lookup, sent behind A's on the same pipe, get their own replies after A's late one, never it; the connection takes no new operation and is closed; fds back
 --- http_config eval
 'webauthn_redis 127.0.0.1:$TEST_NGINX_FAULT_PORT timeout=2s keepalive=2 keepalive_timeout=1s;' . "\n" . $main::Common
 --- init
+# (the reply of the pipe's head held past timeout= stalls the connection,
+# which fails every op on it: X's reply at 1.2 s makes progress, and A's
+# late reply, at 2.6 s, comes before the next stall, at 3.2 s)
 my $p = $main::Proxy;
 main::proxy_idle();
 my ($w) = FaultProxy::worker_pids();
@@ -535,29 +538,45 @@ Test::More::is($r->{status}, 200, 'one assertion passes first, its connection po
 my $base = main::other_fds($w);
 my $errors = main::redis_errors();
 FaultProxy::reset($p);
-FaultProxy::mode($p, 'delay 2600 cmd=HMGET count=1');
-my ($ha, $hb, $hc) = main::fresh(3);
+my ($hx, $ha, $hb, $hd) = main::fresh(4);
+my ($cx, $ca, $cb, $cd) = map { main::cred_of($_) } $hx, $ha, $hb, $hd;
+FaultProxy::mode($p, 'delay 1200 cmd=HMGET count=1');
+my $t0 = Time::HiRes::time();
+my $x = main::spawn_request($hx);
+Time::HiRes::sleep(0.1);
 my $a = main::spawn_request($ha);
-Time::HiRes::sleep(1.2);
+Time::HiRes::sleep(0.2);
+# the proxy holds X's lookup; A's, read after X's reply, is held 1.4 s
+FaultProxy::mode($p, 'delay 1400 cmd=HMGET count=1');
+Time::HiRes::sleep(1.5 - (Time::HiRes::time() - $t0));
 my $b = main::spawn_request($hb);
-my $ra = main::collect($a);
-my $rb = main::collect($b);
+my ($rx, $ra, $rb) = map { main::collect($_) } $x, $a, $b;
 my $conns = FaultProxy::conns($p);
-Test::More::is($ra->{status}, 503, 'the late one: 503');
+Test::More::is($ra->{status}, 503, 'A, its reply late: 503');
 Test::More::is($ra->{code}, 'store_unavailable', 'store_unavailable');
-Test::More::ok($ra->{time} > 1.9 && $ra->{time} < 2 + $main::Margin, sprintf('answered after its timeout, 2 s: %.2f s', $ra->{time}));
-Test::More::is($rb->{status}, 200, 'the one behind it: 200');
-Test::More::is($rb->{user}, $main::User{main::cred_of($hb)}, 'with its own user (' . ($rb->{user} // '') . ')');
-Test::More::is($rb->{cred}, main::cred_of($hb), 'and credential');
-my ($ca) = main::conn_of($conns, main::cred_of($ha), 'HMGET');
-my ($cb) = main::conn_of($conns, main::cred_of($hb), 'HMGET');
-Test::More::ok($ca && $cb && $ca->{id} == $cb->{id}, 'both lookups on one connection: the second sent while the first was owed');
-my ($cc) = main::conn_of($conns, main::cred_of($hb), 'EVALSHA');
-Test::More::ok($ca && $cc && $cc->{id} != $ca->{id}, 'the second\'s commit, after the timeout, on another connection');
-Test::More::ok(main::settle(sub { !grep { $_->{id} == $ca->{id} && $_->{open} } @{ FaultProxy::conns($p) } }), 'the timed-out connection closed, once the reply behind it came');
-my $rc = main::get($hc);
-Test::More::is($rc->{status}, 200, 'a request afterwards passes');
-Test::More::is($rc->{user}, $main::User{main::cred_of($hc)}, 'with its own user');
+Test::More::ok($ra->{time} > 1.9 && $ra->{time} < 2 + $main::Margin, sprintf('answered after its own timeout, 2 s: %.2f s', $ra->{time}));
+for ([X => $rx, $cx], [B => $rb, $cb]) {
+    my ($n, $rr, $cid) = @$_;
+    Test::More::is($rr->{status}, 200, "$n: 200");
+    Test::More::is($rr->{user}, $main::User{$cid}, "$n: its own user (" . ($rr->{user} // '') . ')');
+    Test::More::is($rr->{cred}, $cid, "$n: its own credential");
+}
+my ($pa) = main::conn_of($conns, $ca, 'HMGET');
+my ($px) = main::conn_of($conns, $cx, 'HMGET');
+my ($pb) = main::conn_of($conns, $cb, 'HMGET');
+my ($pxc) = main::conn_of($conns, $cx, 'EVALSHA');
+my ($pbc) = main::conn_of($conns, $cb, 'EVALSHA');
+$_ //= { id => -1 } for $pa, $px, $pb, $pxc, $pbc;
+Test::More::ok($pa->{id} > 0 && $px->{id} == $pa->{id} && $pb->{id} == $pa->{id}, "the three lookups on one connection ($px->{id} $pa->{id} $pb->{id})");
+Test::More::is($pxc->{id}, $pa->{id}, "X's commit too, sent before A's timeout");
+Test::More::ok($pbc->{id} > 0 && $pbc->{id} != $pa->{id}, "B's commit, after A's timeout, on another connection ($pbc->{id})");
+my @order = map { $_->[0] . ' ' . ($main::User{main::cred_of_key($_->[1])} // '') } @{ $pa->{commands} // [] };
+shift @order while @order && $order[0] ne "HMGET $main::User{$cx}";
+Test::More::is("@order[0 .. 3]", "HMGET $main::User{$cx} HMGET $main::User{$ca} EVALSHA $main::User{$cx} HMGET $main::User{$cb}", 'behind A\'s lookup on the wire: X\'s commit and B\'s lookup');
+Test::More::ok(main::settle(sub { !grep { $_->{id} == $pa->{id} && $_->{open} } @{ FaultProxy::conns($p) } }), 'the timed-out connection closed, once those behind were answered');
+my $rd = main::get($hd);
+Test::More::is($rd->{status}, 200, 'a request afterwards passes');
+Test::More::is($rd->{user}, $main::User{$cd}, 'with its own user');
 my @l = main::store_lines();
 Test::More::is(scalar @l, 1, 'one store_unavailable line');
 Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis timed out/ } @l), 1, 'saying redis timed out') or Test::More::diag(@l);
@@ -568,7 +587,7 @@ my $s = FaultProxy::wait_open($p, 0, 4);
 Test::More::ok($s->{ok}, "no proxy connection open after keepalive_timeout ($s->{open})");
 my $fd = main::settle(sub { my $k = FaultProxy::fd_count($w); $k == $base ? $k : 0 }) || FaultProxy::fd_count($w);
 Test::More::is($fd, $base, "the worker's fds as before ($base)");
-push @main::Figures, sprintf("timeout=2s, a reply 2.6 s late: 503 after %.2f s; the request behind it on the pipe: 200 after %.2f s", $ra->{time}, $rb->{time});
+push @main::Figures, sprintf("timeout=2s, A's reply 2.6 s late: A 503 after %.2f s; X (ahead) 200 after %.2f s, B (behind) 200 after %.2f s", $ra->{time}, $rx->{time}, $rb->{time});
 --- request
 GET /t
 --- more_headers eval

@@ -57,7 +57,8 @@
 #   history                    {"history": [[n, "COMMAND", faulted, conn,
 #                              "KEY"], ...]} (the last 200 commands; conn
 #                              numbers the connections from 1 in the
-#                              order accepted; KEY, the first argument)
+#                              order accepted; KEY, the first argument,
+#                              of EVAL and EVALSHA the first key)
 #   conns                      {"conns": [{"id", "open", "commands":
 #                              [["COMMAND", "KEY", fate], ...]}, ...]}:
 #                              the last 100 connections, each with its
@@ -430,7 +431,7 @@ async def drain_until_eof(reader):
 
 async def read_command(r):
     """one RESP command (an array of bulk strings): (raw bytes, NAME,
-    KEY: the first argument, "" when none)"""
+    KEY, as command_key() says)"""
     line = await r.readline()
     if not line:
         return None, None, None
@@ -444,10 +445,20 @@ async def read_command(r):
             raise ValueError("not a bulk string")
         data = await r.readexactly(int(head[1:-2]) + 2)
         raw += [head, data]
-        if len(args) < 2:
+        if len(args) < 4:
             args.append(data[:-2].decode("latin-1"))
-    args += ["", ""]
-    return b"".join(raw), args[0].upper(), args[1]
+    name, key = command_key(args)
+    return b"".join(raw), name, key
+
+
+def command_key(args):
+    """(NAME, KEY) of a command's first words: KEY is the first argument,
+    or for EVAL and EVALSHA the first key (none: "")"""
+    args = args + ["", "", "", ""]
+    name = args[0].upper()
+    if name in ("EVAL", "EVALSHA"):
+        return name, args[3] if args[2] not in ("", "0") else ""
+    return name, args[1]
 
 
 def parse_commands(buf):
@@ -469,13 +480,12 @@ def parse_commands(buf):
                 k = int(buf[p + 1:e])
                 if len(buf) < e + 2 + k + 2:
                     return out
-                if len(args) < 2:
+                if len(args) < 4:
                     args.append(buf[e + 2:e + 2 + k].decode("latin-1"))
                 p = e + 2 + k + 2
         except ValueError:
             return out
-        args += ["", ""]
-        out.append((args[0].upper(), args[1]))
+        out.append(command_key(args))
         pos = p
 
 
