@@ -22,7 +22,9 @@
 #     behind another's);
 #   - pipeline= values nginx -t refuses;
 #   - garbage in a pipelined stream: the requests whose replies were owed
-#     fail, none passes with a reply that is not its own.
+#     fail, none passes with a reply that is not its own;
+#   - a new connection: AUTH and SELECT first, in one write with the
+#     batch's lookups.
 #
 # Batches: burst() opens one connection per request, lets the worker
 # accept them all, stops it (SIGSTOP), writes every request, and continues
@@ -58,6 +60,13 @@ $ENV{TEST_NGINX_REPLICA_PORT} =
     RedisServers::start('replica', replicaof => $ENV{TEST_NGINX_MASTER_PORT});
 RedisServers::wait_replica('replica');
 
+# a Redis with a password, database 3 holding the credentials, behind a
+# second proxy: AUTH and SELECT on each new connection
+WebAuthnTest::start_redis('secured', password => 'pw-secret');
+our $Proxy2 = FaultProxy::start(
+    upstream => WebAuthnTest::redis_port('secured'));
+$ENV{TEST_NGINX_FAULT2_PORT} = $Proxy2->{port};
+
 our $Margin = $ENV{TEST_NGINX_USE_VALGRIND} ? 20 : 1.5;
 
 # the http{} directives but webauthn_redis
@@ -88,8 +97,12 @@ our (@Pool, %User);
         '--origin', 'http://localhost', '--ttl', $WebAuthnTest::ChallengeTtl,
         '--procs', 1, '--keys', "$dir/pool.keys", '--out', "$dir/pool",
         '--redis-out', "$dir/pool.resp");
-    for my $port ($ENV{TEST_NGINX_REDIS_PORT}, $ENV{TEST_NGINX_MASTER_PORT}) {
-        system("redis-cli -p $port --pipe < $dir/pool.resp > /dev/null") == 0
+    for my $to ("-p $ENV{TEST_NGINX_REDIS_PORT}",
+                "-p $ENV{TEST_NGINX_MASTER_PORT}",
+                '-p ' . WebAuthnTest::redis_port('secured')
+                . ' --no-auth-warning -a pw-secret -n 3')
+    {
+        system("redis-cli $to --pipe < $dir/pool.resp > /dev/null") == 0
             or die "redis-cli --pipe failed\n";
     }
     open my $fh, '<', "$dir/pool.0" or die "$dir/pool.0: $!";
@@ -739,4 +752,35 @@ WebAuthnTest::echo_body('es256')
 [alert]
 [crit]
 [emerg]
+exited on signal
+
+
+
+=== TEST 10: a new connection: AUTH and SELECT go first, in the same write as the lookups of the batch that opened it; all pass with their own users
+--- http_config eval
+'webauthn_redis 127.0.0.1:$TEST_NGINX_FAULT2_PORT password=pw-secret db=3;' . "\n" . $main::Common
+--- init
+my $p = $main::Proxy2;
+FaultProxy::mode($p, 'pass');
+Test::More::ok(FaultProxy::wait_open($p, 0, 5)->{ok}, 'no connection left from before');
+FaultProxy::reset($p);
+my @h = main::fresh(20);
+my @rs = main::burst(@h);
+main::check_results('AUTH, SELECT', \@rs);
+my @with = grep { grep { $_->[0] eq 'HMGET' } @{ $_->{commands} } } @{ FaultProxy::conns($p) };
+Test::More::is(scalar @with, 1, 'one connection carried the lookups');
+my @c = @{ ($with[0] // {})->{commands} // [] };
+Test::More::is(join(' ', map { $_->[0] } @c[0 .. 2]), 'AUTH SELECT HMGET', 'AUTH, SELECT, then the lookups');
+my @first = grep { $_->[3] == ($c[0][3] // -1) } @c;
+Test::More::ok(@first >= 3 && $first[2][0] eq 'HMGET', 'AUTH, SELECT and the first lookup came in one read: ' . scalar(@first) . ' commands (' . join(' ', map { $_->[0] } @first[0 .. 2]) . ' ...)');
+push @main::Figures, 'a new connection: ' . scalar(@first) . ' commands in its first read (AUTH, SELECT, ' . (@first - 2) . ' of the 20 lookups)';
+--- request
+GET /t
+--- more_headers eval
+main::fresh()
+--- response_body_like: ^user=bench\d+ roles=bench cred=
+--- no_error_log
+[alert]
+[crit]
+[error]
 exited on signal

@@ -60,9 +60,14 @@
 #                              order accepted; KEY, the first argument,
 #                              of EVAL and EVALSHA the first key)
 #   conns                      {"conns": [{"id", "open", "commands":
-#                              [["COMMAND", "KEY", fate], ...]}, ...]}:
-#                              the last 100 connections, each with its
-#                              last 200 commands; fate "ok" (answered),
+#                              [["COMMAND", "KEY", fate, recv], ...]},
+#                              ...]}: the last 100 connections, each with
+#                              its last 200 commands; recv numbers the
+#                              reads from the client from 0, the one that
+#                              brought the command's first byte (commands
+#                              of one read were written at once, or close
+#                              together; of two reads, in two writes);
+#                              fate "ok" (answered),
 #                              "fault", or "dropped": read from the
 #                              client and never forwarded, the proxy
 #                              having closed the connection ("cut"): with
@@ -86,6 +91,7 @@
 
 import argparse
 import asyncio
+import bisect
 import json
 import select
 import socket
@@ -134,9 +140,35 @@ class Fault:
         return d
 
 
+class CountingProtocol(asyncio.StreamReaderProtocol):
+    """a stream that notes where each read from the socket ends"""
+
+    def __init__(self, reader, ends):
+        super().__init__(reader)
+        self.ends = ends
+
+    def data_received(self, data):
+        self.ends.append((self.ends[-1] if self.ends else 0) + len(data))
+        super().data_received(data)
+
+
+async def open_counted(sock):
+    """asyncio.open_connection(sock=) whose reads are counted: (reader,
+    writer, ENDS: the byte count after each read)"""
+    loop = asyncio.get_running_loop()
+    ends = []
+    reader = asyncio.StreamReader(limit=2 ** 16, loop=loop)
+    protocol = CountingProtocol(reader, ends)
+    transport, _ = await loop.connect_accepted_socket(lambda: protocol,
+                                                      sock=sock)
+    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+    return reader, writer, ends
+
+
 class Conn:
-    def __init__(self, proxy, reader, writer):
+    def __init__(self, proxy, reader, writer, ends=None):
         self.proxy = proxy
+        self.ends = ends if ends is not None else []
         self.reader = reader
         self.writer = writer
         self.up_reader = None
@@ -152,15 +184,25 @@ class Conn:
         sock = writer.get_extra_info("socket")
         self.fd = sock.fileno() if sock else -1
 
-    def note(self, name, key, fate):
-        self.commands.append([name, key, fate])
+    def unread(self):
+        """the offset in the client's stream of the first unread byte"""
+        received = self.ends[-1] if self.ends else 0
+        return received - len(getattr(self.reader, "_buffer", b""))
+
+    def recv_of(self, offset):
+        """the number of the read that brought byte OFFSET"""
+        return bisect.bisect_right(self.ends, offset)
+
+    def note(self, name, key, fate, offset):
+        self.commands.append([name, key, fate, self.recv_of(offset)])
         del self.commands[:-200]
 
     def drop_pending(self):
         """the whole commands read from the client and left unanswered"""
+        start = self.unread()
         buf = bytes(getattr(self.reader, "_buffer", b""))
-        for name, key in parse_commands(buf):
-            self.note(name, key, "dropped")
+        for name, key, pos in parse_commands(buf):
+            self.note(name, key, "dropped", start + pos)
             self.proxy.stats["dropped"] += 1
 
     def describe(self):
@@ -247,8 +289,8 @@ class Proxy:
                 s.close()
                 continue
             s.setblocking(False)
-            reader, writer = await asyncio.open_connection(sock=s)
-            c = Conn(self, reader, writer)
+            reader, writer, ends = await open_counted(s)
+            c = Conn(self, reader, writer, ends)
             self.open.add(c)
             self.stats["accepted"] += 1
             f = self.fault
@@ -328,6 +370,7 @@ class Proxy:
     async def run(self, c):
         try:
             while True:
+                start = c.unread()
                 raw, name, key = await read_command(c.reader)
                 if raw is None:
                     break
@@ -339,7 +382,7 @@ class Proxy:
                 self.history.append([self.stats["commands"], name, faulted,
                                      c.id, key])
                 del self.history[:-200]
-                c.note(name, key, "fault" if faulted else "ok")
+                c.note(name, key, "fault" if faulted else "ok", start)
                 if not faulted:
                     await c.send(await self.forward(c, raw))
                     continue
@@ -462,7 +505,8 @@ def command_key(args):
 
 
 def parse_commands(buf):
-    """the whole RESP commands at the start of BUF: [(NAME, KEY), ...]"""
+    """the whole RESP commands at the start of BUF: [(NAME, KEY, the
+    offset of its first byte), ...]"""
     out = []
     pos = 0
     while True:
@@ -485,7 +529,7 @@ def parse_commands(buf):
                 p = e + 2 + k + 2
         except ValueError:
             return out
-        out.append(command_key(args))
+        out.append(command_key(args) + (pos,))
         pos = p
 
 
