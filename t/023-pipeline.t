@@ -24,7 +24,10 @@
 #   - garbage in a pipelined stream: the requests whose replies were owed
 #     fail, none passes with a reply that is not its own;
 #   - a new connection: AUTH and SELECT first, in one write with the
-#     batch's lookups.
+#     batch's lookups;
+#   - a commit Redis ran, its connection closed before the reply: sent
+#     again, it is a 503 (its nonce used by itself), not a 401; the
+#     commits behind it, never run, sent again and passing.
 #
 # Batches: burst() opens one connection per request, lets the worker
 # accept them all, stops it (SIGSTOP), writes every request, and continues
@@ -783,4 +786,48 @@ main::fresh()
 [alert]
 [crit]
 [error]
+exited on signal
+
+
+
+=== TEST 11: a pooled connection closed right after Redis ran the first of a batch's commits, before any reply byte: the commits on it are sent again on a new connection; the one Redis had run finds its nonce used: 503, not 401; the 19 others pass with their own users; the 503's assertion is spent
+--- http_config eval
+'webauthn_redis 127.0.0.1:$TEST_NGINX_FAULT_PORT;' . "\n" . $main::Common
+--- init
+my $p = $main::Proxy;
+main::proxy_idle();
+my $r = main::get(main::fresh());
+Test::More::is($r->{status}, 200, 'one assertion passes first, its connection pooled');
+FaultProxy::reset($p);
+FaultProxy::mode($p, 'cut 0 cmd=EVALSHA count=1');
+my @h = main::fresh(20);
+my @rs = main::burst(@h);
+FaultProxy::mode($p, 'pass');
+my $conns = FaultProxy::conns($p);
+my ($cut) = grep { grep { $_->[2] eq 'fault' } @{ $_->{commands} } } @$conns;
+Test::More::ok($cut, 'the proxy cut a connection');
+$cut //= { commands => [] };
+my ($ran) = map { main::cred_of_key($_->[1]) } grep { $_->[2] eq 'fault' } @{ $cut->{commands} };
+my @dropped = map { main::cred_of_key($_->[1]) } grep { $_->[0] eq 'EVALSHA' && $_->[2] eq 'dropped' } @{ $cut->{commands} };
+Test::More::ok(@dropped >= 2, scalar(@dropped) . ' commits written behind it, never run');
+my @again = grep { my ($c, $f) = main::conn_of($conns, $_, 'EVALSHA', 1); $c && $c->{id} != $cut->{id} && $f eq 'ok' } ($ran // ''), @dropped;
+Test::More::is(scalar @again, @dropped + 1, 'each sent again on another connection');
+main::check_results('commit cut', \@rs, fail => { ($ran // '') => 1 });
+my @l = main::store_lines();
+Test::More::is(scalar @l, 1, 'one store_unavailable line') or Test::More::diag(@l);
+Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis closed the connection during the commit; sent again, it found the challenge used/ } @l), 1, 'the commit sent again found its own nonce: a store fault') or Test::More::diag(@l);
+Test::More::is(scalar(grep { /challenge_invalid|\[info\].*webauthn: / } main::error_log_lines()), 0, 'and nothing logged as a replay');
+my ($spent) = grep { main::cred_of($_) eq ($ran // '') } @h;
+my $again = main::get($spent // main::fresh());
+Test::More::is($again->{status}, 401, 'its assertion, spent by Redis, refused afterwards');
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
 exited on signal
