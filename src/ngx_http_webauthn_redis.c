@@ -24,8 +24,6 @@
 #define NGX_HTTP_WEBAUTHN_REDIS_PORT          6379
 
 
-static void ngx_http_webauthn_redis_reason(ngx_http_webauthn_redis_op_t *op,
-    ngx_str_t *reason);
 static void ngx_http_webauthn_redis_cleanup_op(void *data);
 static ngx_int_t ngx_http_webauthn_redis_create_request(
     ngx_http_webauthn_event_t *ev, ngx_uint_t fresh);
@@ -735,7 +733,7 @@ ngx_http_webauthn_redis_op_done(ngx_http_webauthn_redis_op_t *op)
 
 /* a reason of an exchange that goes away, in the op's pool */
 
-static void
+void
 ngx_http_webauthn_redis_reason(ngx_http_webauthn_redis_op_t *op,
     ngx_str_t *reason)
 {

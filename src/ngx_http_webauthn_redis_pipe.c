@@ -362,12 +362,17 @@ ngx_http_webauthn_redis_pipe_get(ngx_http_webauthn_redis_conf_t *conf,
 
         pipe = ngx_queue_data(q, ngx_http_webauthn_redis_pipe_t, queue);
 
-        /* a host name that moved: no more ops to its former address */
+        /*
+         * a host name that moved, a Sentinel master in doubt or replaced
+         * (the server's generation moved on): no more ops to it, and
+         * closed now when idle
+         */
 
-        if (addr
-            && ngx_cmp_sockaddr(&pipe->sockaddr.sockaddr, pipe->socklen,
-                                addr->sockaddr, addr->socklen, 1)
-               != NGX_OK)
+        if (pipe->generation != conf->server.generation
+            || (addr
+                && ngx_cmp_sockaddr(&pipe->sockaddr.sockaddr, pipe->socklen,
+                                    addr->sockaddr, addr->socklen, 1)
+                   != NGX_OK))
         {
             pipe->draining = 1;
 
@@ -385,7 +390,6 @@ ngx_http_webauthn_redis_pipe_get(ngx_http_webauthn_redis_conf_t *conf,
         if (fresh
             || pipe->draining
             || pipe->exclusive
-            || pipe->generation != conf->server.generation
             || pipe->nentries >= conf->pipeline)
         {
             continue;
@@ -1172,16 +1176,7 @@ static void
 ngx_http_webauthn_redis_pipe_fail(ngx_http_webauthn_redis_op_t *op,
     ngx_str_t *reason)
 {
-    u_char  *p;
-
     op->rc = NGX_ERROR;
 
-    p = ngx_pnalloc(op->pool, reason->len ? reason->len : 1);
-    if (p == NULL) {
-        ngx_str_set(&op->reason, "out of memory");
-        return;
-    }
-
-    op->reason.data = p;
-    op->reason.len = ngx_cpymem(p, reason->data, reason->len) - p;
+    ngx_http_webauthn_redis_reason(op, reason);
 }

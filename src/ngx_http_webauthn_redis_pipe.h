@@ -90,6 +90,10 @@ ngx_int_t ngx_http_webauthn_redis_setup_reply(ngx_http_webauthn_event_t *ev,
  */
 void ngx_http_webauthn_redis_op_done(ngx_http_webauthn_redis_op_t *op);
 
+/* op->reason: a copy of reason (which may go away) in the op's pool */
+void ngx_http_webauthn_redis_reason(ngx_http_webauthn_redis_op_t *op,
+    ngx_str_t *reason);
+
 /* the pipelines: conf->pipeline > 1 */
 ngx_int_t ngx_http_webauthn_redis_pipe_start(ngx_http_webauthn_redis_op_t *op);
 void ngx_http_webauthn_redis_pipe_cancel(ngx_http_webauthn_redis_op_t *op);
