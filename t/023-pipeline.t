@@ -543,9 +543,8 @@ exited on signal
 --- http_config eval
 'webauthn_redis 127.0.0.1:$TEST_NGINX_FAULT_PORT timeout=2s keepalive=2 keepalive_timeout=1s;' . "\n" . $main::Common
 --- init
-# (the reply of the pipe's head held past timeout= stalls the connection,
-# which fails every op on it: X's reply at 1.2 s makes progress, and A's
-# late reply, at 2.6 s, comes before the next stall, at 3.2 s)
+# (X's reply at 1.2 s, A's late one at 2.6 s: TEST 12 has a late head
+# with nothing answered before it)
 my $p = $main::Proxy;
 main::proxy_idle();
 my ($w) = FaultProxy::worker_pids();
@@ -820,6 +819,53 @@ Test::More::is(scalar(grep { /challenge_invalid|\[info\].*webauthn: / } main::er
 my ($spent) = grep { main::cred_of($_) eq ($ran // '') } @h;
 my $again = main::get($spent // main::fresh());
 Test::More::is($again->{status}, 401, 'its assertion, spent by Redis, refused afterwards');
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+exited on signal
+
+
+
+=== TEST 12: a late reply at the head does not cut short the timeouts of the ops behind it (timeout=2s): A's lookup answered 2.6 s after it was sent, B's sent on the same pipe 1.2 s after A's: A 503 after its own 2 s; B 200 with its own user (its reply, behind A's, within its own 2 s); one timeout counted
+--- http_config eval
+'webauthn_redis 127.0.0.1:$TEST_NGINX_FAULT_PORT timeout=2s keepalive=2 keepalive_timeout=1s;' . "\n" . $main::Common
+--- init
+my $p = $main::Proxy;
+main::proxy_idle();
+my $r = main::get(main::fresh());
+Test::More::is($r->{status}, 200, 'one assertion passes first, its connection pooled');
+my $errors = main::redis_errors();
+FaultProxy::reset($p);
+my ($ha, $hb) = main::fresh(2);
+my ($ca, $cb) = map { main::cred_of($_) } $ha, $hb;
+FaultProxy::mode($p, 'delay 2600 cmd=HMGET count=1');
+my $a = main::spawn_request($ha);
+main::written($a);
+Time::HiRes::sleep(1.2);
+my $b = main::spawn_request($hb);
+my ($ra, $rb) = map { main::collect($_) } $a, $b;
+Test::More::is($ra->{status}, 503, 'A, its reply late: 503');
+Test::More::ok($ra->{time} > 1.9 && $ra->{time} < 2 + $main::Margin, sprintf('A answered after its own timeout, 2 s: %.2f s', $ra->{time}));
+Test::More::is($rb->{status}, 200, 'B, sent behind A on its connection: 200');
+Test::More::is($rb->{user}, $main::User{$cb}, "B: its own user (" . ($rb->{user} // '') . ')');
+Test::More::is($rb->{cred}, $cb, 'B: its own credential');
+Test::More::ok($rb->{time} > 1.2, sprintf('B waited for A\'s late reply: %.2f s', $rb->{time}));
+my ($pa) = main::conn_of(FaultProxy::conns($p), $ca, 'HMGET');
+my ($pb) = main::conn_of(FaultProxy::conns($p), $cb, 'HMGET');
+$_ //= { id => -1 } for $pa, $pb;
+Test::More::ok($pa->{id} > 0 && $pb->{id} == $pa->{id}, "A's and B's lookups on one connection ($pa->{id} $pb->{id})");
+my $e = main::redis_errors();
+Test::More::is(($e->{timeout} // 0) - ($errors->{timeout} // 0), 1, 'webauthn_redis_errors_total{reason="timeout"} +1: A only');
+my @l = main::store_lines();
+Test::More::is(scalar @l, 1, 'one store_unavailable line') or Test::More::diag(@l);
+push @main::Figures, sprintf("timeout=2s, A's reply 2.6 s late: A 503 after %.2f s; B, sent 1.2 s later behind it, 200 after %.2f s", $ra->{time}, $rb->{time});
 --- request
 GET /t
 --- more_headers eval
