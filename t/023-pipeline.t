@@ -72,6 +72,23 @@ $ENV{TEST_NGINX_FAULT2_PORT} = $Proxy2->{port};
 
 our $Margin = $ENV{TEST_NGINX_USE_VALGRIND} ? 20 : 1.5;
 
+# under valgrind the worker is so slow that Redis's replies to a batch
+# trickle in over several passes, so the commits of a batch may go out in
+# several writes: the checks of how many ops queued behind a cut one are
+# TODO there (reported, not counted); every check of what each request
+# got (its status, its own user, the resending) stays
+our $ValgrindShape = $ENV{TEST_NGINX_USE_VALGRIND}
+    ? 'under valgrind a batch may be split over several writes' : undef;
+
+# a check of how a batch was written: TODO under valgrind
+sub shape {
+    my ($check) = @_;
+    my $b = Test::More->builder;
+    $b->todo_start($ValgrindShape) if $ValgrindShape;
+    $check->();
+    $b->todo_end if $ValgrindShape;
+}
+
 # the http{} directives but webauthn_redis
 our $Common = <<'_EOC_';
     webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
@@ -516,10 +533,10 @@ my ($cut) = grep { grep { $_->[2] eq 'fault' } @{ $_->{commands} } } @$conns;
 Test::More::ok($cut, 'the proxy cut a connection');
 $cut //= { commands => [] };
 my @hm = grep { $_->[0] eq 'HMGET' } @{ $cut->{commands} };
-Test::More::ok(@hm >= 4, scalar(@hm) . ' lookups were on it (pipelined)');
+main::shape(sub { Test::More::ok(@hm >= 4, scalar(@hm) . ' lookups were on it (pipelined)'); });
 my ($faulted) = map { main::cred_of_key($_->[1]) } grep { $_->[2] eq 'fault' } @hm;
 my @dropped = map { main::cred_of_key($_->[1]) } grep { $_->[2] eq 'dropped' } @hm;
-Test::More::ok(@dropped >= 2, scalar(@dropped) . ' written behind the cut one, unanswered');
+main::shape(sub { Test::More::ok(@dropped >= 2, scalar(@dropped) . ' written behind the cut one, unanswered'); });
 my @again = grep { my ($c, $f) = main::conn_of($conns, $_, 'HMGET', 1); $c && $c->{id} != $cut->{id} && $f eq 'ok' } @dropped;
 Test::More::is(scalar @again, scalar @dropped, 'each of those sent again on another connection');
 main::check_results('cut mid-stream', \@rs, fail => { ($faulted // '') => 1 });
@@ -795,26 +812,35 @@ exited on signal
 --- init
 my $p = $main::Proxy;
 main::proxy_idle();
-my $r = main::get(main::fresh());
-Test::More::is($r->{status}, 200, 'one assertion passes first, its connection pooled');
-FaultProxy::reset($p);
-FaultProxy::mode($p, 'cut 0 cmd=EVALSHA count=1');
-my @h = main::fresh(20);
-my @rs = main::burst(@h);
-FaultProxy::mode($p, 'pass');
-my $conns = FaultProxy::conns($p);
-my ($cut) = grep { grep { $_->[2] eq 'fault' } @{ $_->{commands} } } @$conns;
-Test::More::ok($cut, 'the proxy cut a connection');
-$cut //= { commands => [] };
-my ($ran) = map { main::cred_of_key($_->[1]) } grep { $_->[2] eq 'fault' } @{ $cut->{commands} };
-my @dropped = map { main::cred_of_key($_->[1]) } grep { $_->[0] eq 'EVALSHA' && $_->[2] eq 'dropped' } @{ $cut->{commands} };
-Test::More::ok(@dropped >= 2, scalar(@dropped) . ' commits written behind it, never run');
-my @again = grep { my ($c, $f) = main::conn_of($conns, $_, 'EVALSHA', 1); $c && $c->{id} != $cut->{id} && $f eq 'ok' } ($ran // ''), @dropped;
-Test::More::is(scalar @again, @dropped + 1, 'each sent again on another connection');
-main::check_results('commit cut', \@rs, fail => { ($ran // '') => 1 });
+# the batch's commits go out as its lookups' replies come in: most often
+# in one write, but the proxy answers one command at a time, so now and
+# then the first goes alone; up to 3 batches for one with commits queued
+# behind the cut one, every batch checked whole
+my ($cut, $ran, @dropped, @rs, @h, $conns, $tries);
+for my $try (1 .. 3) {
+    $tries = $try;
+    my $r = main::get(main::fresh());
+    Test::More::is($r->{status}, 200, "batch $try: one assertion passes first, its connection pooled");
+    FaultProxy::reset($p);
+    FaultProxy::mode($p, 'cut 0 cmd=EVALSHA count=1');
+    @h = main::fresh(20);
+    @rs = main::burst(@h);
+    FaultProxy::mode($p, 'pass');
+    $conns = FaultProxy::conns($p);
+    ($cut) = grep { grep { $_->[2] eq 'fault' } @{ $_->{commands} } } @$conns;
+    Test::More::ok($cut, "batch $try: the proxy cut a connection");
+    $cut //= { commands => [] };
+    ($ran) = map { main::cred_of_key($_->[1]) } grep { $_->[2] eq 'fault' } @{ $cut->{commands} };
+    @dropped = map { main::cred_of_key($_->[1]) } grep { $_->[0] eq 'EVALSHA' && $_->[2] eq 'dropped' } @{ $cut->{commands} };
+    my @again = grep { my ($c, $f) = main::conn_of($conns, $_, 'EVALSHA', 1); $c && $c->{id} != $cut->{id} && $f eq 'ok' } ($ran // ''), @dropped;
+    Test::More::is(scalar @again, @dropped + 1, "batch $try: each sent again on another connection (" . scalar(@dropped) . ' behind the cut one)');
+    main::check_results("commit cut, batch $try", \@rs, fail => { ($ran // '') => 1 });
+    last if @dropped >= 2;
+}
+main::shape(sub { Test::More::ok(@dropped >= 2, scalar(@dropped) . " commits written behind it, never run (batch $tries)"); });
 my @l = main::store_lines();
-Test::More::is(scalar @l, 1, 'one store_unavailable line') or Test::More::diag(@l);
-Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis closed the connection during the commit; sent again, it found the challenge used/ } @l), 1, 'the commit sent again found its own nonce: a store fault') or Test::More::diag(@l);
+Test::More::is(scalar @l, $tries, 'one store_unavailable line per batch') or Test::More::diag(@l);
+Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis closed the connection during the commit; sent again, it found the challenge used/ } @l), $tries, 'the commit sent again found its own nonce: a store fault') or Test::More::diag(@l);
 Test::More::is(scalar(grep { /challenge_invalid|\[info\].*webauthn: / } main::error_log_lines()), 0, 'and nothing logged as a replay');
 my ($spent) = grep { main::cred_of($_) eq ($ran // '') } @h;
 my $again = main::get($spent // main::fresh());
