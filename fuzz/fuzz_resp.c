@@ -12,8 +12,11 @@
  * cut by another: both must give the same replies (or both fail), no
  * reply may nest deeper than the bound nor hold an array longer than it,
  * and a third reader with small bounds (256 bytes, depth 2) must keep
- * them.  Every reply is also read as the commit script's: an outcome
- * the store acts on must obey its rules.
+ * them.  A fourth reader, a stream (a pipelined connection: 256 bytes
+ * per reply, not in all), cut the same way, must give the whole reader's
+ * replies, within its bound, and at least as many as a reader bounded to
+ * 256 bytes in all.  Every reply is also read as the commit script's: an
+ * outcome the store acts on must obey its rules.
  */
 
 
@@ -189,10 +192,11 @@ int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     int          rc1, rc2, rc3;
-    size_t       chunk, n1, n2, n3, i;
-    wa_resp_t   *whole, *cut, *small;
+    size_t       chunk, n1, n2, n3, n4, n5, i;
+    wa_resp_t   *whole, *cut, *small, *stream, *all;
     redisReply  *r1[FUZZ_REPLIES_MAX], *r2[FUZZ_REPLIES_MAX];
-    redisReply  *r3[FUZZ_REPLIES_MAX];
+    redisReply  *r3[FUZZ_REPLIES_MAX], *r4[FUZZ_REPLIES_MAX];
+    redisReply  *r5[FUZZ_REPLIES_MAX];
 
     if (size == 0) {
         return 0;
@@ -205,14 +209,41 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     whole = wa_resp_new(0, 0);
     cut = wa_resp_new(0, 0);
     small = wa_resp_new(256, 2);
+    stream = wa_resp_new(256, 0);
+    all = wa_resp_new(256, 0);
 
-    if (whole == NULL || cut == NULL || small == NULL) {
+    if (whole == NULL || cut == NULL || small == NULL || stream == NULL
+        || all == NULL)
+    {
         abort();
     }
+
+    wa_resp_stream(stream);
 
     rc1 = fuzz_read(whole, data, size, 0, r1, &n1);
     rc2 = fuzz_read(cut, data, size, chunk, r2, &n2);
     rc3 = fuzz_read(small, data, size, chunk, r3, &n3);
+    (void) fuzz_read(stream, data, size, chunk, r4, &n4);
+    (void) fuzz_read(all, data, size, chunk, r5, &n5);
+
+    /* a stream's bound is per reply: never fewer replies than in all */
+
+    if (n4 < n5 && n4 < FUZZ_REPLIES_MAX) {
+        abort();
+    }
+
+    for (i = 0; i < n4; i++) {
+        if (i < n1 && !fuzz_same(r1[i], r4[i])) {
+            abort();
+        }
+
+        fuzz_bounds(r4[i], 1, WA_RESP_MAX_DEPTH, 256 / 3);
+        freeReplyObject(r4[i]);
+    }
+
+    for (i = 0; i < n5; i++) {
+        freeReplyObject(r5[i]);
+    }
 
     /* the same replies however the bytes arrive */
 
@@ -256,6 +287,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     wa_resp_free(whole);
     wa_resp_free(cut);
     wa_resp_free(small);
+    wa_resp_free(stream);
+    wa_resp_free(all);
 
     return 0;
 }

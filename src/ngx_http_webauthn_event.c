@@ -62,6 +62,8 @@ static ngx_connection_t *ngx_http_webauthn_event_get_cached(
 static ngx_int_t ngx_http_webauthn_event_test_connect(
     ngx_http_webauthn_event_t *ev, ngx_connection_t *c);
 static ngx_int_t ngx_http_webauthn_event_retry(ngx_http_webauthn_event_t *ev);
+static void ngx_http_webauthn_event_reply_timer(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c);
 static void ngx_http_webauthn_event_write_handler(ngx_event_t *wev);
 static void ngx_http_webauthn_event_read_handler(ngx_event_t *rev);
 static void ngx_http_webauthn_event_finalize(ngx_http_webauthn_event_t *ev,
@@ -221,6 +223,10 @@ ngx_http_webauthn_peer_cleanup(ngx_http_webauthn_peer_t *server)
 {
     ngx_queue_t                      *q;
     ngx_http_webauthn_event_cache_t  *item;
+
+    /* the connections that persist (pipelines) take no new exchanges */
+
+    server->generation++;
 
     if (!server->initialized) {
         return;
@@ -445,6 +451,7 @@ ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
 
     ev->connected = 0;
     ev->secured = 0;
+    ev->up = 0;
     ev->cached = 0;
     ev->received = 0;
     ev->reusable = 0;
@@ -467,7 +474,8 @@ ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
 
     /* a retry is on a fresh connection: the other idle ones may be stale */
 
-    c = ev->retried ? NULL : ngx_http_webauthn_event_get_cached(ev);
+    c = (ev->retried || ev->persistent)
+        ? NULL : ngx_http_webauthn_event_get_cached(ev);
 
     if (c == NULL) {
         if (ev->create_request(ev, 1) != NGX_OK) {
@@ -730,7 +738,7 @@ ngx_http_webauthn_event_connect_peer(ngx_http_webauthn_event_t *ev,
 
     } else {
         ev->secured = 1;
-        ngx_add_timer(c->read, ev->timeout);
+        ngx_http_webauthn_event_reply_timer(ev, c);
     }
 
     ngx_post_event(c->write, &ngx_posted_events);
@@ -880,7 +888,13 @@ ngx_http_webauthn_event_ssl_handshaked(ngx_http_webauthn_event_t *ev,
 
     ev->secured = 1;
 
-    ngx_add_timer(c->read, ev->timeout);
+    ngx_http_webauthn_event_reply_timer(ev, c);
+
+    /* a persistent connection's session is kept as soon as it is up */
+
+    if (ev->persistent) {
+        ngx_http_webauthn_event_ssl_save(ev, c);
+    }
 
     /* c->send and c->recv are nginx's SSL ones now */
 
@@ -1166,7 +1180,7 @@ failed:
 static ngx_int_t
 ngx_http_webauthn_event_retry(ngx_http_webauthn_event_t *ev)
 {
-    if (!ev->cached || ev->retried || ev->received) {
+    if (!ev->cached || ev->retried || ev->received || ev->persistent) {
         return NGX_DECLINED;
     }
 
@@ -1184,6 +1198,84 @@ ngx_http_webauthn_event_retry(ngx_http_webauthn_event_t *ev)
     }
 
     return NGX_OK;
+}
+
+
+/* a reply is awaited: a persistent connection's owner times its own */
+
+static void
+ngx_http_webauthn_event_reply_timer(ngx_http_webauthn_event_t *ev,
+    ngx_connection_t *c)
+{
+    if (!ev->persistent) {
+        ngx_add_timer(c->read, ev->timeout);
+    }
+}
+
+
+ngx_int_t
+ngx_http_webauthn_event_append(ngx_http_webauthn_event_t *ev, u_char *data,
+    size_t len)
+{
+    size_t             size, sent, unsent;
+    ngx_buf_t         *b, *nb;
+    ngx_connection_t  *c;
+
+    b = ev->request;
+
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    if ((size_t) (b->end - b->last) < len) {
+
+        /* the bytes not yet sent, and these, in a larger buffer */
+
+        sent = b->pos - b->start;
+        unsent = b->last - b->pos;
+        size = ngx_max(2 * (size_t) (b->end - b->start), unsent + len);
+        size = ngx_max(size, NGX_HTTP_WEBAUTHN_EVENT_RECV_SIZE);
+
+        nb = ngx_create_temp_buf(ev->pool, size);
+        if (nb == NULL) {
+            return NGX_ERROR;
+        }
+
+        nb->last = ngx_cpymem(nb->last, b->pos, unsent);
+
+        /* a secret (AUTH) not yet sent moves with the rest */
+
+        if (ev->secret) {
+            ngx_explicit_memzero(b->start, b->last - b->start);
+            ev->secret = (ev->secret > sent) ? ev->secret - sent : 0;
+        }
+
+        (void) ngx_pfree(ev->pool, b->start);
+
+        ev->request = nb;
+        b = nb;
+    }
+
+    b->last = ngx_cpymem(b->last, data, len);
+
+    /* one write for what the pass appended: from the event loop */
+
+    c = ev->peer.connection;
+
+    if (c && ev->connected && ev->secured) {
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_webauthn_event_finish(ngx_http_webauthn_event_t *ev)
+{
+    ev->reusable = 0;
+
+    ngx_http_webauthn_event_finalize(ev, NGX_OK);
 }
 
 
@@ -1227,7 +1319,7 @@ ngx_http_webauthn_event_write_handler(ngx_event_t *wev)
 
         if (server->ssl == NULL) {
             ev->secured = 1;
-            ngx_add_timer(c->read, ev->timeout);
+            ngx_http_webauthn_event_reply_timer(ev, c);
         }
     }
 
@@ -1235,6 +1327,14 @@ ngx_http_webauthn_event_write_handler(ngx_event_t *wev)
         /* the request is sent once the handshake is done */
         ngx_http_webauthn_event_ssl_init(ev, c);
         return;
+    }
+
+    if (!ev->up) {
+        ev->up = 1;
+
+        if (ev->ready) {
+            ev->ready(ev);
+        }
     }
 
     ev->log.action = "sending request";
@@ -1273,7 +1373,14 @@ ngx_http_webauthn_event_write_handler(ngx_event_t *wev)
 
             ev->log.action = "reading reply";
 
-            wev->handler = ngx_http_webauthn_event_dummy_handler;
+            if (ev->persistent) {
+                /* the buffer takes the next writes from its start */
+                b->pos = b->start;
+                b->last = b->start;
+
+            } else {
+                wev->handler = ngx_http_webauthn_event_dummy_handler;
+            }
 
             if (wev->timer_set) {
                 ngx_del_timer(wev);
@@ -1411,6 +1518,7 @@ ngx_http_webauthn_event_finalize(ngx_http_webauthn_event_t *ev, ngx_int_t rc)
 
         if (rc == NGX_OK
             && ev->reusable
+            && !ev->persistent
             && ev->server->keepalive
             && !ngx_terminate
             && !ngx_exiting

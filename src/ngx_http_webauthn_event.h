@@ -54,6 +54,8 @@ typedef ngx_int_t (*ngx_http_webauthn_event_request_pt)(
 typedef ngx_int_t (*ngx_http_webauthn_event_process_pt)(
     ngx_http_webauthn_event_t *ev, u_char *data, size_t len);
 typedef void (*ngx_http_webauthn_event_done_pt)(ngx_http_webauthn_event_t *ev);
+typedef void (*ngx_http_webauthn_event_ready_pt)(
+    ngx_http_webauthn_event_t *ev);
 
 
 /*
@@ -96,6 +98,8 @@ typedef struct {
     ngx_queue_t                          cache;     /* idle connections */
     ngx_queue_t                          free;      /* spare items */
     ngx_ssl_session_t                   *ssl_session;
+    ngx_uint_t                           generation; /* of its connections:
+                                                        cleanup moves it on */
     ngx_uint_t                           initialized;
 } ngx_http_webauthn_peer_t;
 
@@ -142,6 +146,19 @@ struct ngx_http_webauthn_event_s {
     unsigned                             retried:1;
     unsigned                             received:1;
     unsigned                             reusable:1;
+
+    /*
+     * set by the owner before start: the connection is the exchange's for
+     * its whole life (a Redis pipeline), new, never pooled or retried, with
+     * no reply timer of the base's (the owner times its requests); more
+     * bytes go out with ngx_http_webauthn_event_append(), process returns
+     * NGX_AGAIN until the owner is done with the connection
+     */
+    unsigned                             persistent:1;
+    unsigned                             up:1;      /* ready was called */
+
+    /* optional: connected and secured, about to send the first bytes */
+    ngx_http_webauthn_event_ready_pt     ready;
 };
 
 
@@ -189,6 +206,21 @@ ngx_int_t ngx_http_webauthn_event_start(ngx_http_webauthn_event_t *ev);
  * called
  */
 void ngx_http_webauthn_event_free(ngx_http_webauthn_event_t *ev);
+
+/*
+ * a persistent exchange: len more bytes to send, after those not sent yet;
+ * everything appended during one pass of the event loop goes out in one
+ * write, from the loop (a posted write event); NGX_OK or NGX_ERROR
+ */
+ngx_int_t ngx_http_webauthn_event_append(ngx_http_webauthn_event_t *ev,
+    u_char *data, size_t len);
+
+/*
+ * a persistent exchange the owner is done with, from the event loop but
+ * not from within process: its connection is closed (its TLS session
+ * kept), done is called with NGX_OK
+ */
+void ngx_http_webauthn_event_finish(ngx_http_webauthn_event_t *ev);
 
 void ngx_http_webauthn_event_reason(ngx_http_webauthn_event_t *ev,
     ngx_err_t err, const char *fmt, ...);

@@ -122,6 +122,8 @@ static const struct {
       NGX_HTTP_WEBAUTHN_METRICS_PROTOCOL },
     { ngx_string("redis reply is too large"),
       NGX_HTTP_WEBAUTHN_METRICS_PROTOCOL },
+    { ngx_string("redis sent bytes nobody"),
+      NGX_HTTP_WEBAUTHN_METRICS_PROTOCOL },
     { ngx_string("redis AUTH failed"), NGX_HTTP_WEBAUTHN_METRICS_REPLY },
     { ngx_string("redis SELECT failed"), NGX_HTTP_WEBAUTHN_METRICS_REPLY },
     { ngx_null_string, 0 }

@@ -10,6 +10,7 @@
 
 #include <wa_core.h>
 #include <ngx_http_webauthn_redis.h>
+#include <ngx_http_webauthn_redis_pipe.h>
 #include <ngx_http_webauthn_redis_cluster.h>
 #include <ngx_http_webauthn_metrics.h>
 
@@ -23,47 +24,24 @@
 #define NGX_HTTP_WEBAUTHN_REDIS_PORT          6379
 
 
-typedef struct {
-    ngx_http_webauthn_redis_op_t      *op;
-    ngx_http_webauthn_event_t         *ev;
-
-    ngx_str_t                          cmds[NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS];
-    size_t                             cmds_len;
-
-    wa_resp_t                         *reader;
-    ngx_uint_t                         nsetup;     /* AUTH, SELECT replies */
-    ngx_uint_t                         nreplies;   /* replies read */
-    size_t                             received;
-    ngx_msec_t                         started;    /* for the metrics */
-
-    unsigned                           auth:1;
-    unsigned                           role:1;     /* ROLE is the last */
-} ngx_http_webauthn_redis_ctx_t;
-
-
 static void ngx_http_webauthn_redis_cleanup_op(void *data);
 static ngx_int_t ngx_http_webauthn_redis_create_request(
     ngx_http_webauthn_event_t *ev, ngx_uint_t fresh);
 static ngx_int_t ngx_http_webauthn_redis_process(ngx_http_webauthn_event_t *ev,
     u_char *data, size_t len);
 static void ngx_http_webauthn_redis_done(ngx_http_webauthn_event_t *ev);
-static ngx_int_t ngx_http_webauthn_redis_format(
-    ngx_http_webauthn_redis_ctx_t *ctx, ngx_str_t *out, int argc,
-    const char **argv, const size_t *argvlen);
+static ngx_int_t ngx_http_webauthn_redis_format(ngx_pool_t *pool,
+    ngx_str_t *out, int argc, const char **argv, const size_t *argvlen);
 static void ngx_http_webauthn_redis_free_replies(
-    ngx_http_webauthn_redis_ctx_t *ctx);
-static ngx_int_t ngx_http_webauthn_redis_check_setup(
-    ngx_http_webauthn_redis_ctx_t *ctx, redisReply *reply);
+    ngx_http_webauthn_redis_op_t *op);
+static ngx_int_t ngx_http_webauthn_redis_check_role(
+    ngx_http_webauthn_event_t *ev, redisReply *reply);
 static ngx_int_t ngx_http_webauthn_redis_param(ngx_conf_t *cf,
     ngx_http_webauthn_redis_conf_t *rcf, ngx_str_t *value);
 static ngx_int_t ngx_http_webauthn_redis_init_tls(ngx_conf_t *cf,
     ngx_http_webauthn_redis_conf_t *rcf);
 static ngx_int_t ngx_http_webauthn_redis_init_host(ngx_conf_t *cf,
     ngx_http_webauthn_redis_conf_t *rcf);
-static ngx_int_t ngx_http_webauthn_redis_role(
-    ngx_http_webauthn_redis_ctx_t *ctx, ngx_str_t *role);
-static ngx_int_t ngx_http_webauthn_redis_check_role(
-    ngx_http_webauthn_redis_ctx_t *ctx, redisReply *reply);
 
 
 /*
@@ -73,7 +51,7 @@ static ngx_int_t ngx_http_webauthn_redis_check_role(
  *     [keepalive_timeout=time] [prefix=string]
  *     [tls] [tls_trusted_certificate=file] [tls_name=name]
  *     [tls_certificate=file tls_certificate_key=file]
- *     [wait=number] [wait_timeout=time];
+ *     [wait=number] [wait_timeout=time] [pipeline=number];
  *
  * webauthn_redis sentinel=master address ... [sentinel_user=name]
  *     [sentinel_password=secret] [the parameters above];
@@ -128,6 +106,7 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_webauthn_peer_init(&rcf->server, "redis");
 
     rcf->wait_timeout = NGX_CONF_UNSET_MSEC;
+    rcf->pipeline = NGX_CONF_UNSET_UINT;
 
     if (value[1].len >= 9 && ngx_strncmp(value[1].data, "sentinel=", 9) == 0) {
 
@@ -192,6 +171,10 @@ ngx_http_webauthn_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         if (rc == NGX_ERROR) {
             goto invalid;
+        }
+
+        if (rc == NGX_ABORT) {
+            return NGX_CONF_ERROR;
         }
 
         if (ngx_strncmp(value[i].data, "user=", 5) == 0) {
@@ -314,7 +297,7 @@ ngx_http_webauthn_redis_address(ngx_conf_t *cf,
 }
 
 
-/* tls, tls_*=, wait=, wait_timeout= */
+/* tls, tls_*=, wait=, wait_timeout=, pipeline= */
 
 static ngx_int_t
 ngx_http_webauthn_redis_param(ngx_conf_t *cf,
@@ -365,6 +348,22 @@ ngx_http_webauthn_redis_param(ngx_conf_t *cf,
         return NGX_OK;
     }
 
+    if (ngx_strncmp(value->data, "pipeline=", 9) == 0) {
+        n = ngx_atoi(value->data + 9, value->len - 9);
+        if (n == NGX_ERROR || n < 1
+            || n > NGX_HTTP_WEBAUTHN_REDIS_MAX_PIPELINE)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" of \"webauthn_redis\" must be a "
+                               "number from 1 to %d", value,
+                               NGX_HTTP_WEBAUTHN_REDIS_MAX_PIPELINE);
+            return NGX_ABORT;
+        }
+
+        rcf->pipeline = n;
+        return NGX_OK;
+    }
+
     if (ngx_strncmp(value->data, "wait=", 5) == 0) {
         n = ngx_atoi(value->data + 5, value->len - 5);
         if (n == NGX_ERROR || n == 0) {
@@ -398,6 +397,10 @@ ngx_http_webauthn_redis_init_conf(ngx_conf_t *cf,
 {
     if (rcf->wait_timeout == NGX_CONF_UNSET_MSEC) {
         rcf->wait_timeout = rcf->server.timeout;
+    }
+
+    if (rcf->pipeline == NGX_CONF_UNSET_UINT) {
+        rcf->pipeline = NGX_HTTP_WEBAUTHN_REDIS_PIPELINE;
     }
 
     if (ngx_http_webauthn_redis_init_tls(cf, rcf) != NGX_OK) {
@@ -539,55 +542,36 @@ ngx_http_webauthn_redis_op_t *
 ngx_http_webauthn_redis_create(ngx_http_webauthn_redis_conf_t *conf,
     ngx_log_t *log)
 {
-    wa_resp_t                      *reader;
+    ngx_pool_t                     *pool;
     ngx_pool_cleanup_t             *cln;
-    ngx_http_webauthn_event_t      *ev;
     ngx_http_webauthn_redis_op_t   *op;
     ngx_http_webauthn_redis_ctx_t  *ctx;
 
-    ev = ngx_http_webauthn_event_create(&conf->server, log);
-    if (ev == NULL) {
+    pool = ngx_create_pool(1024, log);
+    if (pool == NULL) {
         return NULL;
     }
 
-    op = ngx_pcalloc(ev->pool, sizeof(ngx_http_webauthn_redis_op_t));
-    ctx = ngx_pcalloc(ev->pool, sizeof(ngx_http_webauthn_redis_ctx_t));
-    cln = ngx_pool_cleanup_add(ev->pool, 0);
+    op = ngx_pcalloc(pool, sizeof(ngx_http_webauthn_redis_op_t));
+    ctx = ngx_pcalloc(pool, sizeof(ngx_http_webauthn_redis_ctx_t));
+    cln = ngx_pool_cleanup_add(pool, 0);
 
     if (op == NULL || ctx == NULL || cln == NULL) {
-        goto failed;
+        ngx_destroy_pool(pool);
+        return NULL;
     }
 
-    reader = wa_resp_new(0, 0);
-    if (reader == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0, "wa_resp_new() failed");
-        goto failed;
-    }
-
-    ctx->reader = reader;
     ctx->op = op;
-    ctx->ev = ev;
 
     cln->handler = ngx_http_webauthn_redis_cleanup_op;
     cln->data = ctx;
 
-    ev->create_request = ngx_http_webauthn_redis_create_request;
-    ev->process = ngx_http_webauthn_redis_process;
-    ev->done = ngx_http_webauthn_redis_done;
-    ev->data = ctx;
-
-    op->pool = ev->pool;
+    op->pool = pool;
     op->conf = conf;
     op->rc = NGX_ERROR;
     op->priv = ctx;
 
     return op;
-
-failed:
-
-    ngx_http_webauthn_event_free(ev);
-
-    return NULL;
 }
 
 
@@ -601,12 +585,13 @@ ngx_http_webauthn_redis_append(ngx_http_webauthn_redis_op_t *op, int argc,
 
     if (op->ncmds == NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS
         || argc < 1
-        || ctx->ev->running)
+        || ctx->entry
+        || (ctx->ev && ctx->ev->running))
     {
         return NGX_ERROR;
     }
 
-    if (ngx_http_webauthn_redis_format(ctx, &ctx->cmds[op->ncmds], argc,
+    if (ngx_http_webauthn_redis_format(op->pool, &ctx->cmds[op->ncmds], argc,
                                        argv, argvlen)
         != NGX_OK)
     {
@@ -639,21 +624,54 @@ ngx_http_webauthn_redis_run(ngx_http_webauthn_redis_op_t *op)
 }
 
 
+/* on a pipeline; "pipeline=1": one op per connection */
+
 ngx_int_t
 ngx_http_webauthn_redis_start(ngx_http_webauthn_redis_op_t *op)
 {
-    ngx_http_webauthn_redis_ctx_t  *ctx;
+    ngx_http_webauthn_event_t       *ev;
+    ngx_http_webauthn_redis_ctx_t   *ctx;
+    ngx_http_webauthn_redis_conf_t  *conf;
 
     ctx = op->priv;
+    conf = op->conf;
 
     ctx->started = ngx_current_msec;
 
-    if (op->timeout) {
-        ctx->ev->timeout = op->timeout;
+    if (conf->pipeline > 1) {
+        return ngx_http_webauthn_redis_pipe_start(op);
     }
 
-    if (ngx_http_webauthn_event_start(ctx->ev) != NGX_OK) {
-        op->reason = ctx->ev->reason;
+    ev = ctx->ev;
+
+    if (ev == NULL) {
+        ev = ngx_http_webauthn_event_create(&conf->server, op->pool->log);
+        if (ev == NULL) {
+            ngx_str_set(&op->reason, "out of memory");
+            return NGX_ERROR;
+        }
+
+        ctx->reader = wa_resp_new(0, 0);
+        if (ctx->reader == NULL) {
+            ngx_http_webauthn_event_free(ev);
+            ngx_str_set(&op->reason, "out of memory");
+            return NGX_ERROR;
+        }
+
+        ev->create_request = ngx_http_webauthn_redis_create_request;
+        ev->process = ngx_http_webauthn_redis_process;
+        ev->done = ngx_http_webauthn_redis_done;
+        ev->data = ctx;
+
+        ctx->ev = ev;
+    }
+
+    if (op->timeout) {
+        ev->timeout = op->timeout;
+    }
+
+    if (ngx_http_webauthn_event_start(ev) != NGX_OK) {
+        ngx_http_webauthn_redis_reason(op, &ev->reason);
         return NGX_ERROR;
     }
 
@@ -664,21 +682,20 @@ ngx_http_webauthn_redis_start(ngx_http_webauthn_redis_op_t *op)
 void
 ngx_http_webauthn_redis_free(ngx_http_webauthn_redis_op_t *op)
 {
-    ngx_http_webauthn_redis_ctx_t  *ctx;
-
-    ctx = op->priv;
-
     if (op->waiting) {
         ngx_http_webauthn_redis_sentinel_cancel(op);
     }
 
-    ngx_http_webauthn_event_free(ctx->ev);
+    /* the cleanup closes the op's own connection, leaves its pipeline */
+
+    ngx_destroy_pool(op->pool);
 }
 
 
 void
 ngx_http_webauthn_redis_cleanup(ngx_http_webauthn_redis_conf_t *conf)
 {
+    ngx_http_webauthn_redis_pipe_cleanup(conf);
     ngx_http_webauthn_peer_cleanup(&conf->server);
 
     if (conf->sentinel) {
@@ -691,60 +708,87 @@ ngx_http_webauthn_redis_cleanup(ngx_http_webauthn_redis_conf_t *conf)
 }
 
 
+void
+ngx_http_webauthn_redis_op_done(ngx_http_webauthn_redis_op_t *op)
+{
+    ngx_http_webauthn_redis_ctx_t  *ctx;
+
+    ctx = op->priv;
+
+    ngx_http_webauthn_metrics_inc(redis_round_trips);
+    ngx_http_webauthn_metrics_observe(NGX_HTTP_WEBAUTHN_METRICS_REDIS,
+                                      ngx_current_msec - ctx->started);
+
+    /* a failure or a -READONLY: where is the master now? */
+
+    if (op->conf->sentinel) {
+        ngx_http_webauthn_redis_sentinel_check(op);
+    }
+
+    /* the handler may free the op */
+
+    op->handler(op);
+}
+
+
+/* a reason of an exchange that goes away, in the op's pool */
+
+void
+ngx_http_webauthn_redis_reason(ngx_http_webauthn_redis_op_t *op,
+    ngx_str_t *reason)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(op->pool, reason->len ? reason->len : 1);
+    if (p == NULL) {
+        ngx_str_set(&op->reason, "out of memory");
+        return;
+    }
+
+    op->reason.data = p;
+    op->reason.len = ngx_cpymem(p, reason->data, reason->len) - p;
+}
+
+
 static void
 ngx_http_webauthn_redis_cleanup_op(void *data)
 {
     ngx_http_webauthn_redis_ctx_t  *ctx = data;
 
-    ngx_http_webauthn_redis_free_replies(ctx);
+    if (ctx->entry || ctx->resolve) {
+        ngx_http_webauthn_redis_pipe_cancel(ctx->op);
+    }
+
+    if (ctx->ev) {
+        ngx_http_webauthn_event_free(ctx->ev);
+        ctx->ev = NULL;
+    }
+
+    ngx_http_webauthn_redis_free_replies(ctx->op);
 
     wa_resp_free(ctx->reader);
     ctx->reader = NULL;
 }
 
 
-static ngx_int_t
-ngx_http_webauthn_redis_create_request(ngx_http_webauthn_event_t *ev,
-    ngx_uint_t fresh)
+ngx_int_t
+ngx_http_webauthn_redis_setup(ngx_http_webauthn_redis_conf_t *conf,
+    ngx_pool_t *pool, ngx_http_webauthn_redis_setup_t *setup)
 {
-    int                              argc;
-    u_char                          *p;
-    size_t                           len, argvlen[3];
-    ngx_buf_t                       *b;
-    ngx_str_t                        auth, select, role;
-    ngx_uint_t                       i;
-    const char                      *argv[3];
-    u_char                           db[NGX_INT_T_LEN];
-    ngx_http_webauthn_redis_ctx_t   *ctx;
-    ngx_http_webauthn_redis_conf_t  *conf;
+    int          argc;
+    u_char      *p;
+    size_t       argvlen[3];
+    ngx_str_t    auth, select, role;
+    const char  *argv[3];
+    u_char       db[NGX_INT_T_LEN];
 
-    ctx = ev->data;
-    conf = ctx->op->conf;
-
-    /* a retry starts the replies afresh */
-
-    ngx_http_webauthn_redis_free_replies(ctx);
-
-    if (ctx->received) {
-        if (wa_resp_reset(ctx->reader) != 0) {
-            return NGX_ERROR;
-        }
-
-        ctx->received = 0;
-    }
+    ngx_memzero(setup, sizeof(ngx_http_webauthn_redis_setup_t));
 
     ngx_str_null(&auth);
     ngx_str_null(&select);
     ngx_str_null(&role);
 
-    ctx->nsetup = 0;
-    ctx->nreplies = 0;
-    ctx->auth = 0;
-    ctx->role = 0;
-
-    len = ctx->cmds_len;
-
-    if (fresh && conf->password.len) {
+    if (conf->password.len) {
         argc = 0;
         argv[argc] = "AUTH";
         argvlen[argc++] = sizeof("AUTH") - 1;
@@ -757,60 +801,67 @@ ngx_http_webauthn_redis_create_request(ngx_http_webauthn_event_t *ev,
         argv[argc] = (const char *) conf->password.data;
         argvlen[argc++] = conf->password.len;
 
-        if (ngx_http_webauthn_redis_format(ctx, &auth, argc, argv, argvlen)
+        if (ngx_http_webauthn_redis_format(pool, &auth, argc, argv, argvlen)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        len += auth.len;
-        ctx->nsetup++;
-        ctx->auth = 1;
+        setup->n++;
+        setup->auth = 1;
     }
 
-    if (fresh && conf->db) {
+    if (conf->db) {
         argv[0] = "SELECT";
         argvlen[0] = sizeof("SELECT") - 1;
         argv[1] = (const char *) db;
         argvlen[1] = ngx_sprintf(db, "%i", conf->db) - db;
 
-        if (ngx_http_webauthn_redis_format(ctx, &select, 2, argv, argvlen)
+        if (ngx_http_webauthn_redis_format(pool, &select, 2, argv, argvlen)
             != NGX_OK)
         {
             goto failed;
         }
 
-        len += select.len;
-        ctx->nsetup++;
+        setup->n++;
     }
 
-    if (fresh && conf->sentinel) {
-        if (ngx_http_webauthn_redis_role(ctx, &role) != NGX_OK) {
+    /* on a new connection to a master found through Sentinel: is it one? */
+
+    if (conf->sentinel) {
+        argv[0] = "ROLE";
+        argvlen[0] = sizeof("ROLE") - 1;
+
+        if (ngx_http_webauthn_redis_format(pool, &role, 1, argv, argvlen)
+            != NGX_OK)
+        {
             goto failed;
         }
 
-        len += role.len;
-        ctx->nsetup++;
+        setup->n++;
+        setup->role = 1;
     }
 
-    b = ngx_http_webauthn_event_buffer(ev, len);
-    if (b == NULL) {
+    setup->cmds.len = auth.len + select.len + role.len;
+
+    if (setup->cmds.len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, setup->cmds.len);
+    if (p == NULL) {
         goto failed;
     }
 
-    p = ngx_cpymem(b->last, auth.data, auth.len);
+    setup->cmds.data = p;
+
+    p = ngx_cpymem(p, auth.data, auth.len);
     p = ngx_cpymem(p, select.data, select.len);
-    p = ngx_cpymem(p, role.data, role.len);
-
-    for (i = 0; i < ctx->op->ncmds; i++) {
-        p = ngx_cpymem(p, ctx->cmds[i].data, ctx->cmds[i].len);
-    }
-
-    b->last = p;
+    (void) ngx_cpymem(p, role.data, role.len);
 
     /* the password is in the first bytes: wiped once they are sent */
 
-    ev->secret = auth.len;
+    setup->secret = auth.len;
 
     if (auth.len) {
         ngx_explicit_memzero(auth.data, auth.len);
@@ -829,23 +880,95 @@ failed:
 
 
 static ngx_int_t
+ngx_http_webauthn_redis_create_request(ngx_http_webauthn_event_t *ev,
+    ngx_uint_t fresh)
+{
+    u_char                          *p;
+    ngx_buf_t                       *b;
+    ngx_uint_t                       i;
+    ngx_http_webauthn_redis_op_t    *op;
+    ngx_http_webauthn_redis_ctx_t   *ctx;
+    ngx_http_webauthn_redis_setup_t *setup;
+
+    ctx = ev->data;
+    op = ctx->op;
+    setup = &ctx->setup;
+
+    /* a retry starts the replies afresh */
+
+    ngx_http_webauthn_redis_free_replies(op);
+
+    if (ctx->received) {
+        if (wa_resp_reset(ctx->reader) != 0) {
+            return NGX_ERROR;
+        }
+
+        ctx->received = 0;
+    }
+
+    ctx->nreplies = 0;
+
+    if (fresh) {
+        if (ngx_http_webauthn_redis_setup(op->conf, ev->pool, setup)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        ngx_memzero(setup, sizeof(ngx_http_webauthn_redis_setup_t));
+    }
+
+    b = ngx_http_webauthn_event_buffer(ev, setup->cmds.len + ctx->cmds_len);
+    if (b == NULL) {
+        goto failed;
+    }
+
+    p = ngx_cpymem(b->last, setup->cmds.data, setup->cmds.len);
+
+    for (i = 0; i < op->ncmds; i++) {
+        p = ngx_cpymem(p, ctx->cmds[i].data, ctx->cmds[i].len);
+    }
+
+    b->last = p;
+
+    ev->secret = setup->secret;
+
+    if (setup->secret) {
+        ngx_explicit_memzero(setup->cmds.data, setup->secret);
+    }
+
+    return NGX_OK;
+
+failed:
+
+    if (setup->secret) {
+        ngx_explicit_memzero(setup->cmds.data, setup->secret);
+    }
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
 ngx_http_webauthn_redis_process(ngx_http_webauthn_event_t *ev, u_char *data,
     size_t len)
 {
     int                             rc;
     redisReply                     *reply;
-    ngx_uint_t                      expect;
+    ngx_uint_t                      expect, nsetup;
     ngx_http_webauthn_redis_op_t   *op;
     ngx_http_webauthn_redis_ctx_t  *ctx;
 
     ctx = ev->data;
     op = ctx->op;
+    nsetup = ctx->setup.n;
 
     ctx->received += len;
 
     rc = wa_resp_feed(ctx->reader, data, len);
 
-    expect = ctx->nsetup + op->ncmds;
+    expect = nsetup + op->ncmds;
 
     while (rc == WA_RESP_OK && ctx->nreplies < expect) {
 
@@ -863,24 +986,17 @@ ngx_http_webauthn_redis_process(ngx_http_webauthn_event_t *ev, u_char *data,
                        "redis reply %ui type: %d",
                        ctx->nreplies, ((redisReply *) reply)->type);
 
-        if (ctx->nreplies < ctx->nsetup) {
-
-            if (ctx->role && ctx->nreplies == ctx->nsetup - 1) {
-                rc = ngx_http_webauthn_redis_check_role(ctx, reply);
-
-            } else {
-                rc = ngx_http_webauthn_redis_check_setup(ctx, reply);
-            }
+        if (ctx->nreplies < nsetup) {
+            rc = ngx_http_webauthn_redis_setup_reply(ev, &ctx->setup,
+                                                     ctx->nreplies, reply);
+            freeReplyObject(reply);
 
             if (rc != NGX_OK) {
-                freeReplyObject(reply);
                 return NGX_ERROR;
             }
 
-            freeReplyObject(reply);
-
         } else {
-            op->replies[ctx->nreplies - ctx->nsetup] = reply;
+            op->replies[ctx->nreplies - nsetup] = reply;
         }
 
         ctx->nreplies++;
@@ -916,28 +1032,19 @@ ngx_http_webauthn_redis_done(ngx_http_webauthn_event_t *ev)
     op = ctx->op;
 
     op->rc = ev->rc;
-    op->reason = ev->reason;
     op->retried = ev->retried;
 
-    ngx_http_webauthn_metrics_inc(redis_round_trips);
-    ngx_http_webauthn_metrics_observe(NGX_HTTP_WEBAUTHN_METRICS_REDIS,
-                                      ngx_current_msec - ctx->started);
-
-    /* a failure or a -READONLY: where is the master now? */
-
-    if (op->conf->sentinel) {
-        ngx_http_webauthn_redis_sentinel_check(op);
+    if (ev->rc != NGX_OK) {
+        ngx_http_webauthn_redis_reason(op, &ev->reason);
     }
 
-    /* the handler may free the op */
-
-    op->handler(op);
+    ngx_http_webauthn_redis_op_done(op);
 }
 
 
 static ngx_int_t
-ngx_http_webauthn_redis_format(ngx_http_webauthn_redis_ctx_t *ctx,
-    ngx_str_t *out, int argc, const char **argv, const size_t *argvlen)
+ngx_http_webauthn_redis_format(ngx_pool_t *pool, ngx_str_t *out, int argc,
+    const char **argv, const size_t *argvlen)
 {
     int      n;
     char    *cmd;
@@ -948,12 +1055,12 @@ ngx_http_webauthn_redis_format(ngx_http_webauthn_redis_ctx_t *ctx,
     n = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
 
     if (n < 0 || cmd == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, ctx->ev->pool->log, 0,
+        ngx_log_error(NGX_LOG_ALERT, pool->log, 0,
                       "redisFormatCommandArgv() failed");
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(ctx->ev->pool, n);
+    p = ngx_pnalloc(pool, n);
 
     if (p != NULL) {
         ngx_memcpy(p, cmd, n);
@@ -976,25 +1083,29 @@ ngx_http_webauthn_redis_format(ngx_http_webauthn_redis_ctx_t *ctx,
 
 
 static void
-ngx_http_webauthn_redis_free_replies(ngx_http_webauthn_redis_ctx_t *ctx)
+ngx_http_webauthn_redis_free_replies(ngx_http_webauthn_redis_op_t *op)
 {
     ngx_uint_t  i;
 
     for (i = 0; i < NGX_HTTP_WEBAUTHN_REDIS_MAX_CMDS; i++) {
-        if (ctx->op->replies[i]) {
-            freeReplyObject(ctx->op->replies[i]);
-            ctx->op->replies[i] = NULL;
+        if (op->replies[i]) {
+            freeReplyObject(op->replies[i]);
+            op->replies[i] = NULL;
         }
     }
 }
 
 
-static ngx_int_t
-ngx_http_webauthn_redis_check_setup(ngx_http_webauthn_redis_ctx_t *ctx,
-    redisReply *reply)
+ngx_int_t
+ngx_http_webauthn_redis_setup_reply(ngx_http_webauthn_event_t *ev,
+    ngx_http_webauthn_redis_setup_t *setup, ngx_uint_t i, redisReply *reply)
 {
     size_t       len;
     const char  *what;
+
+    if (setup->role && i == setup->n - 1) {
+        return ngx_http_webauthn_redis_check_role(ev, reply);
+    }
 
     if (reply->type == REDIS_REPLY_STATUS
         && reply->len == 2
@@ -1003,16 +1114,16 @@ ngx_http_webauthn_redis_check_setup(ngx_http_webauthn_redis_ctx_t *ctx,
         return NGX_OK;
     }
 
-    what = (ctx->auth && ctx->nreplies == 0) ? "AUTH" : "SELECT";
+    what = (setup->auth && i == 0) ? "AUTH" : "SELECT";
 
     if (reply->type == REDIS_REPLY_ERROR) {
         len = ngx_min((size_t) reply->len, 128);
 
-        ngx_http_webauthn_event_reason(ctx->ev, 0, "redis %s failed: \"%*s\"",
+        ngx_http_webauthn_event_reason(ev, 0, "redis %s failed: \"%*s\"",
                                        what, len, reply->str);
 
     } else {
-        ngx_http_webauthn_event_reason(ctx->ev, 0, "redis %s failed: "
+        ngx_http_webauthn_event_reason(ev, 0, "redis %s failed: "
                                        "unexpected reply type %d",
                                        what, reply->type);
     }
@@ -1021,30 +1132,8 @@ ngx_http_webauthn_redis_check_setup(ngx_http_webauthn_redis_ctx_t *ctx,
 }
 
 
-/* on a new connection to a master found through Sentinel: is it one? */
-
 static ngx_int_t
-ngx_http_webauthn_redis_role(ngx_http_webauthn_redis_ctx_t *ctx,
-    ngx_str_t *role)
-{
-    size_t       len;
-    const char  *argv;
-
-    argv = "ROLE";
-    len = sizeof("ROLE") - 1;
-
-    if (ngx_http_webauthn_redis_format(ctx, role, 1, &argv, &len) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ctx->role = 1;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_webauthn_redis_check_role(ngx_http_webauthn_redis_ctx_t *ctx,
+ngx_http_webauthn_redis_check_role(ngx_http_webauthn_event_t *ev,
     redisReply *reply)
 {
     size_t       len;
@@ -1053,7 +1142,7 @@ ngx_http_webauthn_redis_check_role(ngx_http_webauthn_redis_ctx_t *ctx,
     if (reply->type == REDIS_REPLY_ERROR) {
         len = ngx_min((size_t) reply->len, 128);
 
-        ngx_http_webauthn_event_reason(ctx->ev, 0, "redis ROLE failed: "
+        ngx_http_webauthn_event_reason(ev, 0, "redis ROLE failed: "
                                        "\"%*s\"", len, reply->str);
         return NGX_ERROR;
     }
@@ -1062,7 +1151,7 @@ ngx_http_webauthn_redis_check_role(ngx_http_webauthn_redis_ctx_t *ctx,
         || (reply->element[0]->type != REDIS_REPLY_STRING
             && reply->element[0]->type != REDIS_REPLY_STATUS))
     {
-        ngx_http_webauthn_event_reason(ctx->ev, 0, "redis ROLE failed: "
+        ngx_http_webauthn_event_reason(ev, 0, "redis ROLE failed: "
                                        "unexpected reply type %d",
                                        reply->type);
         return NGX_ERROR;
@@ -1076,7 +1165,7 @@ ngx_http_webauthn_redis_check_role(ngx_http_webauthn_redis_ctx_t *ctx,
 
     len = ngx_min((size_t) r->len, 32);
 
-    ngx_http_webauthn_event_reason(ctx->ev, 0, "redis is not a master: its "
+    ngx_http_webauthn_event_reason(ev, 0, "redis is not a master: its "
                                    "ROLE is \"%*s\"", len, r->str);
 
     return NGX_ERROR;

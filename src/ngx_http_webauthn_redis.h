@@ -6,9 +6,12 @@
 
 /*
  * RESP on the event-client base (ngx_http_webauthn_event.h): an operation
- * is a batch of commands written in one pipelined write, whose replies are
- * parsed by hiredis' reader as they arrive.  A new connection sends AUTH
- * and SELECT in the same pipeline as the first operation's commands.
+ * is a batch of commands, whose replies are parsed by hiredis' reader as
+ * they arrive.  The operations of a worker share a connection to the
+ * server, up to "pipeline=" of them in flight on it: everything made ready
+ * in one pass of the event loop goes out in one write, and the replies are
+ * matched to the operations in order (ngx_http_webauthn_redis_pipe.c).  A
+ * new connection sends AUTH, SELECT (and behind Sentinel ROLE) first.
  * hiredis formats commands and parses replies; it never does I/O.
  *
  * Nothing here knows the module's keys or scripts: that is the store
@@ -62,6 +65,14 @@ typedef struct {
     /* "wait=": WAIT after the commit; 0: none */
     ngx_uint_t                          wait;
     ngx_msec_t                          wait_timeout;
+
+    /*
+     * "pipeline=": ops in flight on one connection (1: one op per
+     * connection); per worker, its pipelines (ngx_http_webauthn_redis_pipe.c)
+     */
+    ngx_uint_t                          pipeline;
+    ngx_queue_t                         pipes;
+    ngx_uint_t                          pipes_initialized;
 
     /* "sentinel=": the master found through these; NULL: a plain server */
     ngx_http_webauthn_redis_sentinel_t *sentinel;

@@ -8,6 +8,7 @@
 #include <ngx_core.h>
 
 #include <ngx_http_webauthn_redis_cluster.h>
+#include <ngx_http_webauthn_redis_pipe.h>
 
 
 /* the nodes a worker knows: the seeds and those the slot map named */
@@ -274,6 +275,7 @@ ngx_http_webauthn_cluster_node(ngx_http_webauthn_cluster_t *cl,
     node->conf.cluster = NULL;
     node->conf.server.addr = addr;
     node->conf.server.initialized = 0;
+    node->conf.pipes_initialized = 0;
     node->conf.server.ssl_session = NULL;
     ngx_str_null(&node->conf.server.label);
     node->name = addr->name;
@@ -457,6 +459,7 @@ ngx_http_webauthn_redis_cluster_cleanup(ngx_http_webauthn_redis_conf_t *conf)
     cl = conf->cluster;
 
     for (i = 0; i < cl->nnodes; i++) {
+        ngx_http_webauthn_redis_pipe_cleanup(&cl->nodes[i]->conf);
         ngx_http_webauthn_peer_cleanup(&cl->nodes[i]->conf.server);
     }
 }

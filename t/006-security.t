@@ -32,6 +32,7 @@ our $Short = $WebAuthnTest::Scale;
 $ENV{TEST_NGINX_SHORT_LIFE} = "${Short}s";
 WebAuthnTest::enroll('uh', alg => 'es256', user => 'uma', roles => 'u');
 WebAuthnTest::enroll('fk', alg => 'es256', user => 'alice', roles => 'reader');
+WebAuthnTest::enroll('fast', alg => 'es256', user => 'fay', roles => 'f');
 WebAuthnTest::enroll('rs', alg => 'es256', user => 'rose', roles => 'r');
 WebAuthnTest::enroll('mir', alg => 'es256', user => 'mia', roles => 'm');
 WebAuthnTest::enroll('utf', alg => 'es256', user => "Zo\xc3\xab O'Brien", roles => 'u');
@@ -640,6 +641,57 @@ WebAuthnTest::authz(key => 'rs', no_counter => 1)
 --- denied: challenge_invalid
 --- error_log eval
 [qr/\[info\] .*webauthn: challenge_invalid: the credential store lost its record of used challenges since this challenge was issued; sign a fresh one/]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 25: the commit script's cheap paths keep every record rule: roles of 64 bytes (one 64-byte token, 32 tokens) pass, 65 bytes with a 65-byte token or 33 tokens do not, nor a leading, trailing or double space, nor a DEL in the user name; a refused record keeps its counter and its nonce unused
+--- init
+# TEST 24 restarted Redis empty: the record came back, its epoch did not
+WebAuthnTest::set_epoch(0, cred => 'fast');
+my $n = 1;
+my $try = sub {
+    my ($field, $value, $want, $what) = @_;
+    WebAuthnTest::cred_cmd('fast', 'HSET', $field, $value);
+    my $before = WebAuthnTest::sign_count_stored('fast') // 0;
+    my $h = WebAuthnTest::authz(key => 'fast', counter => ++$n);
+    my $r = WebAuthnTest::http_request('GET', '/t', $h);
+    Test::More::is($r->{status}, $want, "$what: $want");
+    if ($want == 503) {
+        Test::More::is(WebAuthnTest::sign_count_stored('fast') // 0, $before,
+                       "$what: the counter did not move");
+        WebAuthnTest::cred_cmd('fast', 'HSET', $field, $field eq 'roles' ? 'f' : 'fay');
+        $r = WebAuthnTest::http_request('GET', '/t', $h);
+        Test::More::is($r->{status}, 200, "$what: the same assertion passes once the record is fixed (its nonce was not recorded)");
+    }
+};
+$try->('roles', 'a' x 64, 200, 'one 64-byte role');
+$try->('roles', 'a' x 65, 503, 'one 65-byte role');
+$try->('roles', join(' ', ('r') x 32), 200, '32 roles in 63 bytes');
+$try->('roles', join(' ', ('r') x 33), 503, '33 roles in 65 bytes');
+$try->('roles', join(' ', ('r') x 31) . ' ' . ('b' x 34), 200, '32 roles in 96 bytes');
+$try->('roles', ' reader', 503, 'a leading space');
+$try->('roles', 'reader ', 503, 'a trailing space');
+$try->('roles', 'a  b', 503, 'a double space');
+$try->('roles', 'a b', 200, 'two roles');
+$try->('user_name', "f\x7fy", 503, 'a DEL in the user name');
+$try->('user_name', "F\xc3\xa4y", 200, 'a UTF-8 user name');
+$try->('user_name', 'f' x 256, 200, 'a 256-byte user name');
+$try->('user_name', 'f' x 257, 503, 'a 257-byte user name');
+WebAuthnTest::cred_cmd('fast', 'HSET', 'user_name', 'fay');
+WebAuthnTest::cred_cmd('fast', 'HSET', 'roles', 'f');
+WebAuthnTest::cred_cmd('fast', 'HSET', 'last_used', '1700000000');
+my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'fast', counter => 99));
+Test::More::is($r->{status}, 200, 'a use');
+my $lu = WebAuthnTest::cred_cmd('fast', 'HGET', 'last_used') // 0;
+Test::More::ok(abs($lu - time()) <= 2, "a use writes last_used, in seconds ($lu)");
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'fast', counter => 100)
+--- response_body_like: ^user=fay roles=f
 --- no_error_log
 [alert]
 [crit]

@@ -252,10 +252,10 @@ WebAuthnTest::authz(key => 'es256')
 
 
 
-=== TEST 10: no keepalive, so every command opens a connection: the first handshake is full, every later one resumes the saved session
+=== TEST 10: no keepalive and pipeline=1, so every command opens a connection: the first handshake is full, every later one resumes the saved session
 --- log_level: debug
 --- http_config
-    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_REDIS_CA keepalive=0;
+    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_REDIS_CA keepalive=0 pipeline=1;
     webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
     webauthn_rp_id localhost;
     webauthn_origin http://localhost;
@@ -299,6 +299,81 @@ Test::More::isnt($rc, 0, 'a certificate without its key refused');
 Test::More::like($out, qr/needs both tls_certificate= and tls_certificate_key=/, 'the reason');
 ($rc, $out) = WebAuthnTest::nginx_t("webauthn_redis 127.0.0.1:6379 tls tls_trusted_certificate=$ENV{TEST_NGINX_REDIS_CA} tls_name=redis.test;");
 Test::More::is($rc, 0, 'a complete TLS configuration is taken') or Test::More::diag($out);
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 12: pipelined (the default) without keepalive: a request's two commands share one connection (the commit joins it before it is idle), a connection per request; the first handshake is full, every later one resumes the saved session
+--- log_level: debug
+--- http_config
+    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_REDIS_CA keepalive=0;
+    webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
+    webauthn_rp_id localhost;
+    webauthn_origin http://localhost;
+    webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
+--- init
+$main::Before{conns} = RedisServers::connections('tls');
+for my $k (qw(es384 rs256)) {
+    my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => $k));
+    Test::More::is($r->{status}, 200, "$k passes, pipelined, without keepalive");
+}
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- grep_error_log eval
+qr/redis TLS handshake done, session \w+/
+--- grep_error_log_out
+redis TLS handshake done, session new
+redis TLS handshake done, session reused
+redis TLS handshake done, session reused
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 13: (three connections for three requests) pipelined with keepalive: the requests after the first reuse its connection
+--- http_config
+    webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_REDIS_CA;
+    webauthn_challenge_secret $TEST_NGINX_SECRET_FILE;
+    webauthn_rp_id localhost;
+    webauthn_origin http://localhost;
+    webauthn_challenge_timeout $TEST_NGINX_CHALLENGE_TIMEOUT;
+--- init
+Test::More::is(RedisServers::connections('tls') - $main::Before{conns}, 3, 'one connection per request, pipelined');
+$main::Before{conns} = RedisServers::connections('tls');
+for my $k (qw(es384 rs256)) {
+    my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => $k));
+    Test::More::is($r->{status}, 200, "$k passes, pipelined, kept alive");
+}
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 14: (one connection for three requests) the kept connection served them all
+--- init
+Test::More::is(RedisServers::connections('tls') - $main::Before{conns}, 1, 'one pipelined connection for three requests');
 --- request
 GET /t
 --- more_headers eval

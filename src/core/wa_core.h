@@ -969,6 +969,12 @@ int wa_resp_reply(wa_resp_t *r, struct redisReply **reply);
 const char *wa_resp_why(const wa_resp_t *r);
 /* 1 when bytes fed are not all part of the replies returned, else 0 */
 int wa_resp_pending(const wa_resp_t *r);
+/*
+ * a stream of replies (a pipelined connection): from now on max_bytes
+ * bounds the bytes fed that are not yet part of a reply returned, not all
+ * bytes fed since wa_resp_new() or wa_resp_reset()
+ */
+void wa_resp_stream(wa_resp_t *r);
 
 
 /*

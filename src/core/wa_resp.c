@@ -43,6 +43,7 @@ struct wa_resp_s {
     size_t                      max_elements;
     int                         max_depth;
     size_t                      fed;
+    int                         stream;     /* the bound is per reply */
     int                         rc;         /* a sticky error */
     const char                 *why;
 };
@@ -173,7 +174,20 @@ wa_resp_reply(wa_resp_t *r, struct redisReply **reply)
 
     *reply = obj;
 
+    /* a stream: what is fed and not yet a whole reply counts, no more */
+
+    if (r->stream) {
+        r->fed = r->reader->len - r->reader->pos;
+    }
+
     return WA_RESP_OK;
+}
+
+
+void
+wa_resp_stream(wa_resp_t *r)
+{
+    r->stream = 1;
 }
 
 

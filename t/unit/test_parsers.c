@@ -874,6 +874,51 @@ test_resp(void)
             "resp: and the error stays");
     wa_resp_free(r);
 
+    /*
+     * a stream (a pipelined connection): max_bytes bounds what is not yet
+     * a whole reply, so 100 replies of 10 bytes pass a 64-byte bound, one
+     * reply over it does not, and bytes of the next reply fed with the
+     * last one count
+     */
+
+    r = wa_resp_new(64, 0);
+    wa_resp_stream(r);
+    for (i = 0; i < 100; i++) {
+        rc = wa_resp_feed(r, "$4\r\nabcd\r\n", 10);
+        if (rc != WA_RESP_OK || wa_resp_reply(r, &reply) != WA_RESP_OK) {
+            break;
+        }
+        freeReplyObject(reply);
+    }
+    UNIT_OK(i == 100 && wa_resp_pending(r) == 0, "resp: a stream of 100 "
+            "replies of 10 bytes under a 64-byte bound (%d read)", i);
+    rc = wa_resp_feed(r, "$4\r\nabcd\r\n$50\r\n", 15);
+    UNIT_OK(rc == WA_RESP_OK && wa_resp_reply(r, &reply) == WA_RESP_OK,
+            "resp: a stream: a reply and the next one's header");
+    freeReplyObject(reply);
+    for (i = 0; i < 100; i++) {
+        rc = wa_resp_feed(r, "x", 1);
+        if (rc != WA_RESP_OK) {
+            break;
+        }
+    }
+    UNIT_OK(rc == WA_RESP_TOO_LARGE && i == 59, "resp: a stream: the reply "
+            "begun is bounded, its header included (%d bytes after the "
+            "5 of the header)", i);
+    wa_resp_free(r);
+
+    r = wa_resp_new(64, 0);
+    for (i = 0; i < 100; i++) {
+        rc = wa_resp_feed(r, "$4\r\nabcd\r\n", 10);
+        if (rc != WA_RESP_OK || wa_resp_reply(r, &reply) != WA_RESP_OK) {
+            break;
+        }
+        freeReplyObject(reply);
+    }
+    UNIT_OK(rc == WA_RESP_TOO_LARGE && i == 6, "resp: not a stream: the "
+            "bound is on all bytes fed (%d replies of 10 read)", i);
+    wa_resp_free(r);
+
     /* depth */
 
     buf = malloc(4096);
