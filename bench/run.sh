@@ -13,7 +13,7 @@
 #   BENCH_CONNECTIONS=32  wrk connections
 #   BENCH_RATE=10000      expected top rate (req/s) used to size the pools:
 #                         pool = rate * duration * 1.2 (+ for the peer: its
-#                         own BENCH_PEER_RATE=1500); a run that uses up its
+#                         own BENCH_PEER_RATE=4000); a run that uses up its
 #                         pool stops early and the table shows its shorter
 #                         window (never a reused assertion)
 #   BENCH_MODES="ceiling ceiling-static es256 es256-static es256-counter
@@ -56,7 +56,7 @@ WORKERS=${BENCH_WORKERS:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
 RATE=${BENCH_RATE:-10000}
-PEER_RATE=${BENCH_PEER_RATE:-1500}
+PEER_RATE=${BENCH_PEER_RATE:-4000}
 SPEED_S=${BENCH_SPEED_SECONDS:-2}
 MODES=${BENCH_MODES:-ceiling ceiling-static es256 es256-static es256-counter \
 es256-nocache rs256 eddsa session peer-es256 peer-rs256 peer-eddsa \
@@ -122,8 +122,9 @@ cleanup() {
     [ -n "$MON_PID" ] && stop_pid "$MON_PID"
     stop_nginx "$RUN/ngx"
     stop_nginx "$RUN/up"
-    for p in "${PIDS_STARTED[@]}"; do
-        stop_pid "$p"
+    # the last started first: the peer before the Redis it uses
+    for ((p = ${#PIDS_STARTED[@]} - 1; p >= 0; p--)); do
+        stop_pid "${PIDS_STARTED[$p]}"
     done
     PIDS_STARTED=()
 }
@@ -291,7 +292,8 @@ env AWS_ACCESS_KEY_ID;
 env AWS_SECRET_ACCESS_KEY;"
             loc="$loc
             client_max_body_size 2m;
-            proxy_set_header X-Bench-Row $MODE;"
+            proxy_set_header X-Bench-Row $MODE;
+            proxy_set_header Connection \"\";"
             [ "$kind" = sigv4-on ] && loc="$loc
             webauthn_aws_sign on;
             webauthn_aws_region us-east-1;"
@@ -302,6 +304,7 @@ env AWS_SECRET_ACCESS_KEY;"
     upstream peer { server 127.0.0.1:$P_PEER; keepalive 64; }"
         loc="auth_request /_auth;
             proxy_set_header Authorization \"\";
+            proxy_set_header Connection \"\";
             proxy_pass http://backend;"
         ;;
     esac
@@ -322,6 +325,9 @@ http {
     server {
         listen 127.0.0.1:$P_NGX backlog=4096;
         keepalive_requests 1000000;
+        # keepalive to the upstreams: HTTP/1.1 and no "Connection: close";
+        # a location with a proxy_set_header of its own inherits none of
+        # these, so each such location repeats the Connection line
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         location = /__bench_drain { return 204; }
@@ -331,6 +337,7 @@ http {
             proxy_pass http://peer;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
+            proxy_set_header Connection "";
         }
         location / {
             $loc
