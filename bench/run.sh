@@ -271,21 +271,27 @@ syscall_sample() {
                         | awk 'NR==3{print \$3}' > '$out.n1'" \
                 >/dev/null 2>&1 ;;
         strace)
-            # one strace per side, attached before the first stub_status
-            # query and detached after the second: a few tenths of a
-            # second more than the requests' window (see bench/README.md)
-            local spids=() a p
+            # one strace per side; the first stub_status query once every
+            # process is attached ("Process N attached", one per -p), the
+            # second before they detach: the counts cover a little more
+            # than the requests' window (the detach; see bench/README.md)
+            local spids=() a p np=0 i
             for side in ngx redis ver; do
                 case $side in
                 ngx) a=$NGX_WORKERS ;; redis) a=$REDIS_PID ;; ver) a=$vpids ;;
                 esac
                 [ -n "$a" ] || continue
                 set --
-                for p in $a; do set -- "$@" -p "$p"; done
-                strace -c -f -o "$out.$side.raw" "$@" >/dev/null 2>&1 &
+                for p in $a; do set -- "$@" -p "$p"; np=$((np + 1)); done
+                strace -c -f -o "$out.$side.raw" "$@" \
+                    >/dev/null 2>"$out.$side.err" &
                 spids+=($!)
             done
-            sleep 0.3
+            for i in $(seq 100); do
+                [ "$(cat "$out".*.err 2>/dev/null | grep -c attached)" \
+                    -ge "$np" ] && break
+                sleep 0.02
+            done
             ngx_requests > "$out.n0"
             sleep "$SYS_D"
             ngx_requests > "$out.n1"
