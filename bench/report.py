@@ -559,10 +559,13 @@ def main():
 
     ses = rows.get("session", {})
     if num(ses, "rps") and num(ceil, "rps"):
+        pct = 100 * num(ses, "rps") / num(ceil, "rps")
         print("Session tokens: %.0f req/s, %.0f%% of plain proxying "
-              "(%.0f req/s; goal 85%%)" % (
-                  num(ses, "rps"), 100 * num(ses, "rps") / num(ceil, "rps"),
-                  num(ceil, "rps")))
+              "(%.0f req/s; goal ≥ 85%%: %s); worker CPU per request %.1f "
+              "against %.1f µs" % (
+                  num(ses, "rps"), pct, num(ceil, "rps"),
+                  "met" if pct >= 85 else "missed", cpu_us(ses),
+                  cpu_us(ceil)))
 
     sha = num(speed, "speed_sha256_bytes")
     for key, name, size in SIZES:
@@ -575,14 +578,20 @@ def main():
         cpu_on = num(on, "cpu_nginx_ns") / max(num(on, "server_requests"),
                                                1) / 1000
         signed = on.get("upstream_signed", "")
-        total = num(on, "server_requests") + num(on, "sample_requests")
-        print("\nSigV4, %s body: on/off req/s %.2f (%.0f / %.0f), worker "
+        total = (num(on, "server_requests") + num(on, "sample_requests")
+                 + num(on, "sys_wrk_requests"))
+        goal = ""
+        if key == "1k":
+            goal = "; goal ≥ 0.90: %s" % (
+                "met" if num(on, "rps") / num(off, "rps") >= 0.9
+                else "missed")
+        print("\nSigV4, %s body: on/off req/s %.2f (%.0f / %.0f%s), worker "
               "CPU per request %.2f (%.1f / %.1f µs); signing adds %.1f µs "
               "of worker CPU per request%s; signed requests the upstream "
               "received: %s in the on row (nginx counted %d requests, the "
-              "sample included), %s in the off row" % (
+              "samples included), %s in the off row" % (
                   name, num(on, "rps") / num(off, "rps"), num(on, "rps"),
-                  num(off, "rps"), cpu_on / cpu_off if cpu_off else 0,
+                  num(off, "rps"), goal, cpu_on / cpu_off if cpu_off else 0,
                   cpu_on, cpu_off, cpu_on - cpu_off,
                   " (SHA-256 of the body alone: %.1f µs, openssl speed)"
                   % (size / sha * 1e6) if sha else "",

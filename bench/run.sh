@@ -309,6 +309,7 @@ syscall_sample() {
         echo "sys_seconds=$SYS_D"
         echo "sys_requests=$(( ${n1:-0} - ${n0:-0} - 1 ))"
         echo "sys_wrk_non2xx=$(kv "$RUN/$mode.sys.res" non2xx)"
+        echo "sys_wrk_requests=$(kv "$RUN/$mode.sys.res" requests)"
         for side in ngx redis ver; do
             case $SYS in
             perf)
@@ -470,9 +471,13 @@ write_nginx_conf() {
             # the base credentials from the environment (no STS); bodies
             # up to 2 MB, client_body_buffer_size left at its default (16k
             # here): a 1 MB body goes to a temporary file, in both rows
+            # (the credentials' zone, required where signing is on, in
+            # both rows: they differ only by the location's two lines)
             load="$load
 env AWS_ACCESS_KEY_ID;
 env AWS_SECRET_ACCESS_KEY;"
+            extra="$extra
+    webauthn_aws_credentials zone=aws_bench:1m;"
             loc="$loc
             client_max_body_size 2m;
             proxy_set_header X-Bench-Row $MODE;
