@@ -521,7 +521,9 @@ def main():
         elif not total:
             rt = "0"
         rus = redis_us(r)
-        cap = "%.0f" % (1e6 / rus) if total and rus > 0 else "-"
+        # (rows without a Redis command per request: nothing to carry)
+        cap = "%.0f" % (1e6 / rus) if total >= sreq / 2 and rus > 0 \
+            else "-"
         print("| %s | %.1f | %s | %s | %s | %s | %s | %.1f → %.1f (%.1f → "
               "%.1f) |" % (
             label, rus, cap, cmd_s, rt, ppl, reads,

@@ -104,7 +104,8 @@ SYS_NAMES="read write readv writev pread64 pwrite64 recvfrom sendto recvmsg
 sendmsg sendfile64 epoll_wait epoll_pwait epoll_ctl io_uring_enter accept4
 connect close shutdown setsockopt getsockopt getsockname getpeername futex
 openat newfstatat fstat statx lseek ioctl mmap munmap madvise brk mprotect
-rt_sigprocmask getpid gettid unlink"
+rt_sigprocmask getpid gettid unlink unlinkat fcntl ftruncate fadvise64
+getrandom eventfd2 nanosleep clock_nanosleep sched_yield"
 SYS_EVENTS=""
 if [ "$SYS" = auto ] || [ "$SYS" = perf ]; then
     tp=$(perf list tracepoint 2>/dev/null)
@@ -249,7 +250,7 @@ sys_fold() {
 # counting on the nginx workers, Redis (all threads) and the verifier,
 # divided later by the requests nginx counted in that same window
 syscall_sample() {
-    local mode=$1 pool=$2 vpids=$3 out=$RUN/logs/$1.syscalls sync wpid
+    local mode=$1 pool=$2 vpids=$3 out=$RUN/logs/$1.syscalls
     local ngx_t redis_t ver_t side t n0 n1
     log "syscalls ($SYS): $mode"
     ngx_t=" $(tids_of $NGX_WORKERS) "
