@@ -15,8 +15,8 @@
 //   4. one EVALSHA (round trip 2), the module's commit script's work: the
 //      record not pending nor revoked nor changed since step 2, the store
 //      epoch, the counter rule, SET NX PX on <prefix>used:<nonce>, HSET
-//      last_used (and sign_count when it grows); returns user_name and
-//      roles.
+//      sign_count when it grows and last_used when it changes; returns
+//      user_name and roles.
 // Tuned as a production peer would be: node:cluster workers, keepalive
 // from nginx (bench/run.sh's /_auth location), ioredis auto-pipelining,
 // nothing read or logged per request.
@@ -80,9 +80,10 @@ if (cluster.isPrimary) {
     // is not pending (an enrollment under way) nor revoked and still has
     // the public key and user handle the signature was checked with; the
     // challenge is not older than the store epoch; the nonce is unused and
-    // the counter rule holds; then the nonce is recorded, last_used (and a
-    // grown counter) stored.  Not repeated: the module's checks of the
-    // user_name, roles and aaguid formats.
+    // the counter rule holds; then the nonce is recorded (SET NX, which
+    // tells a replay by itself), a grown counter stored and last_used
+    // (seconds) when it changes.  Not repeated: the module's checks of
+    // the user_name, roles and aaguid formats.
     // KEYS[1] credential, KEYS[2] used nonce, KEYS[3] store epoch;
     // ARGV[1] new count, ARGV[2] nonce ttl (ms), ARGV[3] issued (ms),
     // ARGV[4] now (ms), ARGV[5] public_key, ARGV[6] user_handle
@@ -97,7 +98,7 @@ end
 if tonumber(ARGV[3]) < tonumber(e) then return {'stale'} end
 local c = redis.call('HMGET', KEYS[1], 'sign_count', 'revoked',
                      'user_name', 'roles', 'public_key', 'user_handle',
-                     'pending')
+                     'pending', 'last_used')
 if not c[5] or (c[7] and c[7] ~= '') then return {'unknown'} end
 if c[2] and c[2] ~= '' and c[2] ~= '0' then return {'revoked'} end
 if c[5] ~= ARGV[5] or (c[6] or '') ~= ARGV[6] then return {'stale'} end
@@ -110,15 +111,17 @@ if c[1] then
   stored = tonumber(c[1])
 end
 local new = tonumber(ARGV[1])
-if redis.call('EXISTS', KEYS[2]) == 1 then return {'replayed'} end
 if not (stored == 0 and new == 0) and new <= stored then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return {'replayed'} end
   return {'regressed'}
 end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then
+  return {'replayed'}
+end
 local t = string.sub(ARGV[4], 1, -4)
 if new > stored then
   redis.call('HSET', KEYS[1], 'sign_count', ARGV[1], 'last_used', t)
-else
+elseif c[8] ~= t then
   redis.call('HSET', KEYS[1], 'last_used', t)
 end
 return {'ok', c[3] or '', c[4] or ''}`,
