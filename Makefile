@@ -41,7 +41,7 @@ DEB_FUZZ     := clang libclang-rt-14-dev
 # npm only where no npm is there: a NodeSource-style nodejs ships its own
 # npm and conflicts with Debian's
 DEB_NPM      := nodejs $(if $(shell command -v npm 2>/dev/null),,npm)
-DEB_BENCH    := $(DEB_RUN) wrk openssl linux-perf $(DEB_NPM)
+DEB_BENCH    := $(DEB_RUN) wrk openssl linux-perf strace $(DEB_NPM)
 DEB_BROWSER  := chromium redis-server $(DEB_NPM)
 
 .PHONY: all module deps-build deps-run deps-test deps-bench deps-fuzz run stop test \

@@ -15,6 +15,7 @@ LABEL = {
     "ceiling-static": "plain nginx, empty_gif, no proxy",
     "es256-static": "module, ES256, empty_gif, no proxy",
     "es256": "module, ES256",
+    "es256-nopipe": "module, ES256, pipeline=1",
     "es256-counter": "module, ES256, counter stored",
     "es256-nocache": "module, ES256, key cache off",
     "rs256": "module, RS256",
@@ -44,6 +45,8 @@ def read_kv(path):
                 if "=" in part:
                     k, v = part.split("=", 1)
                     kv.setdefault(k, v)
+            if line.startswith("na="):
+                kv["na"] = line.strip().split("=", 1)[1]
             if line.startswith("redis_cmds="):
                 kv["redis_cmds"] = line.strip().split("=", 1)[1]
     return kv
@@ -76,6 +79,65 @@ def sh(cmd):
 def cpu_us(r):
     """nginx worker CPU per request, µs"""
     return num(r, "cpu_nginx_ns") / max(num(r, "server_requests"), 1) / 1000
+
+
+def errors(r):
+    return int(num(r, "non2xx") + num(r, "sock_errors") + num(r, "timeouts"))
+
+
+def verified(r):
+    """requests nginx counted in the window, less wrk's failures"""
+    return max(num(r, "server_requests") - errors(r), 0)
+
+
+def redis_us(r):
+    """Redis CPU per verified request, µs"""
+    return num(r, "cpu_redis_ns") / max(verified(r), 1) / 1000
+
+
+def all_cpu_rate(r):
+    """verified requests per CPU-second of nginx workers, verifier, Redis"""
+    ns = (num(r, "cpu_nginx_ns") + num(r, "cpu_verifier_ns")
+          + num(r, "cpu_redis_ns"))
+    return verified(r) / (ns / 1e9) if ns > 0 else 0
+
+
+SIDES = [("ngx", "nginx workers"), ("ver", "verifier (Node)"),
+         ("redis", "Redis")]
+
+
+def syscalls(r, side):
+    """{name: count} of a side in the syscall window, "all" the total"""
+    out = {}
+    for part in r.get("sys_" + side, "").split(","):
+        k, _, v = part.partition(":")
+        if k and v.isdigit():
+            out[k] = int(v)
+    return out
+
+
+def sys_per_req(r, side):
+    n = num(r, "sys_requests")
+    c = syscalls(r, side)
+    if n <= 0 or "all" not in c:
+        return None, []
+    top = [(k, v / n) for k, v in sorted(c.items(), key=lambda x: -x[1])
+           if k != "all"]
+    return c["all"] / n, top
+
+
+def sys_cell(r, side, top_n=6):
+    total, top = sys_per_req(r, side)
+    if total is None:
+        return "-"
+    shown = [(k, v) for k, v in top if v >= 0.005][:top_n]
+    other = total - sum(v for _, v in shown)
+    parts = ["%s %.2f" % (k, v) for k, v in shown]
+    if other >= 0.005:
+        parts.append("other %.2f" % other)
+    if not parts:
+        return "**%.2f**" % total
+    return "**%.2f** (%s)" % (total, ", ".join(parts))
 
 
 # the module's row and the plain nginx row it is compared with
@@ -218,6 +280,88 @@ def profile(run, rows, modes):
     print()
 
 
+def sys_table(rows, modes):
+    """syscalls per request, each side, from the rows' syscall windows"""
+    have = [m for m in modes if num(rows[m], "sys_requests") > 0]
+    if not have:
+        return
+    method = rows[have[0]].get("sys_method", "?")
+    if method == "perf":
+        how = ("`perf stat --per-thread -e raw_syscalls:sys_enter,"
+               "syscalls:sys_enter_<name>,...` (the total, and the usual "
+               "syscalls by name, run.sh's SYS_NAMES: the rest shows as "
+               "\"other\")")
+    else:
+        how = ("`strace -c -f` (one per side, attached 0.3 s before the "
+               "requests' window opens and detached after it closes: the "
+               "counts include a little more than that window)")
+    print("### Syscalls per request (a separate window)\n")
+    print("After each row's timed window, the same load again for %s s "
+          "and, from 0.5 s in, %s s of syscall counting with %s on the "
+          "nginx workers, the verifier and Redis (all threads), divided "
+          "by the requests nginx counted in that window; the tracer's "
+          "overhead stays out of the rows above. Total per request in "
+          "bold, then the most frequent.\n" % (
+              int(num(rows[have[0]], "sys_seconds")) + 1,
+              rows[have[0]].get("sys_seconds", "?"), how))
+    print("| setup | requests in the window | nginx workers, syscalls/req "
+          "| verifier, syscalls/req | Redis, syscalls/req |")
+    print("|---|---:|---|---|---|")
+    for m in modes:
+        r = rows[m]
+        label = LABEL.get(m, m)
+        if num(r, "sys_requests") <= 0:
+            print("| %s | n/a ||||" % label)
+            continue
+        bad = num(r, "sys_wrk_non2xx")
+        print("| %s | %d%s | %s | %s | %s |" % (
+            label, num(r, "sys_requests"),
+            " (**%d non-2xx**)" % bad if bad else "",
+            sys_cell(r, "ngx"),
+            sys_cell(r, "ver") if r.get("kind") == "peer" else "-",
+            sys_cell(r, "redis")))
+    print()
+
+
+def ratio(a, b):
+    return a / b if b else 0
+
+
+def pipeline_ab(rows, modes):
+    """es256 (the default pipeline=) against es256-nopipe (pipeline=1)"""
+    if "es256-nopipe" not in modes:
+        return
+    a, b = rows.get("es256", {}), rows.get("es256-nopipe", {})
+    head = "Pipelining A/B (ES256, wrk -c%s, same pool): " % \
+        os.environ.get("BENCH_CONNECTIONS", "32")
+    if "na" in b or not num(b, "rps"):
+        print("%sn/a (%s)\n" % (head, b.get("na", "no es256-nopipe row")))
+        return
+    if not num(a, "rps"):
+        print("%sn/a (no es256 row)\n" % head)
+        return
+    ra, rb = redis_us(a), redis_us(b)
+    wa, wb = cpu_us(a), cpu_us(b)
+    sa = max(verified(a), 1)
+    sb = max(verified(b), 1)
+    line = ("%sRedis CPU per verified request %.1f / %.1f µs = %.2f "
+            "(goal ≤ 0.33: %s); gateway worker CPU per request %.1f / %.1f "
+            "µs = %.2f (goal ≤ 1.00: %s); Redis reads per request under "
+            "load %.2f / %.2f; req/s %.0f / %.0f" % (
+                head, ra, rb, ratio(ra, rb),
+                "met" if ratio(ra, rb) <= 1 / 3 else "missed",
+                wa, wb, ratio(wa, wb),
+                "met" if ratio(wa, wb) <= 1.0 else "missed",
+                num(a, "redis_reads") / sa, num(b, "redis_reads") / sb,
+                num(a, "rps"), num(b, "rps")))
+    for side, name in (("ngx", "nginx workers"), ("redis", "Redis")):
+        ta, _ = sys_per_req(a, side)
+        tb, _ = sys_per_req(b, side)
+        if ta is not None and tb is not None:
+            line += "; syscalls per request, %s %.2f / %.2f" % (name, ta, tb)
+    print(line + " (pipelined / pipeline=1)\n")
+
+
 def main():
     run, modes = sys.argv[1], sys.argv[2:]
     speed = read_kv(os.path.join(run, "speed.kv"))
@@ -279,23 +423,23 @@ def main():
     print()
 
     print("### Throughput, latency, CPU\n")
-    print("| setup | req/s | p50 ms | p99 ms | non-2xx / errors | window s "
+    print("| setup | req/s | verified req per CPU-s, all processes "
+          "| p50 ms | p99 ms | non-2xx / errors | window s "
           "| nginx CPU µs/req | verifier CPU µs/req | Redis CPU µs/req "
           "| req/s per worker ÷ P-256 verify/s | req per worker-CPU-s "
           "| of P-256 verify/core | of own alg verify/core |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-          "---:|")
+          "---:|---:|")
     for m in modes:
         r = rows[m]
         label = LABEL.get(m, m)
         if "na" in r or "requests" not in r:
-            print("| %s | n/a (%s) ||||||||||||" % (
+            print("| %s | n/a (%s) |||||||||||||" % (
                 label, r.get("na", "no result")))
             continue
         req = num(r, "requests")
         sreq = max(num(r, "server_requests"), 1)
-        errs = int(num(r, "non2xx") + num(r, "sock_errors")
-                   + num(r, "timeouts"))
+        errs = errors(r)
         ngx_us = num(r, "cpu_nginx_ns") / sreq / 1000
         ver_us = num(r, "cpu_verifier_ns") / sreq / 1000
         red_us = num(r, "cpu_redis_ns") / sreq / 1000
@@ -318,15 +462,21 @@ def main():
             err += " (pool used up: window shortened)"
         if errs:
             err = "**%s**" % err
-        print("| %s | %.0f | %.2f | %.2f | %s | %.1f | %.1f | %s | %.1f "
-              "| %s | %.0f | %s | %s |" % (
-                  label, num(r, "rps"), num(r, "p50_us") / 1000,
+        print("| %s | %.0f | %.0f | %.2f | %.2f | %s | %.1f | %.1f | %s "
+              "| %.1f | %s | %.0f | %s | %s |" % (
+                  label, num(r, "rps"), all_cpu_rate(r),
+                  num(r, "p50_us") / 1000,
                   num(r, "p99_us") / 1000, err, num(r, "window"), ngx_us,
                   "%.1f" % ver_us if r.get("kind") == "peer" else "-",
                   red_us, per_worker, per_core, frac, own))
     for n in NOT_YET:
-        print("| %s | n/a (not implemented) ||||||||||||" % n)
+        print("| %s | n/a (not implemented) |||||||||||||" % n)
     print()
+    print("Verified req per CPU-s, all processes: the requests that passed "
+          "(nginx's count less wrk's failures) over the CPU time of the "
+          "nginx workers, the verifier and Redis in the window (the "
+          "upstream, the same for every row, left out); for the plain "
+          "nginx rows the requests served, nothing verified.\n")
 
     print("### Redis and memory\n")
     print("Round trips per request are counted at Redis: its read() calls "
@@ -337,16 +487,21 @@ def main():
           "reads when they go over one connection (the Node peer), so the "
           "reads per request under load can be lower.\n" %
           os.environ.get("BENCH_SAMPLE", "300"))
-    print("| setup | Redis commands/req under load (INFO commandstats, "
-          "scripted ones included) | round trips/req | client commands per "
-          "round trip | Redis reads/req under load | worker RSS before → "
-          "after, MB, all workers (private: RssAnon) |")
-    print("|---|---|---:|---:|---:|---|")
+    print("One Redis core: Redis runs commands on one thread, so 10⁶ / "
+          "(its CPU µs per verified request) is how many verified requests "
+          "per second one Redis can carry, whatever the number of gateways "
+          "in front of it.\n")
+    print("| setup | Redis CPU µs per verified req | verified req/s one "
+          "Redis core can carry | Redis commands/req under load (INFO "
+          "commandstats, scripted ones included) | round trips/req | client "
+          "commands per round trip | Redis reads/req under load | worker "
+          "RSS before → after, MB, all workers (private: RssAnon) |")
+    print("|---|---:|---:|---|---:|---:|---:|---|")
     for m in modes:
         r = rows[m]
         label = LABEL.get(m, m)
         if "na" in r or "requests" not in r:
-            print("| %s | n/a ||||||" % label)
+            print("| %s | n/a ||||||||" % label)
             continue
         sreq = max(num(r, "server_requests"), 1)
         c = cmds(r)
@@ -365,11 +520,18 @@ def main():
                 s_top / s_rt, s_top / s_req, num(r, "sample_nested") / s_req)
         elif not total:
             rt = "0"
-        print("| %s | %s | %s | %s | %s | %.1f → %.1f (%.1f → %.1f) |" % (
-            label, cmd_s, rt, ppl, reads,
+        rus = redis_us(r)
+        # (rows without a Redis command per request: nothing to carry)
+        cap = "%.0f" % (1e6 / rus) if total >= sreq / 2 and rus > 0 \
+            else "-"
+        print("| %s | %.1f | %s | %s | %s | %s | %s | %.1f → %.1f (%.1f → "
+              "%.1f) |" % (
+            label, rus, cap, cmd_s, rt, ppl, reads,
             num(r, "rss0_kb") / 1024, num(r, "rss1_kb") / 1024,
             num(r, "anon0_kb") / 1024, num(r, "anon1_kb") / 1024))
     print()
+
+    sys_table(rows, modes)
 
     micro = [a for a in ("es256", "rs256", "eddsa")
              if os.path.exists(os.path.join(run, "micro-%s.txt" % a))]
@@ -384,19 +546,28 @@ def main():
 
     es, peer = rows.get("es256", {}), rows.get("peer-es256", {})
     if num(es, "rps") and num(peer, "rps"):
-        print("ES256: module %.0f req/s vs peer %.0f req/s: %.1fx" % (
-            num(es, "rps"), num(peer, "rps"),
-            num(es, "rps") / num(peer, "rps")))
+        print("ES256: module %.0f req/s vs peer %.0f req/s: %.1fx; "
+              "verified req per CPU-s of all processes (nginx workers, "
+              "verifier, Redis): module %.0f vs peer %.0f: %.1fx" % (
+                  num(es, "rps"), num(peer, "rps"),
+                  num(es, "rps") / num(peer, "rps"),
+                  all_cpu_rate(es), all_cpu_rate(peer),
+                  ratio(all_cpu_rate(es), all_cpu_rate(peer))))
+        print()
+    pipeline_ab(rows, modes)
     ceil = rows.get("ceiling", {})
     own_cost(rows, p256)
     profile(run, rows, modes)
 
     ses = rows.get("session", {})
     if num(ses, "rps") and num(ceil, "rps"):
+        pct = 100 * num(ses, "rps") / num(ceil, "rps")
         print("Session tokens: %.0f req/s, %.0f%% of plain proxying "
-              "(%.0f req/s; goal 85%%)" % (
-                  num(ses, "rps"), 100 * num(ses, "rps") / num(ceil, "rps"),
-                  num(ceil, "rps")))
+              "(%.0f req/s; goal ≥ 85%%: %s); worker CPU per request %.1f "
+              "against %.1f µs" % (
+                  num(ses, "rps"), pct, num(ceil, "rps"),
+                  "met" if pct >= 85 else "missed", cpu_us(ses),
+                  cpu_us(ceil)))
 
     sha = num(speed, "speed_sha256_bytes")
     for key, name, size in SIZES:
@@ -409,14 +580,20 @@ def main():
         cpu_on = num(on, "cpu_nginx_ns") / max(num(on, "server_requests"),
                                                1) / 1000
         signed = on.get("upstream_signed", "")
-        total = num(on, "server_requests") + num(on, "sample_requests")
-        print("\nSigV4, %s body: on/off req/s %.2f (%.0f / %.0f), worker "
+        total = (num(on, "server_requests") + num(on, "sample_requests")
+                 + num(on, "sys_wrk_requests"))
+        goal = ""
+        if key == "1k":
+            goal = "; goal ≥ 0.90: %s" % (
+                "met" if num(on, "rps") / num(off, "rps") >= 0.9
+                else "missed")
+        print("\nSigV4, %s body: on/off req/s %.2f (%.0f / %.0f%s), worker "
               "CPU per request %.2f (%.1f / %.1f µs); signing adds %.1f µs "
               "of worker CPU per request%s; signed requests the upstream "
               "received: %s in the on row (nginx counted %d requests, the "
-              "sample included), %s in the off row" % (
+              "samples included), %s in the off row" % (
                   name, num(on, "rps") / num(off, "rps"), num(on, "rps"),
-                  num(off, "rps"), cpu_on / cpu_off if cpu_off else 0,
+                  num(off, "rps"), goal, cpu_on / cpu_off if cpu_off else 0,
                   cpu_on, cpu_off, cpu_on - cpu_off,
                   " (SHA-256 of the body alone: %.1f µs, openssl speed)"
                   % (size / sha * 1e6) if sha else "",

@@ -13,13 +13,16 @@
 #   BENCH_CONNECTIONS=32  wrk connections
 #   BENCH_RATE=10000      expected top rate (req/s) used to size the pools:
 #                         pool = rate * duration * 1.2 (+ for the peer: its
-#                         own BENCH_PEER_RATE=1500); a run that uses up its
+#                         own BENCH_PEER_RATE=4000); a run that uses up its
 #                         pool stops early and the table shows its shorter
 #                         window (never a reused assertion)
-#   BENCH_MODES="ceiling ceiling-static es256 es256-static es256-counter
-#                es256-nocache rs256 eddsa session peer-es256 peer-rs256
-#                peer-eddsa sigv4-off-1k sigv4-on-1k sigv4-off-1m sigv4-on-1m"
+#   BENCH_MODES="ceiling ceiling-static es256 es256-nopipe es256-static
+#                es256-counter es256-nocache rs256 eddsa session peer-es256
+#                peer-rs256 peer-eddsa sigv4-off-1k sigv4-on-1k sigv4-off-1m
+#                sigv4-on-1m"
 #                (session: every request a Bearer session token, HS256)
+#                (es256-nopipe: es256 with "webauthn_redis ... pipeline=1",
+#                the pool of es256; n/a when nginx -t refuses pipeline=)
 #                (-static: the location answers with empty_gif instead of
 #                proxying, to isolate the module's own cost; sigv4-*: POST
 #                with a 1 KB / 1 MB body, ES256, key cache on, with and
@@ -34,9 +37,17 @@
 #   BENCH_MICRO=1         build and run bench/microbench.c (the core's steps
 #                         timed alone, per algorithm)
 #   BENCH_PERF=auto       perf record the workers during BENCH_PERF_MODES
-#                         ("ceiling ceiling-static es256 es256-static"):
+#                         ("ceiling ceiling-static es256 es256-nopipe
+#                         es256-static"):
 #                         on when perf can record (0 turns it off); the
 #                         table's profile summary, reports in logs/
+#   BENCH_PIPELINE_AB=1   the es256-nopipe row in the default modes (and
+#                         in BENCH_PERF_MODES) and its A/B line; 0: left out
+#   BENCH_SYSCALLS=auto   syscalls per request on each side (nginx workers,
+#                         verifier, Redis), counted in a separate window of
+#                         BENCH_SYSCALLS_SECONDS (2) + 1 s after each row:
+#                         perf (syscall tracepoints) when it can count them,
+#                         else strace; perf|strace force one, 0 turns it off
 #   BENCH_SOAK=1          the soak: BENCH_SOAK_REQUESTS (1000000) requests
 #                         (BENCH_SOAK_ALG, es256) against one nginx, in
 #                         BENCH_SOAK_STEPS (10) steps, worker RSS after each
@@ -56,11 +67,14 @@ WORKERS=${BENCH_WORKERS:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
 RATE=${BENCH_RATE:-10000}
-PEER_RATE=${BENCH_PEER_RATE:-1500}
+PEER_RATE=${BENCH_PEER_RATE:-4000}
 SPEED_S=${BENCH_SPEED_SECONDS:-2}
-MODES=${BENCH_MODES:-ceiling ceiling-static es256 es256-static es256-counter \
-es256-nocache rs256 eddsa session peer-es256 peer-rs256 peer-eddsa \
-sigv4-off-1k sigv4-on-1k sigv4-off-1m sigv4-on-1m}
+PIPELINE_AB=${BENCH_PIPELINE_AB:-1}
+AB_MODE=es256-nopipe
+[ "$PIPELINE_AB" = 1 ] || AB_MODE=""
+MODES=${BENCH_MODES:-ceiling ceiling-static es256 $AB_MODE es256-static \
+es256-counter es256-nocache rs256 eddsa session peer-es256 peer-rs256 \
+peer-eddsa sigv4-off-1k sigv4-on-1k sigv4-off-1m sigv4-on-1m}
 SIGV4_D=${BENCH_SIGV4_DURATION:-5}
 SIGV4_RATE_1K=${BENCH_SIGV4_RATE_1K:-12000}
 SIGV4_RATE_1M=${BENCH_SIGV4_RATE_1M:-1500}
@@ -76,8 +90,44 @@ if [ "$PERF" = auto ]; then
     command -v perf >/dev/null 2>&1 \
         && perf record -q -o /dev/null -- true >/dev/null 2>&1 && PERF=1
 fi
-PERF_MODES=${BENCH_PERF_MODES:-ceiling ceiling-static es256 es256-static}
+PERF_MODES=${BENCH_PERF_MODES:-ceiling ceiling-static es256 $AB_MODE \
+es256-static}
 SOAK_N=${BENCH_SOAK_REQUESTS:-1000000}
+# syscalls per request, counted in a separate window after each row's
+# timed one (the tracer's overhead stays out of the row's figures): perf's
+# syscall tracepoints when perf can count them, else strace -c -f
+SYS=${BENCH_SYSCALLS:-auto}
+SYS_D=${BENCH_SYSCALLS_SECONDS:-2}
+# the syscalls counted one by one (the rest shows as "other": all syscalls,
+# raw_syscalls:sys_enter, minus these); those this kernel lacks are left out
+SYS_NAMES="read write readv writev pread64 pwrite64 recvfrom sendto recvmsg
+sendmsg sendfile64 epoll_wait epoll_pwait epoll_ctl io_uring_enter accept4
+connect close shutdown setsockopt getsockopt getsockname getpeername futex
+openat newfstatat fstat statx lseek ioctl mmap munmap madvise brk mprotect
+rt_sigprocmask getpid gettid unlink unlinkat fcntl ftruncate fadvise64
+getrandom eventfd2 nanosleep clock_nanosleep sched_yield"
+SYS_EVENTS=""
+if [ "$SYS" = auto ] || [ "$SYS" = perf ]; then
+    tp=$(perf list tracepoint 2>/dev/null)
+    # (here-strings: with pipefail, "echo | grep -q" can fail on SIGPIPE)
+    if grep -q 'raw_syscalls:sys_enter ' <<< "$tp" \
+       && perf stat -x, -e raw_syscalls:sys_enter -o /dev/null -- true \
+              >/dev/null 2>&1; then
+        SYS=perf
+        SYS_EVENTS=raw_syscalls:sys_enter
+        for n in $SYS_NAMES; do
+            grep -q "syscalls:sys_enter_$n " <<< "$tp" \
+                && SYS_EVENTS="$SYS_EVENTS,syscalls:sys_enter_$n"
+        done
+    elif [ "$SYS" = perf ]; then
+        SYS=0
+    fi
+fi
+if [ "$SYS" = auto ] || [ "$SYS" = strace ]; then
+    SYS=0
+    command -v strace >/dev/null 2>&1 && SYS=strace
+fi
+[ "$SYS" = 1 ] && SYS=0     # 1 alone names no method: see above
 
 P_NGX=18080         # nginx under test
 P_UP=18081          # the upstream (a second nginx, 1 worker)
@@ -122,8 +172,9 @@ cleanup() {
     [ -n "$MON_PID" ] && stop_pid "$MON_PID"
     stop_nginx "$RUN/ngx"
     stop_nginx "$RUN/up"
-    for p in "${PIDS_STARTED[@]}"; do
-        stop_pid "$p"
+    # the last started first: the peer before the Redis it uses
+    for ((p = ${#PIDS_STARTED[@]} - 1; p >= 0; p--)); do
+        stop_pid "${PIDS_STARTED[$p]}"
     done
     PIDS_STARTED=()
 }
@@ -177,6 +228,136 @@ rss_kb() {          # pids... -> VmRSS (or RSS_FIELD) summed, kB
 rcli() { redis-cli -p $P_REDIS "$@"; }
 
 redis_syscr() { awk '/^syscr/{print $2}' "/proc/$REDIS_PID/io"; }
+
+# -- syscalls per request -----------------------------------------------------
+
+# the tids of pids (all their threads)
+tids_of() {
+    local p
+    for p in "$@"; do
+        ls "/proc/$p/task" 2>/dev/null
+    done | tr '\n' ' '
+}
+
+# sum a tracer's "name count" lines into "name:count,..." (most first)
+sys_fold() {
+    awk '{ n[$1] += $2 } END { for (k in n) if (n[k] > 0) print n[k], k }' \
+        | sort -rn | awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $2, $1 }'
+}
+
+# syscall_sample mode pool_prefix|"" verifier_pids: one more short load
+# (wrk as in the row, SYS_D + 1 s) and, from 0.5 s in, SYS_D s of syscall
+# counting on the nginx workers, Redis (all threads) and the verifier,
+# divided later by the requests nginx counted in that same window
+syscall_sample() {
+    local mode=$1 pool=$2 vpids=$3 out=$RUN/logs/$1.syscalls
+    local ngx_t redis_t ver_t side t n0 n1
+    log "syscalls ($SYS): $mode"
+    ngx_t=" $(tids_of $NGX_WORKERS) "
+    redis_t=" $(tids_of $REDIS_PID) "
+    ver_t=" $(tids_of $vpids) "
+    (
+        sleep 0.5
+        case $SYS in
+        perf)
+            # one perf for every side: the stub_status queries run inside
+            # its workload, so the requests and the counts share a window
+            perf stat --per-thread -x, -e "$SYS_EVENTS" \
+                -p "$(echo $NGX_WORKERS $REDIS_PID $vpids | tr ' ' ',')" \
+                -o "$out.raw" -- bash -c "
+                    curl -s http://127.0.0.1:$P_NGX/__bench_status \
+                        | awk 'NR==3{print \$3}' > '$out.n0'
+                    sleep $SYS_D
+                    curl -s http://127.0.0.1:$P_NGX/__bench_status \
+                        | awk 'NR==3{print \$3}' > '$out.n1'" \
+                >/dev/null 2>&1 ;;
+        strace)
+            # one strace per side; the first stub_status query once every
+            # process is attached ("Process N attached", one per -p), the
+            # second before they detach: the counts cover a little more
+            # than the requests' window (the detach; see bench/README.md)
+            local spids=() a p np=0 i
+            for side in ngx redis ver; do
+                case $side in
+                ngx) a=$NGX_WORKERS ;; redis) a=$REDIS_PID ;; ver) a=$vpids ;;
+                esac
+                [ -n "$a" ] || continue
+                set --
+                for p in $a; do set -- "$@" -p "$p"; np=$((np + 1)); done
+                strace -c -f -o "$out.$side.raw" "$@" \
+                    >/dev/null 2>"$out.$side.err" &
+                spids+=($!)
+            done
+            for i in $(seq 100); do
+                [ "$(cat "$out".*.err 2>/dev/null | grep -c attached)" \
+                    -ge "$np" ] && break
+                sleep 0.02
+            done
+            ngx_requests > "$out.n0"
+            sleep "$SYS_D"
+            ngx_requests > "$out.n1"
+            for p in "${spids[@]}"; do kill -INT "$p" 2>/dev/null; done
+            for p in "${spids[@]}"; do wait "$p" 2>/dev/null; done ;;
+        esac
+    ) &
+    local tpid=$!
+    wrk_run "$RUN/$mode.sys.res" "$pool" "$THREADS" "$CONNS" $((SYS_D + 1)) \
+        || log "syscall-window wrk exited non-zero ($mode)"
+    wait "$tpid"
+    n0=$(cat "$out.n0" 2>/dev/null); n1=$(cat "$out.n1" 2>/dev/null)
+    {
+        echo "sys_method=$SYS"
+        echo "sys_seconds=$SYS_D"
+        echo "sys_requests=$(( ${n1:-0} - ${n0:-0} - 1 ))"
+        echo "sys_wrk_non2xx=$(kv "$RUN/$mode.sys.res" non2xx)"
+        echo "sys_wrk_requests=$(kv "$RUN/$mode.sys.res" requests)"
+        for side in ngx redis ver; do
+            case $SYS in
+            perf)
+                case $side in
+                ngx) t=$ngx_t ;; redis) t=$redis_t ;; ver) t=$ver_t ;;
+                esac
+                # comm-tid,count,,syscalls:sys_enter_NAME,...; the total
+                # (raw_syscalls) as "all"
+                echo "sys_$side=$(awk -F, -v t="$t" '
+                    $2 ~ /^[0-9]+$/ {
+                        tid = $1; sub(/.*-/, "", tid)
+                        if (index(t, " " tid " ") == 0) next
+                        ev = $4
+                        if (ev == "raw_syscalls:sys_enter") ev = "all"
+                        else sub(/^syscalls:sys_enter_/, "", ev)
+                        print ev, $2
+                    }' "$out.raw" 2>/dev/null | sys_fold)" ;;
+            strace)
+                # % time, seconds, usecs/call, calls, [errors,] syscall
+                echo "sys_$side=$(awk '
+                    $4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ {
+                        if ($NF == "total") print "all", $4
+                        else print $NF, $4
+                    }' "$out.$side.raw" 2>/dev/null | sys_fold)" ;;
+            esac
+        done
+    } > "$RUN/$mode.sys"
+}
+
+# the lines of a pool's syscall window (0 when it is off): rate req/s
+sys_lines() {
+    [ "$SYS" = 0 ] && echo 0 || echo $(($1 * (SYS_D + 1) * 12 / 10))
+}
+
+# move the last lines (n in all, split over the threads) of each thread's
+# pool file to <name>.y.<thread>, the syscall window's pool: the main
+# window uses the first lines, so with growing counters the order holds
+split_sys_pool() {  # name n
+    local name=$1 k t f
+    [ "$2" -gt 0 ] || return 0
+    k=$(($2 / THREADS + 1))
+    for ((t = 0; t < THREADS; t++)); do
+        f=$RUN/pool/$name.$t
+        tail -n "$k" "$f" > "$RUN/pool/$name.y.$t"
+        head -n "-$k" "$f" > "$f.tmp" && mv "$f.tmp" "$f"
+    done
+}
 
 # -- setup --------------------------------------------------------------------
 
@@ -265,15 +446,20 @@ write_nginx_conf() {
         loc="proxy_pass http://backend;" ;;
     ceiling-static)
         loc="empty_gif;" ;;
-    module|module-nocache|module-static|module-session|sigv4-on|sigv4-off)
+    module|module-nocache|module-static|module-session|module-nopipe|\
+    sigv4-on|sigv4-off)
         load="load_module $MODULE;"
+        # pipeline=1: one operation at a time per Redis connection (the
+        # module before pipelining); else the module's default
+        local rparams="keepalive=64"
+        [ "$kind" = module-nopipe ] && rparams="$rparams pipeline=1"
         local cache="webauthn_key_cache zone=webauthn_bench:16m valid=10m;"
         [ "$kind" = module-nocache ] && cache="webauthn_key_cache off;"
         [ "$kind" = module-session ] \
             && cache="$cache
     webauthn_session_key $RUN/session.key id=bench;"
         extra="
-    webauthn_redis 127.0.0.1:$P_REDIS keepalive=64;
+    webauthn_redis 127.0.0.1:$P_REDIS $rparams;
     webauthn_challenge_secret $RUN/secret;
     webauthn_challenge_timeout 2h;
     $cache"
@@ -286,12 +472,17 @@ write_nginx_conf() {
             # the base credentials from the environment (no STS); bodies
             # up to 2 MB, client_body_buffer_size left at its default (16k
             # here): a 1 MB body goes to a temporary file, in both rows
+            # (the credentials' zone, required where signing is on, in
+            # both rows: they differ only by the location's two lines)
             load="$load
 env AWS_ACCESS_KEY_ID;
 env AWS_SECRET_ACCESS_KEY;"
+            extra="$extra
+    webauthn_aws_credentials zone=aws_bench:1m;"
             loc="$loc
             client_max_body_size 2m;
-            proxy_set_header X-Bench-Row $MODE;"
+            proxy_set_header X-Bench-Row $MODE;
+            proxy_set_header Connection \"\";"
             [ "$kind" = sigv4-on ] && loc="$loc
             webauthn_aws_sign on;
             webauthn_aws_region us-east-1;"
@@ -302,6 +493,7 @@ env AWS_SECRET_ACCESS_KEY;"
     upstream peer { server 127.0.0.1:$P_PEER; keepalive 64; }"
         loc="auth_request /_auth;
             proxy_set_header Authorization \"\";
+            proxy_set_header Connection \"\";
             proxy_pass http://backend;"
         ;;
     esac
@@ -322,6 +514,9 @@ http {
     server {
         listen 127.0.0.1:$P_NGX backlog=4096;
         keepalive_requests 1000000;
+        # keepalive to the upstreams: HTTP/1.1 and no "Connection: close";
+        # a location with a proxy_set_header of its own inherits none of
+        # these, so each such location repeats the Connection line
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         location = /__bench_drain { return 204; }
@@ -331,6 +526,7 @@ http {
             proxy_pass http://peer;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
+            proxy_set_header Connection "";
         }
         location / {
             $loc
@@ -340,6 +536,13 @@ http {
 EOF
     [ "$kind" = peer ] || sed -i '/location = \/_auth/,/^        }/d' \
         "$RUN/ngx/nginx.conf"
+}
+
+conf_ok() {         # kind: nginx -t of its configuration
+    write_nginx_conf "$1"
+    mkdir -p "$RUN/ngx/logs"
+    "$NGINX" -t -q -p "$RUN/ngx" -c "$RUN/ngx/nginx.conf" \
+        -e "$RUN/ngx/error.log" >"$RUN/logs/nginx-t.log" 2>&1
 }
 
 start_nginx() {     # kind
@@ -475,6 +678,16 @@ measure() {
         | grep -v -E '^(info|config\|resetstat|flushall|monitor)=' \
         | tr '\n' ' ')
 
+    # syscalls per request: its own window, after the timed one
+    rm -f "$RUN/$mode.sys"
+    if [ "$SYS" != 0 ]; then
+        if [ -z "$pool" ]; then
+            syscall_sample "$mode" "" "$verifier_pids"
+        elif [ -f "$RUN/pool/$pool.y.0" ]; then
+            syscall_sample "$mode" "$RUN/pool/$pool.y" "$verifier_pids"
+        fi
+    fi
+
     # MONITOR sample: which commands are sent by the client (one round
     # trip each unless pipelined) and which run inside the script
     local mon="" top=0 nested=0 sreq=0
@@ -502,6 +715,7 @@ measure() {
 
     {
         cat "$res"
+        [ -f "$RUN/$mode.sys" ] && cat "$RUN/$mode.sys"
         echo "mode=$mode"
         echo "kind=$kind"
         echo "server_requests=$((n1 - n0 - 1))"
@@ -637,20 +851,43 @@ for mode in $MODES; do
     case $mode in
     ceiling|ceiling-static)
         measure "$mode" "$mode" "" ;;
-    es256|rs256|eddsa|es256-counter|es256-nocache|es256-static)
+    es256|es256-nopipe|rs256|eddsa|es256-counter|es256-nocache|es256-static)
         if [ $have_module = 0 ]; then
             na_row "$mode" "module not built"
             continue
         fi
-        alg=${mode%%-*}; counter=zero; kind=module; creds=256
+        alg=${mode%%-*}; counter=zero; kind=module; creds=256; pool=$mode
         [ "$mode" = es256-counter ] && { counter=inc; creds=1024; }
         [ "$mode" = es256-nocache ] && kind=module-nocache
         [ "$mode" = es256-static ] && kind=module-static
         [ "$alg" = rs256 ] && creds=16      # RSA key generation is slow
-        make_pool "$mode" "$alg" "$counter" "$ngx_count" "$creds" \
-            || continue
+        if [ "$mode" = es256-nopipe ]; then
+            if [ "$PIPELINE_AB" != 1 ]; then
+                na_row "$mode" "BENCH_PIPELINE_AB=0"
+                continue
+            fi
+            kind=module-nopipe
+            if ! conf_ok "$kind"; then
+                if grep -q pipeline "$RUN/logs/nginx-t.log"; then
+                    na_row "$mode" "module without pipeline="
+                else
+                    na_row "$mode" "nginx -t failed: logs/nginx-t.log"
+                fi
+                log "$mode: $(grep emerg "$RUN/logs/nginx-t.log" | head -1)"
+                continue
+            fi
+        fi
+        # the pipelining A/B pair (es256, es256-nopipe) shares one pool,
+        # made by whichever runs first and kept to the end of the run
+        [ "$mode" = es256-nopipe ] && pool=es256
+        if [ ! -f "$RUN/pool/$pool.0" ]; then
+            n_sys=$(sys_lines "$RATE")
+            make_pool "$pool" "$alg" "$counter" $((ngx_count + n_sys)) \
+                "$creds" || continue
+            split_sys_pool "$pool" "$n_sys"
+        fi
         [ "$mode" = "$alg" ] && micro "$mode" "$alg"
-        measure "$mode" "$kind" "$mode" ;;
+        measure "$mode" "$kind" "$pool" ;;
     session)
         if [ $have_module = 0 ]; then
             na_row "$mode" "module not built"
@@ -682,6 +919,10 @@ with open(sys.argv[5] + ".s.0", "w") as f:    # the MONITOR sample's
     f.write(line * 2000)
 open(sys.argv[5] + ".redis", "w").close()     # no credentials to load
 PYEOF
+        # the syscall window sends the same token
+        for ((t = 0; t < THREADS; t++)); do
+            ln -sf "session.$t" "$RUN/pool/session.y.$t"
+        done
         measure "$mode" module-session session ;;
     peer-*)
         alg=${mode#peer-}
@@ -690,7 +931,9 @@ PYEOF
             peer_started=1
         fi
         creds=256; [ "$alg" = rs256 ] && creds=16
-        make_pool "$mode" "$alg" zero "$peer_count" "$creds" \
+        n_sys=$(sys_lines "$PEER_RATE")
+        make_pool "$mode" "$alg" zero $((peer_count + n_sys)) "$creds" \
+            && split_sys_pool "$mode" "$n_sys" \
             && measure "$mode" peer "$mode" ;;
     sigv4-on-1k|sigv4-off-1k|sigv4-on-1m|sigv4-off-1m)
         if [ $have_module = 0 ]; then
@@ -705,19 +948,22 @@ PYEOF
         # (empty key caches), so within a row no assertion is used twice;
         # 32 credentials: the few hundred requests of a 1 MB row are not
         # dominated by the key caches' first misses
-        [ -f "$RUN/pool/sigv4-$size.0" ] \
-            || make_pool "sigv4-$size" es256 zero \
-                   $((rate * SIGV4_D * 12 / 10)) 32 \
-            || { BODY=0; continue; }
+        if [ ! -f "$RUN/pool/sigv4-$size.0" ]; then
+            n_sys=$(sys_lines "$rate")
+            make_pool "sigv4-$size" es256 zero \
+                $((rate * SIGV4_D * 12 / 10 + n_sys)) 32 \
+                || { BODY=0; continue; }
+            split_sys_pool "sigv4-$size" "$n_sys"
+        fi
         MD=$SIGV4_D
         measure "$mode" "${mode%-*}" "sigv4-$size"
         MD=$D; BODY=0 ;;
     *)
         log "unknown mode $mode" ;;
     esac
-    rm -f "$RUN/pool/$mode".*
+    case $mode in es256|es256-nopipe) ;; *) rm -f "$RUN/pool/$mode".* ;; esac
 done
-rm -f "$RUN"/pool/sigv4-*
+rm -f "$RUN"/pool/sigv4-* "$RUN"/pool/es256.*
 
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RUN/load.kv"
 cleanup

@@ -5,16 +5,21 @@
 // and the same data (README, "Redis schema"):
 //   1. parses "Authorization: WebAuthn <base64url(JSON)>";
 //   2. HMGET <prefix>cred:{<id>} public_key user_handle sign_count revoked
-//      (round trip 1; no key cache, as a typical verifier has none);
+//      pending (round trip 1; no key cache, as a typical verifier has
+//      none);
 //   3. verifyAuthenticationResponse() of @simplewebauthn/server, whose
 //      expectedChallenge callback checks the module's sealed challenge
 //      (version 2: HMAC-SHA-256 with the same secret file, expiry, age
 //      against CHALLENGE_TIMEOUT), so it accepts the very same assertions
 //      as the module;
-//   4. one EVALSHA (round trip 2), the same commit as the module's script:
-//      the store epoch, revoked, counter rule, SET NX PX on
-//      <prefix>used:<nonce>, HSET sign_count when it grows; returns
+//   4. one EVALSHA (round trip 2), the module's commit script's work: the
+//      record not pending nor revoked nor changed since step 2, the store
+//      epoch, the counter rule, SET NX PX on <prefix>used:<nonce>, HSET
+//      sign_count when it grows and last_used when it changes; returns
 //      user_name and roles.
+// Tuned as a production peer would be: node:cluster workers, keepalive
+// from nginx (bench/run.sh's /_auth location), ioredis auto-pipelining,
+// nothing read or logged per request.
 // 204 with X-WebAuthn-User / X-WebAuthn-Roles on success, 401 otherwise.
 //
 // env: PEER_PORT (18090), PEER_WORKERS (2, node:cluster), REDIS_PORT
@@ -65,13 +70,23 @@ if (cluster.isPrimary) {
     const redis = new Redis({
         host: '127.0.0.1',
         port: Number(process.env.REDIS_PORT || 18379),
-        enableAutoPipelining: false,
+        // commands of concurrent requests share a write (and Redis's
+        // read): what ioredis offers, and what a tuned peer turns on
+        enableAutoPipelining: true,
     });
 
-    // same atomic commit as the module (README, "Redis schema"):
+    // the module's commit (README, "Redis schema"; the script in
+    // src/ngx_http_webauthn_store.c), atomic in Redis: the record exists,
+    // is not pending (an enrollment under way) nor revoked and still has
+    // the public key and user handle the signature was checked with; the
+    // challenge is not older than the store epoch; the nonce is unused and
+    // the counter rule holds; then the nonce is recorded (SET NX, which
+    // tells a replay by itself), a grown counter stored and last_used
+    // (seconds) when it changes.  Not repeated: the module's checks of
+    // the user_name, roles and aaguid formats.
     // KEYS[1] credential, KEYS[2] used nonce, KEYS[3] store epoch;
     // ARGV[1] new count, ARGV[2] nonce ttl (ms), ARGV[3] issued (ms),
-    // ARGV[4] now (ms)
+    // ARGV[4] now (ms), ARGV[5] public_key, ARGV[6] user_handle
     redis.defineCommand('commit', {
         numberOfKeys: 3,
         lua: `
@@ -82,11 +97,11 @@ if not e then
 end
 if tonumber(ARGV[3]) < tonumber(e) then return {'stale'} end
 local c = redis.call('HMGET', KEYS[1], 'sign_count', 'revoked',
-                     'user_name', 'roles')
-if c[1] == false and redis.call('EXISTS', KEYS[1]) == 0 then
-  return {'unknown'}
-end
+                     'user_name', 'roles', 'public_key', 'user_handle',
+                     'pending', 'last_used')
+if not c[5] or (c[7] and c[7] ~= '') then return {'unknown'} end
 if c[2] and c[2] ~= '' and c[2] ~= '0' then return {'revoked'} end
+if c[5] ~= ARGV[5] or (c[6] or '') ~= ARGV[6] then return {'stale'} end
 local stored = 0
 if c[1] then
   if not string.match(c[1], '^%d+$') or #c[1] > 10
@@ -96,12 +111,19 @@ if c[1] then
   stored = tonumber(c[1])
 end
 local new = tonumber(ARGV[1])
-if redis.call('EXISTS', KEYS[2]) == 1 then return {'replayed'} end
 if not (stored == 0 and new == 0) and new <= stored then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return {'replayed'} end
   return {'regressed'}
 end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
-if new > stored then redis.call('HSET', KEYS[1], 'sign_count', ARGV[1]) end
+if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then
+  return {'replayed'}
+end
+local t = string.sub(ARGV[4], 1, -4)
+if new > stored then
+  redis.call('HSET', KEYS[1], 'sign_count', ARGV[1], 'last_used', t)
+elseif c[8] ~= t then
+  redis.call('HSET', KEYS[1], 'last_used', t)
+end
 return {'ok', c[3] or '', c[4] or ''}`,
     });
 
@@ -152,9 +174,9 @@ return {'ok', c[3] or '', c[4] or ''}`,
         }
         cred.clientExtensionResults ??= {};
         const key = PREFIX + 'cred:{' + cred.id + '}';
-        const [pk, uh, count, revoked] = await redis.hmget(key,
-            'public_key', 'user_handle', 'sign_count', 'revoked');
-        if (pk === null) {
+        const [pk, uh, count, revoked, pending] = await redis.hmget(key,
+            'public_key', 'user_handle', 'sign_count', 'revoked', 'pending');
+        if (pk === null || (pending !== null && pending !== '')) {
             return deny(res, 'credential_unknown');
         }
         if (isRevoked(revoked)) {
@@ -193,7 +215,7 @@ return {'ok', c[3] or '', c[4] or ''}`,
             PREFIX + 'used:{' + cred.id + '}:' + opened.nonce,
             PREFIX + 'epoch:{' + cred.id + '}', String(v.authenticationInfo.newCounter),
             String(opened.left + 1000), String(opened.issued),
-            String(opened.now));
+            String(opened.now), pk, uh ?? '');
         if (r[0] === 'bad_record') {
             throw new Error('the credential record has an invalid ' + r[1]);
         }
