@@ -22,8 +22,9 @@
  *     they come: they are never given to another op.  The pipeline then
  *     takes no new ops ("draining") and is closed when the ops left on it
  *     are done.
- *   - A connection that fails (closed, reset, garbage, AUTH refused, a
- *     stall of timeout= with ops in flight) fails every op on it.  An op
+ *   - A connection that fails (closed, reset, garbage, AUTH refused)
+ *     fails every op on it; one that owes only the replies of ops gone
+ *     is closed after timeout= without an answer.  An op
  *     of which no reply byte had arrived, on a connection that had already
  *     answered others (a stale one), is sent once more on a new
  *     connection, marked "retried" (the store knows what that means for
@@ -1050,7 +1051,10 @@ ngx_http_webauthn_redis_pipe_done(ngx_http_webauthn_event_t *ev)
 }
 
 
-/* a stall of timeout= with ops in flight, or keepalive_timeout= idle */
+/*
+ * nothing answered for timeout= (or WAIT's) while only the replies of ops
+ * gone are owed, or keepalive_timeout= idle
+ */
 
 static void
 ngx_http_webauthn_redis_pipe_timer(ngx_event_t *ev)
@@ -1060,6 +1064,18 @@ ngx_http_webauthn_redis_pipe_timer(ngx_event_t *ev)
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
                    "redis pipeline %p: timer, %ui in flight",
                    pipe, pipe->nentries);
+
+    /*
+     * the ops still waiting have timers of their own, and keep theirs: an
+     * op sent behind a late one may still get its reply in time
+     */
+
+    if (pipe->live) {
+        ngx_add_timer(&pipe->timer, pipe->conf->server.timeout);
+        return;
+    }
+
+    /* only the replies of ops gone are owed: not worth the connection */
 
     if (pipe->nentries) {
         pipe->stalled = 1;

@@ -8,6 +8,7 @@ package FaultProxy;
 #   FaultProxy::mode($p, 'cut 5 cmd=EVALSHA');      # its "mode" line
 #   FaultProxy::stats($p)->{open};
 #   FaultProxy::wait_open($p, 0, 3);                # stats, with {ok}
+#   FaultProxy::conns($p);                          # per connection
 #
 # and a few looks at the nginx under test: its worker's pid and open file
 # descriptors.  The proxy is stopped with the other children of
@@ -71,6 +72,12 @@ sub stats {
 
 sub history {
     return ctl($_[0], 'history')->{history};
+}
+
+# [ { id, open, commands => [[NAME, KEY, fate], ...] }, ... ]: the
+# connections the proxy accepted, and what became of their commands
+sub conns {
+    return ctl($_[0], 'conns')->{conns};
 }
 
 sub reset {

@@ -52,13 +52,37 @@
 #   reply modes, an accepted connection for blackhole and refuse.
 #
 #   stats                      {"open", "accepted", "closed", "commands",
-#                               "faults", "upstream_open", "mode"}
-#   history                    {"history": [[n, "COMMAND", faulted], ...]}
-#                              (the last 200 commands)
+#                               "faults", "dropped", "upstream_open",
+#                               "mode"}
+#   history                    {"history": [[n, "COMMAND", faulted, conn,
+#                              "KEY"], ...]} (the last 200 commands; conn
+#                              numbers the connections from 1 in the
+#                              order accepted; KEY, the first argument,
+#                              of EVAL and EVALSHA the first key)
+#   conns                      {"conns": [{"id", "open", "commands":
+#                              [["COMMAND", "KEY", fate, recv], ...]},
+#                              ...]}: the last 100 connections, each with
+#                              its last 200 commands; recv numbers the
+#                              reads from the client from 0, the one that
+#                              brought the command's first byte (commands
+#                              of one read were written at once, or close
+#                              together; of two reads, in two writes);
+#                              fate "ok" (answered),
+#                              "fault", or "dropped": read from the
+#                              client and never forwarded, the proxy
+#                              having closed the connection ("cut"): with
+#                              pipelining, the commands sent behind the
+#                              faulted one
 #   wait N SECONDS             waits until at most N client connections are
 #                              open, or SECONDS pass: the stats, with "ok"
-#   reset                      counters (not "open") and history to 0
+#   reset                      counters (not "open"), history and conns
+#                              to 0
 #   quit                       exits
+#
+# The proxy reads a connection's commands in order and answers each
+# before it forwards the next (a pipelined stream is served in order, one
+# command at a time): a reply held back holds back those behind it, as
+# Redis's own would.
 #
 # "open" counts the module's connections that are open (accepted and not
 # yet closed by either side): a test checks with it that no connection
@@ -67,6 +91,7 @@
 
 import argparse
 import asyncio
+import bisect
 import json
 import select
 import socket
@@ -115,9 +140,35 @@ class Fault:
         return d
 
 
+class CountingProtocol(asyncio.StreamReaderProtocol):
+    """a stream that notes where each read from the socket ends"""
+
+    def __init__(self, reader, ends):
+        super().__init__(reader)
+        self.ends = ends
+
+    def data_received(self, data):
+        self.ends.append((self.ends[-1] if self.ends else 0) + len(data))
+        super().data_received(data)
+
+
+async def open_counted(sock):
+    """asyncio.open_connection(sock=) whose reads are counted: (reader,
+    writer, ENDS: the byte count after each read)"""
+    loop = asyncio.get_running_loop()
+    ends = []
+    reader = asyncio.StreamReader(limit=2 ** 16, loop=loop)
+    protocol = CountingProtocol(reader, ends)
+    transport, _ = await loop.connect_accepted_socket(lambda: protocol,
+                                                      sock=sock)
+    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+    return reader, writer, ends
+
+
 class Conn:
-    def __init__(self, proxy, reader, writer):
+    def __init__(self, proxy, reader, writer, ends=None):
         self.proxy = proxy
+        self.ends = ends if ends is not None else []
         self.reader = reader
         self.writer = writer
         self.up_reader = None
@@ -125,13 +176,45 @@ class Conn:
         self.task = None
         self.held = False       # black-holed: not read any more
         self.closed = False
+        proxy.conn_seq += 1
+        self.id = proxy.conn_seq
+        self.commands = []      # [NAME, KEY, fate]
+        proxy.conns.append(self)
+        del proxy.conns[:-100]
         sock = writer.get_extra_info("socket")
         self.fd = sock.fileno() if sock else -1
+
+    def unread(self):
+        """the offset in the client's stream of the first unread byte"""
+        received = self.ends[-1] if self.ends else 0
+        return received - len(getattr(self.reader, "_buffer", b""))
+
+    def recv_of(self, offset):
+        """the number of the read that brought byte OFFSET"""
+        return bisect.bisect_right(self.ends, offset)
+
+    def note(self, name, key, fate, offset):
+        self.commands.append([name, key, fate, self.recv_of(offset)])
+        del self.commands[:-200]
+
+    def drop_pending(self):
+        """the whole commands read from the client and left unanswered"""
+        start = self.unread()
+        buf = bytes(getattr(self.reader, "_buffer", b""))
+        for name, key, pos in parse_commands(buf):
+            self.note(name, key, "dropped", start + pos)
+            self.proxy.stats["dropped"] += 1
+
+    def describe(self):
+        return {"id": self.id, "open": not self.closed,
+                "commands": self.commands}
 
     def close(self):
         if self.closed:
             return
         self.closed = True
+        if not self.held:
+            self.drop_pending()
         self.proxy.open.discard(self)
         self.proxy.stats["closed"] += 1
         try:
@@ -176,8 +259,10 @@ class Proxy:
         self.accepting = asyncio.Event()
         self.accepting.set()
         self.history = []
+        self.conns = []
+        self.conn_seq = 0
         self.stats = dict(accepted=0, closed=0, commands=0, faults=0,
-                          upstream_open=0)
+                          dropped=0, upstream_open=0)
 
     def snapshot(self):
         d = dict(self.stats)
@@ -204,8 +289,8 @@ class Proxy:
                 s.close()
                 continue
             s.setblocking(False)
-            reader, writer = await asyncio.open_connection(sock=s)
-            c = Conn(self, reader, writer)
+            reader, writer, ends = await open_counted(s)
+            c = Conn(self, reader, writer, ends)
             self.open.add(c)
             self.stats["accepted"] += 1
             f = self.fault
@@ -285,7 +370,8 @@ class Proxy:
     async def run(self, c):
         try:
             while True:
-                raw, name = await read_command(c.reader)
+                start = c.unread()
+                raw, name, key = await read_command(c.reader)
                 if raw is None:
                     break
                 self.stats["commands"] += 1
@@ -293,8 +379,10 @@ class Proxy:
                 faulted = f.name in REPLY_MODES and f.select(name)
                 if faulted:
                     self.stats["faults"] += 1
-                self.history.append([self.stats["commands"], name, faulted])
+                self.history.append([self.stats["commands"], name, faulted,
+                                     c.id, key])
                 del self.history[:-200]
+                c.note(name, key, "fault" if faulted else "ok", start)
                 if not faulted:
                     await c.send(await self.forward(c, raw))
                     continue
@@ -385,23 +473,64 @@ async def drain_until_eof(reader):
 
 
 async def read_command(r):
-    """one RESP command (an array of bulk strings): (raw bytes, NAME)"""
+    """one RESP command (an array of bulk strings): (raw bytes, NAME,
+    KEY, as command_key() says)"""
     line = await r.readline()
     if not line:
-        return None, None
+        return None, None, None
     if not line.startswith(b"*") or not line.endswith(b"\r\n"):
         raise ValueError("not a RESP command")
     raw = [line]
-    name = None
+    args = []
     for _ in range(int(line[1:-2])):
         head = await r.readline()
         if not head.startswith(b"$"):
             raise ValueError("not a bulk string")
         data = await r.readexactly(int(head[1:-2]) + 2)
         raw += [head, data]
-        if name is None:
-            name = data[:-2].decode("latin-1").upper()
-    return b"".join(raw), name or ""
+        if len(args) < 4:
+            args.append(data[:-2].decode("latin-1"))
+    name, key = command_key(args)
+    return b"".join(raw), name, key
+
+
+def command_key(args):
+    """(NAME, KEY) of a command's first words: KEY is the first argument,
+    or for EVAL and EVALSHA the first key (none: "")"""
+    args = args + ["", "", "", ""]
+    name = args[0].upper()
+    if name in ("EVAL", "EVALSHA"):
+        return name, args[3] if args[2] not in ("", "0") else ""
+    return name, args[1]
+
+
+def parse_commands(buf):
+    """the whole RESP commands at the start of BUF: [(NAME, KEY, the
+    offset of its first byte), ...]"""
+    out = []
+    pos = 0
+    while True:
+        args = []
+        end = buf.find(b"\r\n", pos)
+        if end < 0 or buf[pos:pos + 1] != b"*":
+            return out
+        try:
+            n = int(buf[pos + 1:end])
+            p = end + 2
+            for _ in range(n):
+                e = buf.find(b"\r\n", p)
+                if e < 0 or buf[p:p + 1] != b"$":
+                    return out
+                k = int(buf[p + 1:e])
+                if len(buf) < e + 2 + k + 2:
+                    return out
+                if len(args) < 4:
+                    args.append(buf[e + 2:e + 2 + k].decode("latin-1"))
+                p = e + 2 + k + 2
+        except ValueError:
+            return out
+        out.append(command_key(args) + (pos,))
+        pos = p
 
 
 async def read_reply(r):
@@ -473,6 +602,8 @@ async def command(proxy, words):
         return dict(proxy.snapshot(), ok=True)
     if op == "history":
         return {"ok": True, "history": proxy.history}
+    if op == "conns":
+        return {"ok": True, "conns": [c.describe() for c in proxy.conns]}
     if op == "wait":
         n, secs = int(words[1]), float(words[2])
         loop = asyncio.get_running_loop()
@@ -481,9 +612,10 @@ async def command(proxy, words):
             await asyncio.sleep(0.02)
         return dict(proxy.snapshot(), ok=len(proxy.open) <= n)
     if op == "reset":
-        for k in ("accepted", "closed", "commands", "faults"):
+        for k in ("accepted", "closed", "commands", "faults", "dropped"):
             proxy.stats[k] = 0
         proxy.history = []
+        proxy.conns = [c for c in proxy.conns if not c.closed]
         return dict(proxy.snapshot(), ok=True)
     if op == "quit":
         return {"ok": True}
