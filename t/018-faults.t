@@ -84,16 +84,6 @@ our %Metric = (delay => 'timeout', drip => 'timeout', stall => 'timeout',
 
 our @Figures;
 
-# { reason => webauthn_redis_errors_total{reason} } from /metrics
-sub redis_errors {
-    my $r = WebAuthnTest::http_request('GET', '/metrics');
-    die "GET /metrics: $r->{status}\n" unless $r->{status} == 200;
-    my %e = $r->{body}
-            =~ /^webauthn_redis_errors_total\{reason="(\w+)"\} (\d+)$/mg;
-    die "no webauthn_redis_errors_total\n" unless %e;
-    return \%e;
-}
-
 # "Authorization: WebAuthn ..." of a fresh assertion; bad_signature => 1:
 # its signature's last byte changed
 sub fresh {
@@ -118,14 +108,6 @@ sub timed {
     return ($r, Time::HiRes::time() - $t0);
 }
 
-sub error_log_lines {
-    my $file = "$ENV{TEST_NGINX_SERVER_ROOT}/logs/error.log";
-    open my $fh, '<', $file or die "$file: $!";
-    my @lines = <$fh>;
-    close $fh;
-    return @lines;
-}
-
 # a 503 store_unavailable, problem+json, in time
 sub check_503 {
     my ($what, $r, $dt) = @_;
@@ -142,37 +124,11 @@ sub check_503 {
                                $what, $dt, $bound));
 }
 
-# waits (at most 3 s) until CODE returns true; its last value
-sub settle {
-    my ($code) = @_;
-    my $deadline = Time::HiRes::time() + 3;
-    my $v;
-    until (($v = $code->()) || Time::HiRes::time() > $deadline) {
-        Time::HiRes::sleep(0.05);
-    }
-    return $v;
-}
-
-# the worker's file descriptors that are not its connections to Redis
-# (all of them the proxy's, one worker): its listening socket, logs,
-# channels...  Constant while nothing leaks, whatever the pool holds.
-sub other_fds {
-    my ($w) = @_;
-    my ($open, $fds, $again);
-    for (1 .. 20) {
-        $open = FaultProxy::stats($Proxy)->{open};
-        $fds = FaultProxy::fd_count($w);
-        $again = FaultProxy::stats($Proxy)->{open};
-        last if $open == $again;
-    }
-    return $fds - $open;
-}
-
 # settles until the worker's fds minus its Redis connections are WANT
 sub other_fds_are {
     my ($w, $want) = @_;
     my $n;
-    settle(sub { ($n = other_fds($w)) == $want });
+    FaultProxy::settle(sub { ($n = FaultProxy::other_fds($Proxy, $w)) == $want });
     return $n;
 }
 
@@ -196,8 +152,8 @@ sub fault_case {
     my $before = FaultProxy::stats($p);
     Test::More::cmp_ok($before->{open}, '<=', $Keepalive,
                        "$mode: its connection pooled ($before->{open})");
-    my $base = other_fds($worker);
-    my $errors = redis_errors();
+    my $base = FaultProxy::other_fds($Proxy, $worker);
+    my $errors = WebAuthnTest::redis_errors();
 
     FaultProxy::mode($p, $mode);
 
@@ -211,7 +167,7 @@ sub fault_case {
         $refused++ if $r->{status} == 503;
         push @times, $dt;
         # the fault's connection is closed, not pooled: the pool is empty
-        push @fds, settle(sub {
+        push @fds, FaultProxy::settle(sub {
             my $k = FaultProxy::fd_count($worker);
             return $k <= $base ? $k : 0;
         }) || FaultProxy::fd_count($worker);
@@ -242,7 +198,7 @@ sub fault_case {
                    . "connections)");
 
     # counted once per refused request, under its reason
-    my $now = redis_errors();
+    my $now = WebAuthnTest::redis_errors();
     my ($kind) = $mode =~ /^(\w+)/;
     my %d = map { $_ => $now->{$_} - ($errors->{$_} // 0) } keys %$now;
     Test::More::is_deeply(\%d, { %{ { map { $_ => 0 } keys %d } },
@@ -251,7 +207,7 @@ sub fault_case {
                           . "{reason=\"$Metric{$kind}\"} +$refused, no other");
 
     # the reason, once per refused request
-    my @lines = grep { /webauthn: store_unavailable: / } error_log_lines();
+    my @lines = grep { /webauthn: store_unavailable: / } WebAuthnTest::error_log_lines();
     Test::More::is(scalar @lines, $refused,
                    "$mode: one store_unavailable line per 503 ($refused)");
     my @why = grep { /\[error\] .*webauthn: store_unavailable: .*$reason/ }
@@ -289,7 +245,7 @@ sub fault_case {
     $s = FaultProxy::wait_open($p, 0, $KeepaliveTimeout + 3);
     Test::More::ok($s->{ok}, "$mode: no proxy connection open after "
                              . "keepalive_timeout ($s->{open})");
-    my $fd = settle(sub {
+    my $fd = FaultProxy::settle(sub {
         my $k = FaultProxy::fd_count($worker);
         return $k == $base ? $k : 0;
     }) || FaultProxy::fd_count($worker);
@@ -630,7 +586,7 @@ my @hist = grep { $_->[1] eq 'EVALSHA' } @{ FaultProxy::history($p) };
 Test::More::is(join(' ', map { $_->[2] ? 'cut' : 'ok' } @hist[-6 .. -1]),
                'ok cut ok cut ok cut', 'the proxy cut every second commit');
 my @why = grep { /\[error\] .*store_unavailable: redis closed the connection/ }
-          main::error_log_lines();
+          WebAuthnTest::error_log_lines();
 Test::More::is(scalar @why, 3, 'one error line for each');
 FaultProxy::mode($p, 'pass');
 @st = map { (main::timed($_))[0]{status} } @tok;
@@ -663,12 +619,12 @@ main::check_503('commit cut before its reply', $r, $dt);
 my @c = map { $_->[2] ? 'cut' : 'ok' } grep { $_->[1] eq 'EVALSHA' }
         @{ FaultProxy::history($p) };
 Test::More::is("@c[-2, -1]", 'cut ok', 'the commit was sent again, on a fresh connection');
-my @l = grep { /webauthn: / } main::error_log_lines();
+my @l = grep { /webauthn: / } WebAuthnTest::error_log_lines();
 Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis closed the connection during the commit; sent again, it found the challenge used/ } @l),
                1, 'logged as a store fault, once');
 Test::More::is(scalar(grep { /challenge_invalid/ } @l), 0,
                'and not as a replay');
-Test::More::is(main::redis_errors()->{closed}, 1,
+Test::More::is(WebAuthnTest::redis_errors()->{closed}, 1,
                'counted as a closed connection');
 FaultProxy::mode($p, 'pass');
 ($r) = main::timed($t);
@@ -693,7 +649,7 @@ my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
 Test::More::is($r->{status}, 200, 'passes before the fault');
 my ($w) = FaultProxy::worker_pids();
-my $base = main::other_fds($w);
+my $base = FaultProxy::other_fds($main::Proxy, $w);
 FaultProxy::mode($p, 'stall');
 my @gone;
 for (1 .. 3) {
@@ -754,7 +710,7 @@ my $resp = '';
 while (sysread($s, my $buf, 4096)) { $resp .= $buf }
 close $s;
 Test::More::like($resp, qr{^HTTP/1\.1 503 }, 'the stalled request: 503');
-Test::More::ok(main::settle(sub { !kill 0, $old }), "the old worker $old exited");
+Test::More::ok(FaultProxy::settle(sub { !kill 0, $old }), "the old worker $old exited");
 my @w = FaultProxy::worker_pids();
 Test::More::ok(@w == 1 && $w[0] != $old, "one new worker (@w)");
 FaultProxy::mode($p, 'pass');

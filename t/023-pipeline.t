@@ -333,48 +333,8 @@ sub redis_delta {
                       - $before->{total_reads_processed} - 2 };
 }
 
-sub redis_errors {
-    my $r = WebAuthnTest::http_request('GET', '/metrics');
-    die "GET /metrics: $r->{status}\n" unless $r->{status} == 200;
-    my %e = $r->{body}
-            =~ /^webauthn_redis_errors_total\{reason="(\w+)"\} (\d+)$/mg;
-    return \%e;
-}
-
-sub error_log_lines {
-    my $file = "$ENV{TEST_NGINX_SERVER_ROOT}/logs/error.log";
-    open my $fh, '<', $file or die "$file: $!";
-    my @lines = <$fh>;
-    close $fh;
-    return @lines;
-}
-
 sub store_lines {
-    return grep { /webauthn: store_unavailable: / } error_log_lines();
-}
-
-# waits (at most SECS, default 3) until CODE returns true; its last value
-sub settle {
-    my ($code, $secs) = @_;
-    my $deadline = Time::HiRes::time() + ($secs // 3);
-    my $v;
-    until (($v = $code->()) || Time::HiRes::time() > $deadline) {
-        Time::HiRes::sleep(0.05);
-    }
-    return $v;
-}
-
-# the worker's fds that are not its connections to the proxy
-sub other_fds {
-    my ($w) = @_;
-    my ($open, $fds, $again);
-    for (1 .. 20) {
-        $open = FaultProxy::stats($Proxy)->{open};
-        $fds = FaultProxy::fd_count($w);
-        $again = FaultProxy::stats($Proxy)->{open};
-        last if $open == $again;
-    }
-    return $fds - $open;
+    return grep { /webauthn: store_unavailable: / } WebAuthnTest::error_log_lines();
 }
 
 # the proxy's connection that carried CRED's command NAME, or undef; and
@@ -476,7 +436,7 @@ exited on signal
 my $p = $main::Proxy;
 main::proxy_idle();
 my ($w) = FaultProxy::worker_pids();
-my $errors = main::redis_errors();
+my $errors = WebAuthnTest::redis_errors();
 FaultProxy::mode($p, 'cut 5 count=1');
 my @h = main::fresh(20);
 my @rs = main::burst(@h);
@@ -494,7 +454,7 @@ main::check_results('cut', \@rs, fail => \%on);
 my @l = main::store_lines();
 Test::More::is(scalar @l, $n, "one store_unavailable line per 503 ($n)");
 Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis (?:closed the connection|recv\(\) failed \(104: )/ } @l), $n, 'each saying the connection was closed') or Test::More::diag(@l);
-my $e = main::redis_errors();
+my $e = WebAuthnTest::redis_errors();
 Test::More::is(($e->{closed} // 0) - ($errors->{closed} // 0), $n, "webauthn_redis_errors_total{reason=\"closed\"} +$n");
 my $r = main::get(main::fresh());
 Test::More::is($r->{status}, 200, 'pass-through: a fresh assertion passes at once');
@@ -567,8 +527,8 @@ main::proxy_idle();
 my ($w) = FaultProxy::worker_pids();
 my $r = main::get(main::fresh());
 Test::More::is($r->{status}, 200, 'one assertion passes first, its connection pooled');
-my $base = main::other_fds($w);
-my $errors = main::redis_errors();
+my $base = FaultProxy::other_fds($main::Proxy, $w);
+my $errors = WebAuthnTest::redis_errors();
 FaultProxy::reset($p);
 my ($hx, $ha, $hb, $hd) = main::fresh(4);
 my ($cx, $ca, $cb, $cd) = map { main::cred_of($_) } $hx, $ha, $hb, $hd;
@@ -605,19 +565,19 @@ Test::More::ok($pbc->{id} > 0 && $pbc->{id} != $pa->{id}, "B's commit, after A's
 my @order = map { $_->[0] . ' ' . ($main::User{main::cred_of_key($_->[1])} // '') } @{ $pa->{commands} // [] };
 shift @order while @order && $order[0] ne "HMGET $main::User{$cx}";
 Test::More::is("@order[0 .. 3]", "HMGET $main::User{$cx} HMGET $main::User{$ca} EVALSHA $main::User{$cx} HMGET $main::User{$cb}", 'behind A\'s lookup on the wire: X\'s commit and B\'s lookup');
-Test::More::ok(main::settle(sub { !grep { $_->{id} == $pa->{id} && $_->{open} } @{ FaultProxy::conns($p) } }), 'the timed-out connection closed, once those behind were answered');
+Test::More::ok(FaultProxy::settle(sub { !grep { $_->{id} == $pa->{id} && $_->{open} } @{ FaultProxy::conns($p) } }), 'the timed-out connection closed, once those behind were answered');
 my $rd = main::get($hd);
 Test::More::is($rd->{status}, 200, 'a request afterwards passes');
 Test::More::is($rd->{user}, $main::User{$cd}, 'with its own user');
 my @l = main::store_lines();
 Test::More::is(scalar @l, 1, 'one store_unavailable line');
 Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis timed out/ } @l), 1, 'saying redis timed out') or Test::More::diag(@l);
-my $e = main::redis_errors();
+my $e = WebAuthnTest::redis_errors();
 Test::More::is(($e->{timeout} // 0) - ($errors->{timeout} // 0), 1, 'webauthn_redis_errors_total{reason="timeout"} +1');
 Test::More::is(($e->{protocol} // 0) - ($errors->{protocol} // 0), 0, 'and no protocol error (the late reply was not taken for a stray one)');
 my $s = FaultProxy::wait_open($p, 0, 4);
 Test::More::ok($s->{ok}, "no proxy connection open after keepalive_timeout ($s->{open})");
-my $fd = main::settle(sub { my $k = FaultProxy::fd_count($w); $k == $base ? $k : 0 }) || FaultProxy::fd_count($w);
+my $fd = FaultProxy::settle(sub { my $k = FaultProxy::fd_count($w); $k == $base ? $k : 0 }) || FaultProxy::fd_count($w);
 Test::More::is($fd, $base, "the worker's fds as before ($base)");
 push @main::Figures, sprintf("timeout=2s, A's reply 2.6 s late: A 503 after %.2f s; X (ahead) 200 after %.2f s, B (behind) 200 after %.2f s", $ra->{time}, $rx->{time}, $rb->{time});
 --- request
@@ -841,7 +801,7 @@ main::shape(sub { Test::More::ok(@dropped >= 2, scalar(@dropped) . " commits wri
 my @l = main::store_lines();
 Test::More::is(scalar @l, $tries, 'one store_unavailable line per batch') or Test::More::diag(@l);
 Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis closed the connection during the commit; sent again, it found the challenge used/ } @l), $tries, 'the commit sent again found its own nonce: a store fault') or Test::More::diag(@l);
-Test::More::is(scalar(grep { /challenge_invalid|\[info\].*webauthn: / } main::error_log_lines()), 0, 'and nothing logged as a replay');
+Test::More::is(scalar(grep { /challenge_invalid|\[info\].*webauthn: / } WebAuthnTest::error_log_lines()), 0, 'and nothing logged as a replay');
 my ($spent) = grep { main::cred_of($_) eq ($ran // '') } @h;
 my $again = main::get($spent // main::fresh());
 Test::More::is($again->{status}, 401, 'its assertion, spent by Redis, refused afterwards');
@@ -867,7 +827,7 @@ my $p = $main::Proxy;
 main::proxy_idle();
 my $r = main::get(main::fresh());
 Test::More::is($r->{status}, 200, 'one assertion passes first, its connection pooled');
-my $errors = main::redis_errors();
+my $errors = WebAuthnTest::redis_errors();
 FaultProxy::reset($p);
 my ($ha, $hb) = main::fresh(2);
 my ($ca, $cb) = map { main::cred_of($_) } $ha, $hb;
@@ -887,7 +847,7 @@ my ($pa) = main::conn_of(FaultProxy::conns($p), $ca, 'HMGET');
 my ($pb) = main::conn_of(FaultProxy::conns($p), $cb, 'HMGET');
 $_ //= { id => -1 } for $pa, $pb;
 Test::More::ok($pa->{id} > 0 && $pb->{id} == $pa->{id}, "A's and B's lookups on one connection ($pa->{id} $pb->{id})");
-my $e = main::redis_errors();
+my $e = WebAuthnTest::redis_errors();
 Test::More::is(($e->{timeout} // 0) - ($errors->{timeout} // 0), 1, 'webauthn_redis_errors_total{reason="timeout"} +1: A only');
 my @l = main::store_lines();
 Test::More::is(scalar @l, 1, 'one store_unavailable line') or Test::More::diag(@l);

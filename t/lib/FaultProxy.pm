@@ -11,7 +11,9 @@ package FaultProxy;
 #   FaultProxy::conns($p);                          # per connection
 #
 # and a few looks at the nginx under test: its worker's pid and open file
-# descriptors.  The proxy is stopped with the other children of
+# descriptors, those that are not its connections to the proxy
+# (FaultProxy::other_fds), and FaultProxy::settle for a state that comes
+# in its time.  The proxy is stopped with the other children of
 # WebAuthnTest at the end.
 
 use strict;
@@ -148,6 +150,32 @@ sub socket_count {
             grep { /^\d+$/ } readdir $d;
     closedir $d;
     return $n;
+}
+
+# waits (at most SECS, default 3) until CODE returns true; its last value
+sub settle {
+    my ($code, $secs) = @_;
+    my $deadline = Time::HiRes::time() + ($secs // 3);
+    my $v;
+    until (($v = $code->()) || Time::HiRes::time() > $deadline) {
+        Time::HiRes::sleep(0.05);
+    }
+    return $v;
+}
+
+# the file descriptors of worker W that are not its connections to the
+# proxy P (all of them the proxy's, one worker): its listening socket,
+# logs, channels...  Constant while nothing leaks, whatever the pool holds.
+sub other_fds {
+    my ($p, $w) = @_;
+    my ($open, $fds, $again);
+    for (1 .. 20) {
+        $open = stats($p)->{open};
+        $fds = fd_count($w);
+        $again = stats($p)->{open};
+        last if $open == $again;
+    }
+    return $fds - $open;
 }
 
 1;

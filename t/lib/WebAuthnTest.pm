@@ -648,6 +648,26 @@ sub mangle_cd {
 
 # connects to the nginx under test; --- init code runs right after nginx
 # starts, which under valgrind may be seconds before it listens
+# the counts of webauthn_redis_errors_total by reason, from /metrics (the
+# block's location must serve it)
+sub redis_errors {
+    my $r = http_request('GET', '/metrics');
+    die "GET /metrics: $r->{status}\n" unless $r->{status} == 200;
+    my %e = $r->{body}
+            =~ /^webauthn_redis_errors_total\{reason="(\w+)"\} (\d+)$/mg;
+    die "no webauthn_redis_errors_total\n" unless %e;
+    return \%e;
+}
+
+# the lines of the nginx under test's error log
+sub error_log_lines {
+    my $file = "$ENV{TEST_NGINX_SERVER_ROOT}/logs/error.log";
+    open my $fh, '<', $file or die "$file: $!";
+    my @lines = <$fh>;
+    close $fh;
+    return @lines;
+}
+
 sub connect_nginx {
     my $deadline = Time::HiRes::time() + 60;
     for ( ;; ) {
