@@ -1214,17 +1214,24 @@ ngx_http_webauthn_event_reply_timer(ngx_http_webauthn_event_t *ev,
 
 
 ngx_int_t
-ngx_http_webauthn_event_append(ngx_http_webauthn_event_t *ev, u_char *data,
-    size_t len)
+ngx_http_webauthn_event_append(ngx_http_webauthn_event_t *ev, ngx_str_t *data,
+    ngx_uint_t n)
 {
-    size_t             size, sent, unsent;
+    size_t             size, sent, unsent, len;
     ngx_buf_t         *b, *nb;
+    ngx_uint_t         i;
     ngx_connection_t  *c;
 
     b = ev->request;
 
     if (b == NULL) {
         return NGX_ERROR;
+    }
+
+    len = 0;
+
+    for (i = 0; i < n; i++) {
+        len += data[i].len;
     }
 
     if ((size_t) (b->end - b->last) < len) {
@@ -1256,7 +1263,11 @@ ngx_http_webauthn_event_append(ngx_http_webauthn_event_t *ev, u_char *data,
         b = nb;
     }
 
-    b->last = ngx_cpymem(b->last, data, len);
+    /* all of them or nothing: the stream never holds half an op */
+
+    for (i = 0; i < n; i++) {
+        b->last = ngx_cpymem(b->last, data[i].data, data[i].len);
+    }
 
     /* one write for what the pass appended: from the event loop */
 

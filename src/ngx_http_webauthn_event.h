@@ -208,12 +208,13 @@ ngx_int_t ngx_http_webauthn_event_start(ngx_http_webauthn_event_t *ev);
 void ngx_http_webauthn_event_free(ngx_http_webauthn_event_t *ev);
 
 /*
- * a persistent exchange: len more bytes to send, after those not sent yet;
- * everything appended during one pass of the event loop goes out in one
- * write, from the loop (a posted write event); NGX_OK or NGX_ERROR
+ * a persistent exchange: n strings more to send, after those not sent
+ * yet, all of them or (NGX_ERROR: out of memory) none; everything
+ * appended during one pass of the event loop goes out in one write, from
+ * the loop (a posted write event); NGX_OK or NGX_ERROR
  */
 ngx_int_t ngx_http_webauthn_event_append(ngx_http_webauthn_event_t *ev,
-    u_char *data, size_t len);
+    ngx_str_t *data, ngx_uint_t n);
 
 /*
  * a persistent exchange the owner is done with, from the event loop but

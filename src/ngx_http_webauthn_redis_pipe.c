@@ -529,7 +529,6 @@ static ngx_int_t
 ngx_http_webauthn_redis_pipe_add(ngx_http_webauthn_redis_pipe_t *pipe,
     ngx_http_webauthn_redis_op_t *op)
 {
-    ngx_uint_t                        i;
     ngx_msec_t                        timeout;
     ngx_queue_t                      *q;
     ngx_http_webauthn_peer_t         *server;
@@ -552,16 +551,13 @@ ngx_http_webauthn_redis_pipe_add(ngx_http_webauthn_redis_pipe_t *pipe,
         entry = ngx_queue_data(q, ngx_http_webauthn_redis_entry_t, queue);
     }
 
-    for (i = 0; i < op->ncmds; i++) {
-        if (ngx_http_webauthn_event_append(pipe->ev, ctx->cmds[i].data,
-                                           ctx->cmds[i].len)
-            != NGX_OK)
-        {
-            /* the stream is in doubt: the connection takes no more */
-            pipe->draining = 1;
-            ngx_queue_insert_head(&pipe->free, &entry->queue);
-            return NGX_ERROR;
-        }
+    /* the op's commands, whole, or nothing of them (out of memory) */
+
+    if (ngx_http_webauthn_event_append(pipe->ev, ctx->cmds, op->ncmds)
+        != NGX_OK)
+    {
+        ngx_queue_insert_head(&pipe->free, &entry->queue);
+        return NGX_ERROR;
     }
 
     entry->op = op;
