@@ -1236,12 +1236,14 @@ ngx_http_webauthn_event_append(ngx_http_webauthn_event_t *ev, ngx_str_t *data,
 
     if ((size_t) (b->end - b->last) < len) {
 
-        /* the bytes not yet sent, and these, in a larger buffer */
+        /*
+         * the bytes not yet sent, and these, in a new buffer twice their
+         * size: it grows with what waits to be sent, not with time
+         */
 
         sent = b->pos - b->start;
         unsent = b->last - b->pos;
-        size = ngx_max(2 * (size_t) (b->end - b->start), unsent + len);
-        size = ngx_max(size, NGX_HTTP_WEBAUTHN_EVENT_RECV_SIZE);
+        size = ngx_max(2 * (unsent + len), NGX_HTTP_WEBAUTHN_EVENT_RECV_SIZE);
 
         nb = ngx_create_temp_buf(ev->pool, size);
         if (nb == NULL) {
