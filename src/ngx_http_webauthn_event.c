@@ -527,42 +527,108 @@ ngx_http_webauthn_event_connect(ngx_http_webauthn_event_t *ev)
 }
 
 
+/*
+ * as the OCSP client resolves its responder: nginx's resolver, the
+ * server's host; NGX_OK with the context, not started (the caller starts
+ * it with ngx_resolve_name(), whose handler may run within), NGX_DECLINED
+ * without a resolver, NGX_ERROR out of memory
+ */
+
+ngx_int_t
+ngx_http_webauthn_peer_resolve(ngx_http_webauthn_peer_t *server,
+    ngx_resolver_t *resolver, ngx_msec_t timeout,
+    ngx_resolver_handler_pt handler, void *data, ngx_resolver_ctx_t **rp)
+{
+    ngx_resolver_ctx_t  *r, temp;
+
+    *rp = NULL;
+
+    if (resolver == NULL) {
+        return NGX_DECLINED;
+    }
+
+    temp.name = server->host;
+
+    r = ngx_resolve_start(resolver, &temp);
+
+    if (r == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (r == NGX_NO_RESOLVER) {
+        return NGX_DECLINED;
+    }
+
+    r->name = server->host;
+    r->handler = handler;
+    r->data = data;
+    r->timeout = timeout;
+
+    *rp = r;
+
+    return NGX_OK;
+}
+
+
+/*
+ * its answer: NGX_OK with the first address (as the OCSP client tries
+ * them in turn) and the server's port in addr, which points into mem;
+ * NGX_ERROR when it failed (r->state says why); the caller is done with
+ * the context
+ */
+
+ngx_int_t
+ngx_http_webauthn_peer_resolved(ngx_http_webauthn_peer_t *server,
+    ngx_resolver_ctx_t *r, ngx_addr_t *addr,
+    ngx_http_webauthn_peer_addr_t *mem)
+{
+    if (r->state || r->naddrs == 0) {
+        return NGX_ERROR;
+    }
+
+    addr->socklen = ngx_min(r->addrs[0].socklen,
+                            (socklen_t) sizeof(ngx_sockaddr_t));
+    ngx_memcpy(&mem->sockaddr, r->addrs[0].sockaddr, addr->socklen);
+    ngx_inet_set_port(&mem->sockaddr.sockaddr, server->port);
+
+    addr->sockaddr = &mem->sockaddr.sockaddr;
+    addr->name.data = mem->text;
+    addr->name.len = ngx_sock_ntop(addr->sockaddr, addr->socklen, mem->text,
+                                   NGX_SOCKADDR_STRLEN, 1);
+
+    return NGX_OK;
+}
+
+
 /* as the OCSP client resolves its responder: nginx's resolver, no port */
 
 static ngx_int_t
 ngx_http_webauthn_event_resolve(ngx_http_webauthn_event_t *ev)
 {
-    ngx_resolver_ctx_t        *resolve, temp;
+    ngx_int_t                  rc;
+    ngx_resolver_ctx_t        *resolve;
     ngx_http_webauthn_peer_t  *server;
 
     server = ev->server;
 
-    resolve = NGX_NO_RESOLVER;
+    rc = ngx_http_webauthn_peer_resolve(server, ev->resolver,
+                                        ev->resolver_timeout,
+                                        ngx_http_webauthn_event_resolve_handler,
+                                        ev, &resolve);
 
-    if (ev->resolver) {
-        temp.name = server->host;
-
-        resolve = ngx_resolve_start(ev->resolver, &temp);
-
-        if (resolve == NULL) {
-            ngx_http_webauthn_event_wipe(ev);
-            ngx_http_webauthn_event_reason(ev, 0, "%s resolver failed: "
-                                           "out of memory", server->name);
-            return NGX_ERROR;
-        }
+    if (rc == NGX_ERROR) {
+        ngx_http_webauthn_event_wipe(ev);
+        ngx_http_webauthn_event_reason(ev, 0, "%s resolver failed: "
+                                       "out of memory", server->name);
+        return NGX_ERROR;
     }
 
-    if (resolve == NGX_NO_RESOLVER) {
+    if (rc == NGX_DECLINED) {
         ngx_http_webauthn_event_wipe(ev);
         ngx_http_webauthn_event_reason(ev, 0, "no resolver defined to "
                                        "resolve %V", &server->host);
         return NGX_ERROR;
     }
-
-    resolve->name = server->host;
-    resolve->handler = ngx_http_webauthn_event_resolve_handler;
-    resolve->data = ev;
-    resolve->timeout = ev->resolver_timeout;
 
     ev->resolve = resolve;
     ev->log.action = "resolving";
@@ -588,43 +654,28 @@ ngx_http_webauthn_event_resolve_handler(ngx_resolver_ctx_t *resolve)
 {
     ngx_http_webauthn_event_t *ev = resolve->data;
 
-    u_char                    *p;
-    ngx_int_t                  rc;
-    socklen_t                  socklen;
-    struct sockaddr           *sockaddr;
-    ngx_http_webauthn_peer_t  *server;
+    ngx_int_t                       rc;
+    ngx_http_webauthn_peer_t       *server;
+    ngx_http_webauthn_peer_addr_t  *mem;
 
     server = ev->server;
     ev->resolve = NULL;
 
-    if (resolve->state || resolve->naddrs == 0) {
+    mem = ngx_palloc(ev->pool, sizeof(ngx_http_webauthn_peer_addr_t));
+    if (mem == NULL) {
+        ngx_http_webauthn_event_reason(ev, 0, "out of memory");
+        goto failed;
+    }
+
+    if (ngx_http_webauthn_peer_resolved(server, resolve, &ev->resolved, mem)
+        != NGX_OK)
+    {
         ngx_http_webauthn_event_reason(ev, 0, "%V could not be resolved "
                                        "(%i: %s)", &resolve->name,
                                        resolve->state,
                                        ngx_resolver_strerror(resolve->state));
         goto failed;
     }
-
-    /* the first address (as the OCSP client tries them in turn) */
-
-    socklen = resolve->addrs[0].socklen;
-
-    sockaddr = ngx_palloc(ev->pool, socklen);
-    p = ngx_pnalloc(ev->pool, NGX_SOCKADDR_STRLEN);
-
-    if (sockaddr == NULL || p == NULL) {
-        ngx_http_webauthn_event_reason(ev, 0, "out of memory");
-        goto failed;
-    }
-
-    ngx_memcpy(sockaddr, resolve->addrs[0].sockaddr, socklen);
-    ngx_inet_set_port(sockaddr, server->port);
-
-    ev->resolved.sockaddr = sockaddr;
-    ev->resolved.socklen = socklen;
-    ev->resolved.name.data = p;
-    ev->resolved.name.len = ngx_sock_ntop(sockaddr, socklen, p,
-                                          NGX_SOCKADDR_STRLEN, 1);
 
     ngx_resolve_name_done(resolve);
 

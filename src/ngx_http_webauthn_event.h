@@ -162,6 +162,14 @@ struct ngx_http_webauthn_event_s {
 };
 
 
+/* a resolved address's memory (ngx_http_webauthn_peer_resolved()) */
+
+typedef struct {
+    ngx_sockaddr_t                       sockaddr;
+    u_char                               text[NGX_SOCKADDR_STRLEN];
+} ngx_http_webauthn_peer_addr_t;
+
+
 /* sets the defaults of a server's timeouts and pool */
 void ngx_http_webauthn_peer_init(ngx_http_webauthn_peer_t *server,
     const char *name);
@@ -188,6 +196,20 @@ ngx_int_t ngx_http_webauthn_peer_ssl(ngx_conf_t *cf, ngx_str_t *trusted,
  * connections, frees the TLS session
  */
 void ngx_http_webauthn_peer_cleanup(ngx_http_webauthn_peer_t *server);
+
+/*
+ * the server's host name, resolved with nginx's resolver: a context to
+ * start with ngx_resolve_name() (NGX_OK), NGX_DECLINED without a
+ * resolver, NGX_ERROR out of memory; then, in its handler, the first
+ * address with the server's port (NGX_OK, addr pointing into mem), or
+ * NGX_ERROR (r->state says why)
+ */
+ngx_int_t ngx_http_webauthn_peer_resolve(ngx_http_webauthn_peer_t *server,
+    ngx_resolver_t *resolver, ngx_msec_t timeout,
+    ngx_resolver_handler_pt handler, void *data, ngx_resolver_ctx_t **rp);
+ngx_int_t ngx_http_webauthn_peer_resolved(ngx_http_webauthn_peer_t *server,
+    ngx_resolver_ctx_t *r, ngx_addr_t *addr,
+    ngx_http_webauthn_peer_addr_t *mem);
 
 /* an exchange with a pool of its own, logging to log */
 ngx_http_webauthn_event_t *ngx_http_webauthn_event_create(

@@ -162,35 +162,29 @@ ngx_http_webauthn_redis_pipe_join(ngx_http_webauthn_redis_op_t *op,
 static ngx_int_t
 ngx_http_webauthn_redis_pipe_resolve(ngx_http_webauthn_redis_op_t *op)
 {
-    ngx_resolver_ctx_t             *r, temp;
+    ngx_int_t                       rc;
+    ngx_resolver_ctx_t             *r;
     ngx_http_webauthn_peer_t       *server;
     ngx_http_webauthn_redis_ctx_t  *ctx;
 
     ctx = op->priv;
     server = &op->conf->server;
 
-    r = NGX_NO_RESOLVER;
+    rc = ngx_http_webauthn_peer_resolve(server, server->resolver,
+                                        server->resolver_timeout,
+                                        ngx_http_webauthn_redis_pipe_resolved,
+                                        op, &r);
 
-    if (server->resolver) {
-        temp.name = server->host;
-        r = ngx_resolve_start(server->resolver, &temp);
-
-        if (r == NULL) {
-            ngx_str_set(&op->reason, "redis resolver failed: out of memory");
-            return NGX_ERROR;
-        }
+    if (rc == NGX_ERROR) {
+        ngx_str_set(&op->reason, "redis resolver failed: out of memory");
+        return NGX_ERROR;
     }
 
-    if (r == NGX_NO_RESOLVER) {
+    if (rc == NGX_DECLINED) {
         ngx_str_set(&op->reason, "no resolver defined to resolve the "
                                  "redis host");
         return NGX_ERROR;
     }
-
-    r->name = server->host;
-    r->handler = ngx_http_webauthn_redis_pipe_resolved;
-    r->data = op;
-    r->timeout = server->resolver_timeout;
 
     ctx->resolve = r;
     ctx->starting = 1;
@@ -218,16 +212,15 @@ ngx_http_webauthn_redis_pipe_resolved(ngx_resolver_ctx_t *r)
 
     u_char                         *p;
     ngx_addr_t                      addr;
-    ngx_sockaddr_t                  sa;
     ngx_http_webauthn_peer_t       *server;
     ngx_http_webauthn_redis_ctx_t  *ctx;
-    u_char                          text[NGX_SOCKADDR_STRLEN];
+    ngx_http_webauthn_peer_addr_t   mem;
 
     ctx = op->priv;
     server = &op->conf->server;
     ctx->resolve = NULL;
 
-    if (r->state || r->naddrs == 0) {
+    if (ngx_http_webauthn_peer_resolved(server, r, &addr, &mem) != NGX_OK) {
         p = ngx_pnalloc(op->pool, NGX_HTTP_WEBAUTHN_EVENT_REASON_SIZE);
 
         if (p) {
@@ -246,18 +239,6 @@ ngx_http_webauthn_redis_pipe_resolved(ngx_resolver_ctx_t *r)
         ngx_resolve_name_done(r);
         goto failed;
     }
-
-    /* the first address, as the base and the OCSP client take it */
-
-    addr.socklen = ngx_min(r->addrs[0].socklen,
-                           (socklen_t) sizeof(ngx_sockaddr_t));
-    ngx_memcpy(&sa, r->addrs[0].sockaddr, addr.socklen);
-    ngx_inet_set_port(&sa.sockaddr, server->port);
-
-    addr.sockaddr = &sa.sockaddr;
-    addr.name.data = text;
-    addr.name.len = ngx_sock_ntop(&sa.sockaddr, addr.socklen, text,
-                                  NGX_SOCKADDR_STRLEN, 1);
 
     ngx_resolve_name_done(r);
 
