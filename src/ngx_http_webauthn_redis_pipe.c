@@ -268,31 +268,27 @@ failed:
 void
 ngx_http_webauthn_redis_pipe_cancel(ngx_http_webauthn_redis_op_t *op)
 {
-    ngx_http_webauthn_redis_ctx_t    *ctx;
-    ngx_http_webauthn_redis_pipe_t   *pipe;
-    ngx_http_webauthn_redis_entry_t  *entry;
+    ngx_http_webauthn_redis_ctx_t   *ctx;
+    ngx_http_webauthn_redis_pipe_t  *pipe;
 
     ctx = op->priv;
     pipe = ctx->pipe;
-    entry = ctx->entry;
 
     if (ctx->resolve) {
         ngx_resolve_name_done(ctx->resolve);
         ctx->resolve = NULL;
     }
 
-    if (entry == NULL) {
+    if (ctx->entry == NULL) {
         return;
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, op->pool->log, 0,
                    "redis pipeline %p: op %p cancelled", pipe, op);
 
-    ngx_http_webauthn_redis_pipe_detach(pipe, op);
-
     /* the entry stays to eat the replies; the op's are freed with it */
 
-    entry->op = NULL;
+    ngx_http_webauthn_redis_pipe_detach(pipe, op);
 }
 
 
@@ -949,7 +945,6 @@ ngx_http_webauthn_redis_pipe_done(ngx_http_webauthn_event_t *ev)
 
         if (op) {
             ngx_http_webauthn_redis_pipe_detach(pipe, op);
-            entry->op = NULL;
 
             if (retry && !op->retried && entry->read == 0 && !partial) {
                 op->retried = 1;
@@ -1070,22 +1065,18 @@ ngx_http_webauthn_redis_pipe_op_timer(ngx_event_t *ev)
 {
     ngx_http_webauthn_redis_op_t  *op = ev->data;
 
-    ngx_http_webauthn_redis_ctx_t    *ctx;
-    ngx_http_webauthn_redis_pipe_t   *pipe;
-    ngx_http_webauthn_redis_entry_t  *entry;
+    ngx_http_webauthn_redis_ctx_t   *ctx;
+    ngx_http_webauthn_redis_pipe_t  *pipe;
 
     ctx = op->priv;
     pipe = ctx->pipe;
-    entry = ctx->entry;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
                    "redis pipeline %p: op %p timed out", pipe, op);
 
-    ngx_http_webauthn_redis_pipe_detach(pipe, op);
-
     /* orphaned: its replies, if they come, are dropped */
 
-    entry->op = NULL;
+    ngx_http_webauthn_redis_pipe_detach(pipe, op);
 
     /* a connection this slow takes no more ops */
 
@@ -1110,15 +1101,22 @@ ngx_http_webauthn_redis_pipe_op_timer(ngx_event_t *ev)
 }
 
 
-/* the op leaves the pipeline: answered, failed, timed out or cancelled */
+/*
+ * the op leaves the pipeline: answered, failed, timed out or cancelled;
+ * its entry, if still queued, is an orphan's that eats the replies
+ */
 
 static void
 ngx_http_webauthn_redis_pipe_detach(ngx_http_webauthn_redis_pipe_t *pipe,
     ngx_http_webauthn_redis_op_t *op)
 {
-    ngx_http_webauthn_redis_ctx_t  *ctx;
+    ngx_http_webauthn_redis_ctx_t    *ctx;
+    ngx_http_webauthn_redis_entry_t  *entry;
 
     ctx = op->priv;
+    entry = ctx->entry;
+
+    entry->op = NULL;
 
     ctx->pipe = NULL;
     ctx->entry = NULL;
@@ -1152,7 +1150,6 @@ ngx_http_webauthn_redis_pipe_free(ngx_http_webauthn_redis_pipe_t *pipe)
 
         if (entry->op) {
             ngx_http_webauthn_redis_pipe_detach(pipe, entry->op);
-            entry->op = NULL;
         }
     }
 
