@@ -36,7 +36,7 @@ static int fuzz_read(wa_resp_t *r, const unsigned char *p, size_t n,
 static int fuzz_same(const redisReply *a, const redisReply *b);
 static void fuzz_bounds(const redisReply *reply, int depth, int max_depth,
     size_t max_elements);
-static void fuzz_commit(const redisReply *reply);
+static void fuzz_commit(const redisReply *reply, int hinted);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 
@@ -125,15 +125,17 @@ fuzz_bounds(const redisReply *reply, int depth, int max_depth,
 
 
 static void
-fuzz_commit(const redisReply *reply)
+fuzz_commit(const redisReply *reply, int hinted)
 {
     size_t        i;
     wa_err_t      err;
     wa_commit_t   c;
     const char   *detail;
 
+    /* hinted or not: by the input's length (odd: hinted) */
+
     detail = NULL;
-    err = wa_commit_reply(&c, reply, &detail);
+    err = wa_commit_reply(&c, reply, hinted, &detail);
 
     if (err != WA_OK) {
         if (err != WA_ERR_STORE_UNAVAILABLE || detail == NULL
@@ -149,6 +151,13 @@ fuzz_commit(const redisReply *reply)
     switch (c.outcome) {
 
     case WA_COMMIT_OK:
+        if (c.hinted
+            && (!hinted || reply->elements != 1 || c.user_name_len
+                || c.roles_len || c.aaguid_len))
+        {
+            abort();
+        }
+
         if (!wa_record_user_name_ok((const unsigned char *) c.user_name,
                                     c.user_name_len)
             || !wa_record_roles_ok((const unsigned char *) c.roles,
@@ -263,7 +272,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
     for (i = 0; i < n1; i++) {
         fuzz_bounds(r1[i], 1, WA_RESP_MAX_DEPTH, WA_RESP_MAX_BYTES / 3);
-        fuzz_commit(r1[i]);
+        fuzz_commit(r1[i], size & 1);
         freeReplyObject(r1[i]);
     }
 

@@ -614,8 +614,8 @@ ngx_http_webauthn_step_verify(ngx_http_request_t *r,
 
     detail = NULL;
 
-    err = ngx_http_webauthn_pkey_get(&ctx->cred.public_key, r->pool, &pkey,
-                                     &detail, r->connection->log);
+    err = ngx_http_webauthn_pkey_get(&ctx->cred, r->pool, &pkey, &detail,
+                                     r->connection->log);
 
     if (err == WA_ERR_CREDENTIAL_MALFORMED) {
         return ngx_http_webauthn_store_refuse_text(ctx,
@@ -702,6 +702,11 @@ ngx_http_webauthn_step_commit(ngx_http_request_t *r,
     switch (ctx->store.rc) {
 
     case NGX_HTTP_WEBAUTHN_STORE_OK:
+
+        /* the record's fields, when the reply had them: the next hint */
+
+        ngx_http_webauthn_pkey_fields(&ctx->cred, r->connection->log);
+
         return NGX_OK;
 
     case NGX_HTTP_WEBAUTHN_STORE_UNKNOWN:

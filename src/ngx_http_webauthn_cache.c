@@ -294,9 +294,20 @@ typedef struct {
     ngx_str_node_t                  sn;        /* the base64url COSE key */
     ngx_queue_t                     queue;
     wa_pkey_t                      *pkey;
+    u_char                         *fields;    /* ngx_alloc()ed, or NULL */
+    ngx_str_t                       id;        /* the record's, in fields */
+    ngx_str_t                       user_name;
+    ngx_str_t                       roles;
+    ngx_str_t                       aaguid;
 } ngx_http_webauthn_pkey_node_t;
 
 
+static ngx_http_webauthn_pkey_node_t *ngx_http_webauthn_pkey_lookup(
+    ngx_str_t *cose_b64, uint32_t hash);
+static void ngx_http_webauthn_pkey_hint(ngx_http_webauthn_pkey_node_t *pn,
+    ngx_http_webauthn_cred_t *cred, ngx_pool_t *pool);
+static ngx_int_t ngx_http_webauthn_pkey_copy(ngx_pool_t *pool, ngx_str_t *to,
+    ngx_str_t *from);
 static void ngx_http_webauthn_pkey_remove(ngx_http_webauthn_pkey_node_t *pn);
 
 
@@ -308,27 +319,23 @@ static ngx_uint_t         ngx_http_webauthn_pkeys_init;
 
 
 wa_err_t
-ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, ngx_pool_t *pool,
+ngx_http_webauthn_pkey_get(ngx_http_webauthn_cred_t *cred, ngx_pool_t *pool,
     wa_pkey_t **pkey, const char **detail, ngx_log_t *log)
 {
     uint32_t                        hash;
     wa_err_t                        err;
-    ngx_str_t                       cose;
+    ngx_str_t                       cose, *cose_b64;
     ngx_queue_t                    *q;
     ngx_http_webauthn_pkey_node_t  *pn;
 
-    if (!ngx_http_webauthn_pkeys_init) {
-        ngx_rbtree_init(&ngx_http_webauthn_pkeys,
-                        &ngx_http_webauthn_pkeys_sentinel,
-                        ngx_str_rbtree_insert_value);
-        ngx_queue_init(&ngx_http_webauthn_pkeys_lru);
-        ngx_http_webauthn_pkeys_init = 1;
-    }
+    cose_b64 = &cred->public_key;
+
+    cred->hinted = 0;
+    cred->read = 0;
 
     hash = ngx_crc32_short(cose_b64->data, cose_b64->len);
 
-    pn = (ngx_http_webauthn_pkey_node_t *)
-             ngx_str_rbtree_lookup(&ngx_http_webauthn_pkeys, cose_b64, hash);
+    pn = ngx_http_webauthn_pkey_lookup(cose_b64, hash);
 
     if (pn != NULL) {
         ngx_queue_remove(&pn->queue);
@@ -336,6 +343,8 @@ ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, ngx_pool_t *pool,
 
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
                        "webauthn parsed key cache hit");
+
+        ngx_http_webauthn_pkey_hint(pn, cred, pool);
 
         *pkey = pn->pkey;
         return WA_OK;
@@ -357,6 +366,8 @@ ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, ngx_pool_t *pool,
         *detail = "ngx_alloc() failed";
         return WA_ERR_INTERNAL;
     }
+
+    ngx_memzero(pn, sizeof(ngx_http_webauthn_pkey_node_t));
 
     pn->sn.node.key = hash;
     pn->sn.str.data = (u_char *) &pn[1];
@@ -386,6 +397,129 @@ ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, ngx_pool_t *pool,
 }
 
 
+/* the fields a commit's reply read (cred->read), kept with the key */
+
+void
+ngx_http_webauthn_pkey_fields(ngx_http_webauthn_cred_t *cred, ngx_log_t *log)
+{
+    u_char                         *p;
+    size_t                          len;
+    ngx_http_webauthn_pkey_node_t  *pn;
+
+    if (!cred->read) {
+        return;
+    }
+
+    pn = ngx_http_webauthn_pkey_lookup(&cred->public_key,
+                                       ngx_crc32_short(cred->public_key.data,
+                                                       cred->public_key.len));
+    if (pn == NULL) {
+        return;     /* evicted since the verify: nothing to keep */
+    }
+
+    if (pn->fields != NULL) {
+        ngx_free(pn->fields);
+        pn->fields = NULL;
+    }
+
+    len = cred->id.len + cred->user_name.len + cred->roles.len
+          + cred->aaguid.len;
+
+    p = ngx_alloc(len + 1, log);
+    if (p == NULL) {
+        return;     /* no hint: the next commit checks them again */
+    }
+
+    pn->fields = p;
+
+    pn->id.data = p;
+    pn->id.len = cred->id.len;
+    p = ngx_cpymem(p, cred->id.data, cred->id.len);
+
+    pn->user_name.data = p;
+    pn->user_name.len = cred->user_name.len;
+    p = ngx_cpymem(p, cred->user_name.data, cred->user_name.len);
+
+    pn->roles.data = p;
+    pn->roles.len = cred->roles.len;
+    p = ngx_cpymem(p, cred->roles.data, cred->roles.len);
+
+    pn->aaguid.data = p;
+    pn->aaguid.len = cred->aaguid.len;
+    ngx_memcpy(p, cred->aaguid.data, cred->aaguid.len);
+}
+
+
+static ngx_http_webauthn_pkey_node_t *
+ngx_http_webauthn_pkey_lookup(ngx_str_t *cose_b64, uint32_t hash)
+{
+    if (!ngx_http_webauthn_pkeys_init) {
+        ngx_rbtree_init(&ngx_http_webauthn_pkeys,
+                        &ngx_http_webauthn_pkeys_sentinel,
+                        ngx_str_rbtree_insert_value);
+        ngx_queue_init(&ngx_http_webauthn_pkeys_lru);
+        ngx_http_webauthn_pkeys_init = 1;
+    }
+
+    return (ngx_http_webauthn_pkey_node_t *)
+               ngx_str_rbtree_lookup(&ngx_http_webauthn_pkeys, cose_b64,
+                                     hash);
+}
+
+
+/*
+ * the fields kept with the key, when they are of this credential (one key
+ * in two records is the operator's mistake, never a match), to cred
+ */
+
+static void
+ngx_http_webauthn_pkey_hint(ngx_http_webauthn_pkey_node_t *pn,
+    ngx_http_webauthn_cred_t *cred, ngx_pool_t *pool)
+{
+    if (pn->fields == NULL
+        || pn->id.len != cred->id.len
+        || ngx_memcmp(pn->id.data, cred->id.data, cred->id.len) != 0)
+    {
+        return;
+    }
+
+    if (ngx_http_webauthn_pkey_copy(pool, &cred->user_name, &pn->user_name)
+        != NGX_OK
+        || ngx_http_webauthn_pkey_copy(pool, &cred->roles, &pn->roles)
+           != NGX_OK
+        || ngx_http_webauthn_pkey_copy(pool, &cred->aaguid, &pn->aaguid)
+           != NGX_OK)
+    {
+        return;     /* no hint: the commit reads them */
+    }
+
+    cred->hinted = 1;
+}
+
+
+/* as the store's copies: NUL-terminated, a null string when empty */
+
+static ngx_int_t
+ngx_http_webauthn_pkey_copy(ngx_pool_t *pool, ngx_str_t *to, ngx_str_t *from)
+{
+    if (from->len == 0) {
+        ngx_str_null(to);
+        return NGX_OK;
+    }
+
+    to->data = ngx_pnalloc(pool, from->len + 1);
+    if (to->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(to->data, from->data, from->len);
+    to->data[from->len] = '\0';
+    to->len = from->len;
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_webauthn_pkey_cleanup(void)
 {
@@ -411,6 +545,11 @@ ngx_http_webauthn_pkey_remove(ngx_http_webauthn_pkey_node_t *pn)
     ngx_http_webauthn_pkeys_n--;
 
     wa_pkey_free(pn->pkey);
+
+    if (pn->fields != NULL) {
+        ngx_free(pn->fields);
+    }
+
     ngx_free(pn);
 }
 

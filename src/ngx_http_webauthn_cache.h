@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 
 #include <wa_core.h>
+#include <ngx_http_webauthn_store.h>
 
 
 /*
@@ -91,12 +92,23 @@ void ngx_http_webauthn_cache_delete(ngx_http_webauthn_cache_t *cache,
  * entry can never be stale.  A hit saves decoding the key and building
  * the EVP_PKEY.  The key returned is borrowed: it stays valid until the
  * next call.
+ *
+ * An entry also keeps the user_name, roles and aaguid of the record that
+ * holds the key, as the last commit reply read them (checked): with the
+ * key, they go to cred (in pool) and cred->hinted is set.  The commit
+ * script compares them with the record and, when they are the same,
+ * neither checks them again nor sends them back (design.md, "Commit
+ * replies"), so they are a hint: never trusted without that comparison.
+ * ngx_http_webauthn_pkey_fields() keeps what a reply read (cred->read).
  */
 
 #define NGX_HTTP_WEBAUTHN_PKEYS  1024
 
-wa_err_t ngx_http_webauthn_pkey_get(ngx_str_t *cose_b64, ngx_pool_t *pool,
-    wa_pkey_t **pkey, const char **detail, ngx_log_t *log);
+wa_err_t ngx_http_webauthn_pkey_get(ngx_http_webauthn_cred_t *cred,
+    ngx_pool_t *pool, wa_pkey_t **pkey, const char **detail,
+    ngx_log_t *log);
+void ngx_http_webauthn_pkey_fields(ngx_http_webauthn_cred_t *cred,
+    ngx_log_t *log);
 void ngx_http_webauthn_pkey_cleanup(void);
 
 

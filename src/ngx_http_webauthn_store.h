@@ -138,6 +138,8 @@ typedef struct {
     ngx_str_t                           user_name;     /* from the commit */
     ngx_str_t                           roles;         /* from the commit */
     ngx_str_t                           aaguid;        /* from the commit */
+    unsigned                            hinted:1; /* the 3 above: a hint */
+    unsigned                            read:1;   /* the reply had them */
 } ngx_http_webauthn_cred_t;
 
 

@@ -1,7 +1,8 @@
 # vi:filetype=perl
 
 # The Redis store: down, back, silent, answering garbage; AUTH and SELECT;
-# a key prefix; revocation through the key cache.
+# a key prefix; revocation through the key cache; the record's fields the
+# worker last read, carried by the commit.
 
 use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';
@@ -24,6 +25,21 @@ WebAuthnTest::enroll('prefixed', alg => 'es256', prefix => 'wa2:',
                      user => 'pia', roles => 'p');
 WebAuthnTest::enroll('cached', alg => 'es256', user => 'kim', roles => 'k');
 WebAuthnTest::enroll('cached2', alg => 'es256', user => 'kit', roles => 'k');
+WebAuthnTest::enroll('hint', alg => 'es256', user => 'hana', roles => 'h1 h2');
+
+# the arguments of a command as MONITOR prints it ("EVALSHA" "..." ...)
+sub monitor_args {
+    my ($line) = @_;
+    my %esc = (n => "\n", r => "\r", t => "\t", a => "\a", b => "\b");
+    $line =~ s/^.*?\] //;
+    my @a;
+    while ($line =~ /"((?:[^"\\]|\\.)*)"/g) {
+        (my $v = $1) =~ s/\\(x[0-9a-fA-F]{2}|.)/
+            length($1) == 3 ? chr(hex substr($1, 1)) : ($esc{$1} \/\/ $1)/ge;
+        push @a, $v;
+    }
+    return @a;
+}
 
 our $Elapsed;
 
@@ -241,7 +257,70 @@ WebAuthnTest::authz(key => 'cached')
 
 
 
-=== TEST 12: with the key cache on, Redis down is still 503 for the cached credential
+=== TEST 12: the commit carries the user_name, roles and aaguid the worker last read of the record: the same there, the script answers "ok" alone; changed, it checks and sends them, and the change is seen at once
+--- init
+my $aaguid = '0123abcd-0000-4000-8000-00000000beef';
+WebAuthnTest::cred_cmd('hint', 'HSET', 'aaguid', $aaguid);
+my $use = sub {
+    my ($what, $roles) = @_;
+    my $r;
+    my $lines = WebAuthnTest::monitor_redis('main', sub {
+        $r = WebAuthnTest::http_request('GET', '/t',
+            WebAuthnTest::authz(key => 'hint', no_counter => 1));
+    });
+    Test::More::is($r->{status}, 200, "$what: passes");
+    Test::More::like($r->{body} // '', qr/^user=hana roles=\Q$roles\E cred=/,
+                     "$what: as user hana, roles $roles");
+    my @c = map { [main::monitor_args($_)] }
+            WebAuthnTest::client_commands($lines, 'EVALSHA'),
+            WebAuthnTest::client_commands($lines, 'EVAL');
+    Test::More::is(scalar @c, 1, "$what: one commit");
+    return $c[0] // [];
+};
+my $c = $use->('the first use in the worker', 'h1 h2');
+Test::More::is(scalar @$c, 12, 'its commit carries no fields (6 arguments)');
+$c = $use->('the second', 'h1 h2');
+Test::More::is(scalar @$c, 15, 'its commit carries three more');
+Test::More::is_deeply([@$c[12 .. 14]], ['hana', 'h1 h2', $aaguid],
+                      'the user_name, roles and aaguid read by the first');
+# the same script, run again with a nonce of its own
+my @again = @$c[1 .. $#$c];
+$again[3] .= ':again';
+my $reply = WebAuthnTest::redis('EVALSHA', @again);
+Test::More::is_deeply($reply, ['ok'],
+                      'the same in the record: the script answers ok alone');
+$again[3] .= '2';
+$again[12] = 'h1';
+$reply = WebAuthnTest::redis('EVALSHA', @again);
+Test::More::is_deeply($reply, ['ok', 'hana', 'h1 h2', $aaguid],
+                      'one of them not the same: ok and the record\'s three');
+$again[3] .= '3';
+$again[12] = 'h1 h2';
+WebAuthnTest::cred_cmd('hint', 'HSET', 'user_name', "ha\x01na");
+$reply = WebAuthnTest::redis('EVALSHA', @again);
+Test::More::is_deeply($reply, ['bad_record', 'user_name'],
+                      'a user_name changed to one that breaks the rules: '
+                      . 'refused, whatever was carried');
+WebAuthnTest::cred_cmd('hint', 'HSET', 'user_name', 'hana');
+WebAuthnTest::cred_cmd('hint', 'HSET', 'roles', 'h3');
+$c = $use->('the roles changed in the record', 'h3');
+Test::More::is_deeply([@$c[12 .. 14]], ['hana', 'h1 h2', $aaguid],
+                      'its commit carried the roles the worker had read');
+$c = $use->('the next use', 'h3');
+Test::More::is($c->[13], 'h3', 'its commit carries the new roles');
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'hint', no_counter => 1)
+--- response_body_like: ^user=hana roles=h3 cred=
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 13: with the key cache on, Redis down is still 503 for the cached credential
 --- http_config
     webauthn_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     webauthn_key_cache zone=wk:1m valid=10m;

@@ -5,7 +5,7 @@
 # revocation values, replays after a Redis restart without persistence,
 # the verifying location's challenge lifetime, a cached key whose user
 # handle changed, the PS256 salt length, and commit replies of the wrong
-# shape.
+# shape (an "ok" alone to a commit that did not carry the worker's fields).
 
 use Test::Nginx::Socket 'no_plan';
 use lib 't/lib';
@@ -48,6 +48,12 @@ $ENV{TEST_NGINX_FAKE_EMPTY_PORT} = WebAuthnTest::fake_redis_scripted(
     records => \%FkRecord, commit => ["*0\r\n"]);
 $ENV{TEST_NGINX_FAKE_OK_INTS_PORT} = WebAuthnTest::fake_redis_scripted(
     records => \%FkRecord, commit => [$Ok, $Ints]);
+# "ok" alone: the answer to a commit that carried the worker's fields
+our $OkAlone = "*1\r\n\$2\r\nok\r\n";
+$ENV{TEST_NGINX_FAKE_OK_ALONE_PORT} = WebAuthnTest::fake_redis_scripted(
+    records => \%FkRecord, commit => [$OkAlone]);
+$ENV{TEST_NGINX_FAKE_OK_THEN_ALONE_PORT} = WebAuthnTest::fake_redis_scripted(
+    records => \%FkRecord, commit => [$Ok, $OkAlone]);
 
 our $EchoLog = "$WebAuthnTest::WorkDir/echo.log";
 
@@ -695,3 +701,36 @@ WebAuthnTest::authz(key => 'fast', counter => 100)
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 26: "ok" alone answers a commit that carried the worker's fields; to the first commit of a credential in a worker, which has none to carry, it is a store fault
+--- http_config eval: main::fake_http_config('TEST_NGINX_FAKE_OK_ALONE_PORT', 1)
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'fk')
+--- denied: store_unavailable
+--- error_log
+unexpected reply to the commit script
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 27: after a commit that read the record's fields, the next carries them, and its "ok" alone passes with them: the same user and roles
+--- http_config eval: main::fake_http_config('TEST_NGINX_FAKE_OK_THEN_ALONE_PORT', 1)
+--- init
+my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => 'fk'));
+Test::More::is($r->{status}, 200, 'the first commit, answered with the fields: passes');
+Test::More::like($r->{body} // '', qr/^user=alice roles=reader /, 'with the user and roles it names');
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'fk')
+--- response_body_like: ^user=alice roles=reader cred=
+--- no_error_log
+[alert]
+[crit]
+[error]

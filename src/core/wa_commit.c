@@ -46,7 +46,7 @@ static const wa_commit_word_t  wa_commit_words[] = {
 
 wa_err_t
 wa_commit_reply(wa_commit_t *c, const struct redisReply *reply,
-    const char **detail)
+    int hinted, const char **detail)
 {
     size_t                   i, n;
     redisReply             **e;
@@ -84,6 +84,16 @@ wa_commit_reply(wa_commit_t *c, const struct redisReply *reply,
     switch (w->outcome) {
 
     case WA_COMMIT_OK:
+
+        /*
+         * ok alone: the record's fields are the ones the commit carried
+         * (the script compared them), which only a hinted commit does
+         */
+
+        if (n == 1 && hinted) {
+            c->hinted = 1;
+            break;
+        }
 
         /* ok, user_name, roles [, aaguid]: strings, or nil for empty */
 

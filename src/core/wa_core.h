@@ -982,7 +982,8 @@ void wa_resp_stream(wa_resp_t *r);
  * an array of bulk strings, the first the outcome.
  */
 
-#define WA_COMMIT_OK          0     /* ok, user_name, roles [, aaguid] */
+#define WA_COMMIT_OK          0     /* ok, user_name, roles [, aaguid];
+                                       ok alone: the fields as hinted */
 #define WA_COMMIT_UNKNOWN     1
 #define WA_COMMIT_REVOKED     2
 #define WA_COMMIT_STALE       3
@@ -1005,6 +1006,9 @@ typedef struct {
     size_t       aaguid_len;
     const char  *field;             /* BAD_RECORD: 1 to 32 of a-z _ */
     size_t       field_len;
+    int          hinted;            /* OK alone: the record's user_name,
+                                       roles and aaguid are those the
+                                       commit was sent (empty here) */
 } wa_commit_t;
 
 /*
@@ -1014,10 +1018,12 @@ typedef struct {
  * WA_COMMIT_INVALID (an error reply, another type, too few or too many
  * elements, an unknown word) or WA_COMMIT_BAD_RECORD (an ok reply whose
  * user_name, roles or aaguid breaks the rules: "the credential record
- * has an invalid user_name").
+ * has an invalid user_name").  hinted: the commit carried the fields
+ * the worker last read (they were checked then), so "ok" alone is a
+ * reply (c->hinted); without them it is not.
  */
 wa_err_t wa_commit_reply(wa_commit_t *c, const struct redisReply *reply,
-    const char **detail);
+    int hinted, const char **detail);
 
 
 /*

@@ -983,8 +983,8 @@ test_resp(void)
 /* -- the commit script's reply ------------------------------------------ */
 
 static int
-commit_try(const char *resp, wa_commit_t *c, wa_err_t *err,
-    redisReply **reply)
+commit_try_hinted(const char *resp, int hinted, wa_commit_t *c,
+    wa_err_t *err, redisReply **reply)
 {
     const char  *why, *d;
 
@@ -992,9 +992,17 @@ commit_try(const char *resp, wa_commit_t *c, wa_err_t *err,
         return -1;
     }
 
-    *err = wa_commit_reply(c, *reply, &d);
+    *err = wa_commit_reply(c, *reply, hinted, &d);
 
     return 0;
+}
+
+
+static int
+commit_try(const char *resp, wa_commit_t *c, wa_err_t *err,
+    redisReply **reply)
+{
+    return commit_try_hinted(resp, 0, c, err, reply);
 }
 
 
@@ -1102,7 +1110,7 @@ test_commit(void)
     commit_is("*1\r\n$8\r\naccepted\r\n", WA_ERR_STORE_UNAVAILABLE,
               WA_COMMIT_INVALID, "an unknown word");
     commit_is("*1\r\n$2\r\nok\r\n", WA_ERR_STORE_UNAVAILABLE,
-              WA_COMMIT_INVALID, "ok alone");
+              WA_COMMIT_INVALID, "ok alone, not hinted");
     commit_is("*2\r\n$2\r\nok\r\n$3\r\nbob\r\n", WA_ERR_STORE_UNAVAILABLE,
               WA_COMMIT_INVALID, "ok without roles");
     commit_is("*5\r\n$2\r\nok\r\n$0\r\n\r\n$0\r\n\r\n$0\r\n\r\n$0\r\n\r\n",
@@ -1130,9 +1138,59 @@ test_commit(void)
     commit_is("*2\r\n$10\r\nbad_record\r\n$-1\r\n", WA_ERR_STORE_UNAVAILABLE,
               WA_COMMIT_INVALID, "bad_record, a nil field");
 
-    err = wa_commit_reply(&c, NULL, &d);
+    err = wa_commit_reply(&c, NULL, 0, &d);
     UNIT_OK(err == WA_ERR_STORE_UNAVAILABLE && c.outcome == WA_COMMIT_INVALID,
             "commit: no reply at all");
+
+    /* a commit sent with the worker's fields (hinted) */
+
+    if (commit_try_hinted("*1\r\n$2\r\nok\r\n", 1, &c, &err, &reply) == 0)
+    {
+        UNIT_OK(err == WA_OK && c.outcome == WA_COMMIT_OK && c.hinted
+                && c.user_name_len == 0 && c.roles_len == 0
+                && c.aaguid_len == 0,
+                "commit: hinted, ok alone: the fields as hinted");
+        freeReplyObject(reply);
+    }
+
+    if (commit_try_hinted("*4\r\n$2\r\nok\r\n$3\r\nbob\r\n$5\r\nadmin"
+                          "\r\n$-1\r\n", 1, &c, &err, &reply)
+        == 0)
+    {
+        UNIT_OK(err == WA_OK && c.outcome == WA_COMMIT_OK && !c.hinted
+                && c.user_name_len == 3 && memcmp(c.user_name, "bob", 3) == 0
+                && c.roles_len == 5,
+                "commit: hinted, ok and the record's fields: those read");
+        freeReplyObject(reply);
+    }
+
+    if (commit_try_hinted("*3\r\n$2\r\nok\r\n$6\r\nal\r\nce\r\n$0\r\n"
+                          "\r\n", 1, &c, &err, &reply)
+        == 0)
+    {
+        UNIT_OK(err == WA_ERR_STORE_UNAVAILABLE
+                && c.outcome == WA_COMMIT_BAD_RECORD,
+                "commit: hinted, fields read are checked all the same");
+        freeReplyObject(reply);
+    }
+
+    if (commit_try_hinted("*2\r\n$2\r\nok\r\n$3\r\nbob\r\n", 1, &c, &err,
+                          &reply)
+        == 0)
+    {
+        UNIT_OK(err == WA_ERR_STORE_UNAVAILABLE
+                && c.outcome == WA_COMMIT_INVALID,
+                "commit: hinted, ok and one field is not a reply");
+        freeReplyObject(reply);
+    }
+
+    if (commit_try_hinted("*1\r\n$7\r\nrevoked\r\n", 1, &c, &err, &reply)
+        == 0)
+    {
+        UNIT_OK(err == WA_OK && c.outcome == WA_COMMIT_REVOKED && !c.hinted,
+                "commit: hinted, revoked as without");
+        freeReplyObject(reply);
+    }
 }
 
 
