@@ -22,6 +22,7 @@
  *   ngx_http_webauthn_redis_sentinel.c
  *                                  the master through Redis Sentinel
  *   ngx_http_webauthn_event.c      the event-client base
+ *   ngx_http_webauthn_event_ssl.c  its TLS
  *   ngx_http_webauthn_cache.c      the key caches, "webauthn_key_cache"
  *   ngx_http_webauthn_metrics.c    "webauthn_metrics", its shared zone
  *
@@ -66,7 +67,7 @@ typedef struct {
     ngx_shm_zone_t                  *aws_zone;      /* AWS credentials */
     ngx_str_t                        aws_region;    /* the first one */
 
-    /* TLS of the AWS credential sources (ngx_http_webauthn_event.c) */
+    /* TLS of the AWS credential sources (ngx_http_webauthn_event_ssl.c) */
     ngx_str_t                        aws_trusted_certificate;
     ngx_ssl_t                       *aws_ssl;       /* NULL: not needed, or
                                                        no CA bundle */

@@ -13,10 +13,10 @@
  * retry on a fresh connection when a pooled one turns out dead.  For the
  * AWS credential sources it also speaks TLS through nginx's own SSL code,
  * as the upstream's does (server name, verification, session reuse across
- * the pool), and resolves a server's host name at each new connection
- * (or, "reresolve", at each exchange, for Redis) with nginx's resolver,
- * never with a blocking call.  A protocol (RESP;
- * HTTP for the AWS credential chain) gives it three functions:
+ * the pool: ngx_http_webauthn_event_ssl.c), and resolves a server's host
+ * name at each new connection (or, "reresolve", at each exchange, for
+ * Redis) with nginx's resolver, never with a blocking call.  A protocol
+ * (RESP; HTTP for the AWS credential chain) gives it three functions:
  *
  *   create_request  builds ev->request; "fresh" is set for a new
  *                   connection (which may need a handshake: AUTH, SELECT);

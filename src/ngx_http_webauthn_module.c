@@ -301,7 +301,7 @@ static ngx_command_t  ngx_http_webauthn_commands[] = {
       0,
       NULL },
 
-    /* TLS of the AWS credential sources (ngx_http_webauthn_event.c) */
+    /* TLS of the AWS credential sources (ngx_http_webauthn_event_ssl.c) */
 
     { ngx_string("webauthn_aws_trusted_certificate"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
