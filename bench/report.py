@@ -493,15 +493,16 @@ def main():
           "in front of it.\n")
     print("| setup | Redis CPU µs per verified req | verified req/s one "
           "Redis core can carry | Redis commands/req under load (INFO "
-          "commandstats, scripted ones included) | round trips/req | client "
+          "commandstats, scripted ones included) | EVALSHA µs per call | "
+          "round trips/req | client "
           "commands per round trip | Redis reads/req under load | worker "
           "RSS before → after, MB, all workers (private: RssAnon) |")
-    print("|---|---:|---:|---|---:|---:|---:|---|")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---|")
     for m in modes:
         r = rows[m]
         label = LABEL.get(m, m)
         if "na" in r or "requests" not in r:
-            print("| %s | n/a ||||||||" % label)
+            print("| %s | n/a |||||||||" % label)
             continue
         sreq = max(num(r, "server_requests"), 1)
         c = cmds(r)
@@ -524,9 +525,11 @@ def main():
         # (rows without a Redis command per request: nothing to carry)
         cap = "%.0f" % (1e6 / rus) if total >= sreq / 2 and rus > 0 \
             else "-"
-        print("| %s | %.1f | %s | %s | %s | %s | %s | %.1f → %.1f (%.1f → "
-              "%.1f) |" % (
-            label, rus, cap, cmd_s, rt, ppl, reads,
+        ev = num(r, "redis_evalsha_us")
+        ev_s = "%.2f" % ev if ev else "-"
+        print("| %s | %.1f | %s | %s | %s | %s | %s | %s | %.1f → %.1f "
+              "(%.1f → %.1f) |" % (
+            label, rus, cap, cmd_s, ev_s, rt, ppl, reads,
             num(r, "rss0_kb") / 1024, num(r, "rss1_kb") / 1024,
             num(r, "anon0_kb") / 1024, num(r, "anon1_kb") / 1024))
     print()

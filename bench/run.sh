@@ -677,6 +677,10 @@ measure() {
         | sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\).*/\1=\2/p' \
         | grep -v -E '^(info|config\|resetstat|flushall|monitor)=' \
         | tr '\n' ' ')
+    # the commit script's own time per call (Redis's clock, scripted
+    # commands included): what pipelining cannot take away
+    evalsha_us=$(rcli INFO commandstats | tr -d '\r' \
+        | sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p')
 
     # syscalls per request: its own window, after the timed one
     rm -f "$RUN/$mode.sys"
@@ -725,6 +729,7 @@ measure() {
         echo "cpu_upstream_ns=$((c_up1 - c_up0))"
         echo "redis_reads=$((io1 - io0))"
         echo "redis_cmds=$cmds"
+        echo "redis_evalsha_us=${evalsha_us:-0}"
         echo "rss0_kb=$rss0"
         echo "rss1_kb=$rss1"
         echo "anon0_kb=$anon0"
