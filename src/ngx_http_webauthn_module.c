@@ -520,6 +520,17 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    /*
+     * STS's answers, read with libxml2 by the workers: every block it
+     * frees wiped (the master, before any worker parses; once a process)
+     */
+
+    if (conf->aws_sign && wa_xml_memory_init() != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "xmlMemSetup() failed");
+        return NGX_CONF_ERROR;
+    }
+
     /* like the content handler it sets, not inherited */
 
     if (conf->challenge == NGX_CONF_UNSET) {
