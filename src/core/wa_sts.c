@@ -76,11 +76,12 @@ int      wa_xml_wiping = 1;
  * libxml2's memory functions for the whole process (xmlMemSetup(): one
  * set, not per thread, in Debian's build): malloc() and strdup() as
  * libc's, free() wipes the block (malloc_usable_size(), so all of it)
- * before freeing it, realloc() allocates anew, copies, and wipes and
- * frees the old block, so that no copy is left where it was.  On
- * glibc's malloc: a block libxml2 allocated before (another module's,
- * nginx's xslt filter's) is freed through them as well.  The cost, a
- * wipe per block freed and a copy per block grown, is libxml2's alone:
+ * before freeing it, realloc() keeps a block that still fits, else
+ * allocates anew, copies, and wipes and frees the old block, so that no
+ * copy is left where it was.  On glibc's malloc: a block libxml2
+ * allocated before (another module's, nginx's xslt filter's) is freed
+ * through them as well.  The cost, a wipe per block freed and a copy per
+ * block grown, is libxml2's alone:
  * this module parses with it only STS's answers, about one an hour per
  * set of credentials; in a process that also runs the xslt filter, its
  * transformations pay it too.
