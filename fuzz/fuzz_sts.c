@@ -9,7 +9,8 @@
  * answer's body.  Parsing must never crash nor leak; a set accepted must
  * be complete, in its character sets and unexpired; what an answer that
  * is not XML reports must be nothing; an error's Code and Message must
- * be short and printable, fit for the log.
+ * be short and printable, fit for the log.  libxml2 allocates through
+ * the core's wiping memory functions (wa_xml_memory_init()), as in nginx.
  */
 
 
@@ -56,6 +57,10 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     wa_err_t          err;
     const char       *detail;
     wa_sts_answer_t   a;
+
+    if (wa_xml_memory_init() != 0) {
+        abort();
+    }
 
     detail = NULL;
 

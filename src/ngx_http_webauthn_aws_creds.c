@@ -126,6 +126,8 @@ typedef struct {
     ngx_str_t                        host;
     ngx_str_t                        path;
     ngx_str_t                        auth;         /* container token */
+    ngx_uint_t                       auth_copy;    /* 1: the pool's copy
+                                                      (of its file) */
     ngx_str_t                        imds_token;
     ngx_http_webauthn_http_t        *hr;
 } ngx_http_webauthn_aws_fetch_t;
@@ -495,6 +497,7 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     u_char                          *p;
     char                            *env;
     size_t                           len;
+    ngx_int_t                        rc;
     ngx_str_t                        req, arn, session, token, host;
     ngx_str_t                        region, url;
     ngx_pool_t                      *pool;
@@ -504,6 +507,8 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     u_char                           buf[NGX_HTTP_WEBAUTHN_AWS_TOKEN_MAX];
 
     wmcf = ngx_http_get_module_main_conf(r, ngx_http_webauthn_module);
+
+    ngx_str_null(&req);
 
     pool = ngx_create_pool(4096, ngx_cycle->log);
     if (pool == NULL) {
@@ -658,6 +663,7 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
 
             ngx_memcpy(f->auth.data, token.data, token.len);
             f->auth.len = token.len;
+            f->auth_copy = 1;
             wa_memzero(buf, sizeof(buf));
 
         } else {
@@ -714,11 +720,10 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
 
         /* IMDSv2: a session token first, never IMDSv1 */
 
-        ngx_str_set(&req, "PUT /latest/api/token HTTP/1.1\r\n");
-
-        len = req.len + sizeof("Host: \r\nX-aws-ec2-metadata-token-ttl-"
-                               "seconds: " NGX_HTTP_WEBAUTHN_AWS_IMDS_TTL
-                               "\r\nContent-Length: 0\r\n\r\n") - 1
+        len = sizeof("PUT /latest/api/token HTTP/1.1\r\nHost: \r\n"
+                     "X-aws-ec2-metadata-token-ttl-seconds: "
+                     NGX_HTTP_WEBAUTHN_AWS_IMDS_TTL
+                     "\r\nContent-Length: 0\r\n\r\n") - 1
               + f->host.len;
 
         p = ngx_pnalloc(pool, len);
@@ -748,7 +753,13 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     f->hr->handler = ngx_http_webauthn_aws_fetch_handler;
     f->hr->data = f;
 
-    if (ngx_http_webauthn_http_start(f->hr, &req) != NGX_OK) {
+    rc = ngx_http_webauthn_http_start(f->hr, &req);
+
+    /* copied by the exchange: this copy (a token, a signature) goes */
+
+    wa_memzero(req.data, req.len);
+
+    if (rc != NGX_OK) {
         p = ngx_pnalloc(r->pool, f->hr->reason.len + 1);
         if (p) {
             *ngx_cpymem(p, f->hr->reason.data, f->hr->reason.len) = '\0';
@@ -765,6 +776,16 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     return NGX_OK;
 
 failed:
+
+    /* the request (a token, a signature) and the container token */
+
+    if (req.data) {
+        wa_memzero(req.data, req.len);
+    }
+
+    if (f && f->auth_copy) {
+        wa_memzero(f->auth.data, f->auth.len);
+    }
 
     ngx_destroy_pool(pool);
 
@@ -878,8 +899,8 @@ done:
 
     /* a set read from an answer refused all the same (an error status) */
 
-    if (why.len && c.secret.data) {
-        wa_memzero(c.secret.data, c.secret.len);
+    if (why.len) {
+        ngx_http_webauthn_aws_wipe(&c);
     }
 
     ngx_http_webauthn_aws_fetch_done(f, why.len ? NULL : &c, &why);
@@ -893,6 +914,7 @@ ngx_http_webauthn_aws_next(ngx_http_webauthn_aws_fetch_t *f)
 {
     u_char     *p;
     size_t      len;
+    ngx_int_t   rc;
     ngx_str_t   req;
 
     len = sizeof("GET  HTTP/1.1\r\nHost: \r\nX-aws-ec2-metadata-token: "
@@ -917,7 +939,11 @@ ngx_http_webauthn_aws_next(ngx_http_webauthn_aws_fetch_t *f)
     f->hr->handler = ngx_http_webauthn_aws_fetch_handler;
     f->hr->data = f;
 
-    if (ngx_http_webauthn_http_start(f->hr, &req) != NGX_OK) {
+    rc = ngx_http_webauthn_http_start(f->hr, &req);
+
+    wa_memzero(req.data, req.len);
+
+    if (rc != NGX_OK) {
         ngx_http_webauthn_http_free(f->hr);
         f->hr = NULL;
         return NGX_ERROR;
@@ -1019,8 +1045,16 @@ ngx_http_webauthn_aws_fetch_done(ngx_http_webauthn_aws_fetch_t *f,
     ngx_http_webauthn_metrics_aws(f->kind, c ? c->expires : 0, c != NULL);
     ngx_http_webauthn_aws_store(f->zone, f->key, c, why, ngx_cycle->log);
 
-    if (c && c->secret.data) {
-        wa_memzero(c->secret.data, c->secret.len);
+    if (c) {
+        ngx_http_webauthn_aws_wipe(c);
+    }
+
+    if (f->imds_token.data) {
+        wa_memzero(f->imds_token.data, f->imds_token.len);
+    }
+
+    if (f->auth_copy) {
+        wa_memzero(f->auth.data, f->auth.len);
     }
 
     ngx_destroy_pool(f->pool);
@@ -1035,8 +1069,8 @@ ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
 {
     time_t                          now, ahead;
     uint64_t                        ms;
-    ngx_str_t                      *wipe;
     ngx_pool_cleanup_t             *cln;
+    ngx_http_webauthn_aws_creds_t  *wipe;
     ngx_http_webauthn_aws_node_t   *n;
     ngx_http_webauthn_aws_state_e   state;
 
@@ -1073,7 +1107,7 @@ ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
         out->access_key.data = ngx_pnalloc(pool, n->akid_len);
         out->secret.data = ngx_pnalloc(pool, n->secret_len);
         out->token.data = ngx_pnalloc(pool, n->token_len + 1);
-        wipe = ngx_palloc(pool, sizeof(ngx_str_t));
+        wipe = ngx_palloc(pool, sizeof(ngx_http_webauthn_aws_creds_t));
         cln = ngx_pool_cleanup_add(pool, 0);
 
         if (out->access_key.data == NULL || out->secret.data == NULL
@@ -1101,14 +1135,23 @@ ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
 
         ngx_shmtx_unlock(&zone->shpool->mutex);
 
-        /* the request's copy of the secret is wiped with its pool */
+        /* the request's copy of the secret and token go with its pool */
 
-        *wipe = out->secret;
+        *wipe = *out;
 
         cln->handler = ngx_http_webauthn_aws_wipe;
         cln->data = wipe;
 
         return state;
+    }
+
+    /* expired: its secret and token are of no more use */
+
+    if (n->secret_len || n->token_len) {
+        wa_memzero(n->secret, sizeof(n->secret));
+        wa_memzero(n->token, sizeof(n->token));
+        n->secret_len = 0;
+        n->token_len = 0;
     }
 
     if (n->fetching) {
@@ -1134,13 +1177,19 @@ ngx_http_webauthn_aws_lookup(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
 }
 
 
+/* a set's secret and token (a pool cleanup's, or after use) */
+
 void
 ngx_http_webauthn_aws_wipe(void *data)
 {
-    ngx_str_t  *s = data;
+    ngx_http_webauthn_aws_creds_t  *c = data;
 
-    if (s->data) {
-        wa_memzero(s->data, s->len);
+    if (c->secret.data) {
+        wa_memzero(c->secret.data, c->secret.len);
+    }
+
+    if (c->token.data) {
+        wa_memzero(c->token.data, c->token.len);
     }
 }
 
@@ -1180,6 +1229,7 @@ ngx_http_webauthn_aws_store(ngx_http_webauthn_aws_zone_t *zone, u_char *key,
 
     if (c) {
         wa_memzero(n->secret, sizeof(n->secret));
+        wa_memzero(n->token, sizeof(n->token));
 
         ngx_memcpy(n->akid, c->access_key.data, c->access_key.len);
         n->akid_len = c->access_key.len;

@@ -31,11 +31,14 @@ static ngx_int_t ngx_http_webauthn_http_process(ngx_http_webauthn_event_t *ev,
     u_char *data, size_t len);
 static ngx_int_t ngx_http_webauthn_http_head(ngx_http_webauthn_http_ctx_t *ctx);
 static void ngx_http_webauthn_http_done(ngx_http_webauthn_event_t *ev);
+static void ngx_http_webauthn_http_wipe(void *data);
+static void ngx_http_webauthn_http_wipe_buf(ngx_buf_t *b);
 
 
 ngx_http_webauthn_http_t *
 ngx_http_webauthn_http_create(ngx_http_webauthn_peer_t *server, ngx_log_t *log)
 {
+    ngx_pool_cleanup_t            *cln;
     ngx_http_webauthn_http_t      *hr;
     ngx_http_webauthn_event_t     *ev;
     ngx_http_webauthn_http_ctx_t  *ctx;
@@ -47,14 +50,20 @@ ngx_http_webauthn_http_create(ngx_http_webauthn_peer_t *server, ngx_log_t *log)
 
     hr = ngx_pcalloc(ev->pool, sizeof(ngx_http_webauthn_http_t));
     ctx = ngx_pcalloc(ev->pool, sizeof(ngx_http_webauthn_http_ctx_t));
+    cln = ngx_pool_cleanup_add(ev->pool, 0);
 
-    if (hr == NULL || ctx == NULL) {
+    if (hr == NULL || ctx == NULL || cln == NULL) {
         ngx_http_webauthn_event_free(ev);
         return NULL;
     }
 
     ctx->hr = hr;
     ctx->ev = ev;
+
+    /* run before the pool is freed, after whoever read the response */
+
+    cln->handler = ngx_http_webauthn_http_wipe;
+    cln->data = ctx;
 
     ev->create_request = ngx_http_webauthn_http_create_request;
     ev->process = ngx_http_webauthn_http_process;
@@ -113,6 +122,11 @@ ngx_http_webauthn_http_create_request(ngx_http_webauthn_event_t *ev,
 
     ctx = ev->data;
 
+    /* a retry: the former copies go */
+
+    ngx_http_webauthn_http_wipe_buf(ev->request);
+    ngx_http_webauthn_http_wipe_buf(ctx->in);
+
     b = ngx_http_webauthn_event_buffer(ev, ctx->request.len);
     if (b == NULL) {
         return NGX_ERROR;
@@ -155,6 +169,10 @@ ngx_http_webauthn_http_process(ngx_http_webauthn_event_t *ev, u_char *data,
     }
 
     ctx->in->last = ngx_cpymem(ctx->in->last, data, len);
+
+    /* where it was read (the event's buffer) keeps no copy */
+
+    ngx_explicit_memzero(data, len);
 
     if (ctx->body == NULL) {
         switch (ngx_http_webauthn_http_head(ctx)) {
@@ -292,6 +310,35 @@ ngx_http_webauthn_http_done(ngx_http_webauthn_event_t *ev)
     hr->reason = ev->reason;
 
     hr->handler(hr);
+}
+
+
+/*
+ * what the exchange held of a credential source's secrets, before its
+ * pool is freed: the request (a web identity token, a session token, a
+ * signature) and the response (a secret key, STS's XML or the JSON)
+ */
+
+static void
+ngx_http_webauthn_http_wipe(void *data)
+{
+    ngx_http_webauthn_http_ctx_t  *ctx = data;
+
+    if (ctx->request.data) {
+        ngx_explicit_memzero(ctx->request.data, ctx->request.len);
+    }
+
+    ngx_http_webauthn_http_wipe_buf(ctx->ev->request);
+    ngx_http_webauthn_http_wipe_buf(ctx->in);
+}
+
+
+static void
+ngx_http_webauthn_http_wipe_buf(ngx_buf_t *b)
+{
+    if (b && b->start) {
+        ngx_explicit_memzero(b->start, b->last - b->start);
+    }
 }
 
 

@@ -512,11 +512,29 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webauthn_module);
 
-    if (conf->aws_sign && wmcf->aws_ssl == NULL
-        && ngx_http_webauthn_peer_ssl(cf, &wmcf->aws_trusted_certificate,
-                                      &wmcf->aws_ssl)
-           != NGX_OK)
-    {
+    if (conf->aws_sign && wmcf->aws_ssl == NULL) {
+        if (ngx_http_webauthn_peer_ssl(cf, &wmcf->aws_trusted_certificate,
+                                       &wmcf->aws_ssl)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        /* OpenSSL's record buffer keeps no plaintext (a secret) once read */
+
+        if (wmcf->aws_ssl) {
+            SSL_CTX_set_options(wmcf->aws_ssl->ctx, SSL_OP_CLEANSE_PLAINTEXT);
+        }
+    }
+
+    /*
+     * STS's answers, read with libxml2 by the workers: every block it
+     * frees wiped (the master, before any worker parses; once a process)
+     */
+
+    if (conf->aws_sign && wa_xml_memory_init() != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "xmlMemSetup() failed");
         return NGX_CONF_ERROR;
     }
 

@@ -923,11 +923,22 @@ typedef struct {
  * and expires > now; else WA_ERR_AWS_CREDENTIALS_UNAVAILABLE with
  * *detail (static, for the log), a->xml, a->credentials, a->code and
  * a->message telling what the answer was.  The document's copies of the
- * secret are wiped before it is freed.  wa_sts_free() either way.
+ * secret are wiped before it is freed, and, once wa_xml_memory_init()
+ * was called, every block libxml2 frees or moves.  wa_sts_free() either
+ * way.
  */
 wa_err_t wa_sts_parse(wa_sts_answer_t *a, const unsigned char *xml,
     size_t len, int64_t now, const char **detail);
 void wa_sts_free(wa_sts_answer_t *a);
+
+/*
+ * libxml2's memory functions (xmlMemSetup()), once per process, before
+ * the first wa_sts_parse(): every block libxml2 frees is wiped first, and
+ * a block it grows is copied to a new one and the old one wiped and
+ * freed.  For glibc's malloc: blocks libxml2 allocated before are freed
+ * through them too.  0, or -1 (xmlMemSetup() refused).
+ */
+int wa_xml_memory_init(void);
 
 
 /*

@@ -391,6 +391,14 @@ wa_err_t wa_aws_creds_check(const wa_aws_creds_t *c, int token_required,
 /* zeroes the secret and the token in place (wa_aws_creds_free() does) */
 void wa_aws_creds_wipe(wa_aws_creds_t *c);
 
+/*
+ * wa_sts.c, libxml2's memory functions (wa_xml_memory_init()): what a
+ * block is handed to once wiped (free(); a unit test checks it there),
+ * and whether it is wiped (1; 0 only for a test's control)
+ */
+extern void  (*wa_xml_release)(void *p);
+extern int     wa_xml_wiping;
+
 
 #pragma GCC visibility pop
 

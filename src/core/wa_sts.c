@@ -24,14 +24,24 @@
  * STS never sends a document type declaration: one stops the parse
  * (before its internal subset, whose parameter entities libxml2 would
  * expand even without XML_PARSE_NOENT).
+ *
+ * The secret passes through blocks of libxml2's own: its copy of the
+ * input (xmlCtxtReadMemory() copies the memory into an xmlBuf), the text
+ * nodes, their older copies as text is coalesced (xmlRealloc()), the
+ * xmlBuf of xmlNodeGetContent(), the errors' strings.  libxml2 frees
+ * them unwiped; wa_xml_memory_init() makes every block it frees or moves
+ * wiped first.
  */
 
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlmemory.h>
 
 #include "wa_internal.h"
 
@@ -54,6 +64,93 @@ static wa_err_t wa_sts_credentials(wa_sts_answer_t *a, xmlNode *cr,
     int64_t now, const char **detail);
 static char *wa_sts_text(xmlNode *n, size_t max, int spaces);
 static void wa_sts_wipe(xmlDoc *doc, xmlNode *n);
+static void wa_xml_free(void *p);
+static void *wa_xml_realloc(void *p, size_t n);
+
+
+void   (*wa_xml_release)(void *p) = free;
+int      wa_xml_wiping = 1;
+
+
+/*
+ * libxml2's memory functions for the whole process (xmlMemSetup(): one
+ * set, not per thread, in Debian's build): malloc() and strdup() as
+ * libc's, free() wipes the block (malloc_usable_size(), so all of it)
+ * before freeing it, realloc() keeps a block that still fits, else
+ * allocates anew, copies, and wipes and frees the old block, so that no
+ * copy is left where it was.  On glibc's malloc: a block libxml2
+ * allocated before (another module's, nginx's xslt filter's) is freed
+ * through them as well.  The cost, a wipe per block freed and a copy per
+ * block grown, is libxml2's alone:
+ * this module parses with it only STS's answers, about one an hour per
+ * set of credentials; in a process that also runs the xslt filter, its
+ * transformations pay it too.
+ */
+
+int
+wa_xml_memory_init(void)
+{
+    static int  done;
+
+    if (done) {
+        return 0;
+    }
+
+    if (xmlMemSetup(wa_xml_free, malloc, wa_xml_realloc, strdup) != 0) {
+        return -1;
+    }
+
+    done = 1;
+
+    return 0;
+}
+
+
+static void
+wa_xml_free(void *p)
+{
+    if (p == NULL) {
+        return;
+    }
+
+    if (wa_xml_wiping) {
+        wa_memzero(p, malloc_usable_size(p));
+    }
+
+    wa_xml_release(p);
+}
+
+
+static void *
+wa_xml_realloc(void *p, size_t n)
+{
+    void    *q;
+    size_t   size;
+
+    if (p == NULL) {
+        return malloc(n);
+    }
+
+    size = malloc_usable_size(p);
+
+    /* it fits where it is: nothing is left behind */
+
+    if (n <= size && n != 0) {
+        return p;
+    }
+
+    q = malloc(n ? n : 1);
+    if (q == NULL) {
+        /* as realloc(): the block stays, libxml2 frees it */
+        return NULL;
+    }
+
+    memcpy(q, p, size < n ? size : n);
+
+    wa_xml_free(p);
+
+    return q;
+}
 
 
 wa_err_t
@@ -89,6 +186,10 @@ wa_sts_parse(wa_sts_answer_t *a, const unsigned char *xml, size_t len,
                                   | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 
     xmlFreeParserCtxt(ctxt);
+
+    /* the copy of an error kept for xmlGetLastError() (names, text) */
+
+    xmlResetLastError();
 
     if (doc == NULL || sc.dtd) {
         wa_sts_wipe(doc, doc ? xmlDocGetRootElement(doc) : NULL);

@@ -8,12 +8,15 @@
  * unit tests of the core's parsers of what outside services answer: the
  * credential endpoints' JSON (wa_awscred.c), STS's XML (wa_sts.c), RESP
  * replies (wa_resp.c) and the commit script's reply (wa_commit.c).  Each
- * refusal is of a document that is otherwise good.  libxml2 and jansson
- * allocate through counting functions here, so that the copies of a
- * secret they free unwiped are counted.
+ * refusal is of a document that is otherwise good.  jansson allocates
+ * through counting functions here, and libxml2 through the core's wiping
+ * ones (wa_xml_memory_init()), whose blocks are checked here before they
+ * are freed, so that the copies of a secret they free unwiped are
+ * counted.
  */
 
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +27,17 @@
 
 #include "wa_internal.h"
 #include "unit.h"
+
+/* under valgrind, the control's blocks have bytes never written */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+
+#ifndef VALGRIND_MAKE_MEM_DEFINED
+#define VALGRIND_MAKE_MEM_DEFINED(p, n)
+#endif
 
 
 #define NOW        1800000000       /* 2027-01-15 */
@@ -36,7 +50,10 @@
 #define BIG        (WA_AWS_ANSWER_MAX + 16)
 
 
-/* the counting allocator: a size before every block */
+/*
+ * jansson's allocator here: a size before every block, so that the
+ * copies of the secret it frees unwiped are counted
+ */
 
 typedef struct {
     size_t  size;
@@ -45,6 +62,35 @@ typedef struct {
 
 static int          secret_freed;       /* blocks freed holding SECRET */
 static int          allocs;
+
+/*
+ * libxml2's blocks, as the core's memory functions (wa_xml_memory_init())
+ * hand them to wa_xml_release once wiped: each is looked at whole before
+ * it is really freed
+ */
+
+static int          xml_blocks;         /* blocks released */
+static int          xml_dirty;          /* of them, a byte not zero */
+static int          xml_dirty_off;      /* likewise, wiping off */
+static int          xml_secret;         /* of them, holding SECRET */
+static int          xml_token;          /* holding xml_needle */
+static const char  *xml_needle;
+static size_t       xml_needle_len;
+
+
+static int
+test_holds(const void *p, size_t size, const char *s, size_t k)
+{
+    size_t  i;
+
+    for (i = 0; size >= k && i <= size - k; i++) {
+        if (memcmp((const char *) p + i, s, k) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
 
 
 static void *
@@ -70,7 +116,6 @@ test_malloc(size_t n)
 static void
 test_free(void *p)
 {
-    size_t       i, k;
     test_hdr_t  *h;
 
     if (p == NULL) {
@@ -78,53 +123,49 @@ test_free(void *p)
     }
 
     h = (test_hdr_t *) p - 1;
-    k = sizeof(SECRET) - 1;
 
-    for (i = 0; h->size >= k && i <= h->size - k; i++) {
-        if (memcmp((char *) p + i, SECRET, k) == 0) {
-            secret_freed++;
-            break;
-        }
+    if (test_holds(p, h->size, SECRET, sizeof(SECRET) - 1)) {
+        secret_freed++;
     }
 
     free(h);
 }
 
 
-static void *
-test_realloc(void *p, size_t n)
+static void
+test_xml_release(void *p)
 {
-    void        *q;
-    test_hdr_t  *h;
+    size_t  i, size;
 
-    q = test_malloc(n);
+    size = malloc_usable_size(p);
+    xml_blocks++;
 
-    if (q == NULL || p == NULL) {
-        return q;
+    if (!wa_xml_wiping) {
+        VALGRIND_MAKE_MEM_DEFINED(p, size);
     }
 
-    h = (test_hdr_t *) p - 1;
-    memcpy(q, p, h->size < n ? h->size : n);
-    test_free(p);
+    for (i = 0; i < size; i++) {
+        if (((unsigned char *) p)[i] != 0) {
+            if (wa_xml_wiping) {
+                xml_dirty++;
+            } else {
+                xml_dirty_off++;
+            }
 
-    return q;
-}
-
-
-static char *
-test_strdup(const char *s)
-{
-    char    *p;
-    size_t   n;
-
-    n = strlen(s) + 1;
-    p = test_malloc(n);
-
-    if (p != NULL) {
-        memcpy(p, s, n);
+            break;
+        }
     }
 
-    return p;
+    if (test_holds(p, size, SECRET, sizeof(SECRET) - 1)) {
+        xml_secret++;
+        secret_freed++;
+    }
+
+    if (xml_needle && test_holds(p, size, xml_needle, xml_needle_len)) {
+        xml_token++;
+    }
+
+    free(p);
 }
 
 
@@ -605,19 +646,130 @@ test_sts(void)
     before = secret_freed;
     err = sts_try(STS_GOOD, &a, &d);
     wa_sts_free(&a);
-    UNIT_OK(err == WA_OK && secret_freed - before <= 1,
-            "sts: libxml2 freed %d copies of the secret unwiped (at most "
-            "its input buffer, 1): the text node and xmlNodeGetContent()'s "
-            "copy are wiped (2 without)", secret_freed - before);
+    UNIT_OK(err == WA_OK && secret_freed - before == 0,
+            "sts: libxml2 freed %d copies of the secret unwiped (its input "
+            "buffer without wa_xml_memory_init())", secret_freed - before);
 
     before = secret_freed;
     err = sts_try("<ErrorResponse><Error><Code>X</Code><SecretAccessKey>"
                   SECRET "</SecretAccessKey></Error></ErrorResponse>", &a,
                   &d);
     wa_sts_free(&a);
-    UNIT_OK(err != WA_OK && secret_freed - before <= 1,
+    UNIT_OK(err != WA_OK && secret_freed - before == 0,
             "sts: likewise for a SecretAccessKey in an error answer (%d)",
             secret_freed - before);
+}
+
+
+/*
+ * every block libxml2 frees or moves is wiped first: an AssumeRole
+ * answer with a session token of 1200 bytes, as long as STS's are, with
+ * a character reference in its middle ("&#43;", a "+"), so that its text
+ * reaches the parser's SAX handler in three pieces, coalesced into one
+ * text node by xmlRealloc(); parsed with wiping on, then with it off
+ * (the control: the same check finds the secret and the token where
+ * they were left)
+ */
+
+#define XML_TOKEN_LEN  1200
+#define XML_MARK       "\001"
+
+static void
+test_xml_wiped(void)
+{
+    int               pass, blocks, dirty, secret, token;
+    char             *xml, *tok;
+    size_t            i, len;
+    uint32_t          x;
+    wa_err_t          err;
+    const char       *d, *mark;
+    wa_sts_answer_t   a;
+
+    static const char  wrap[] = STS_WRAP(STS_CREDS(AKID, SECRET, XML_MARK,
+                                                   EXP));
+    static const char  b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    len = sizeof(wrap) + XML_TOKEN_LEN + sizeof("&#43;");
+    tok = malloc(XML_TOKEN_LEN + 1);
+    xml = malloc(len);
+
+    if (tok == NULL || xml == NULL) {
+        UNIT_OK(0, "xml wipe: out of memory");
+        free(tok);
+        free(xml);
+        return;
+    }
+
+    /* a token that repeats nothing: its first 40 bytes are in no other */
+
+    x = 2463534242u;
+
+    for (i = 0; i < XML_TOKEN_LEN; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        tok[i] = b64[x % 64];
+    }
+
+    tok[XML_TOKEN_LEN / 2] = '+';
+    tok[XML_TOKEN_LEN] = '\0';
+
+    mark = strchr(wrap, XML_MARK[0]);
+    snprintf(xml, len, "%.*s%.*s&#43;%s%s", (int) (mark - wrap), wrap,
+             XML_TOKEN_LEN / 2, tok, tok + XML_TOKEN_LEN / 2 + 1, mark + 1);
+
+    xml_needle = tok;
+    xml_needle_len = 40;
+
+    for (pass = 0; pass < 2; pass++) {
+
+        wa_xml_wiping = (pass == 0);
+
+        blocks = xml_blocks;
+        dirty = xml_dirty + xml_dirty_off;
+        secret = xml_secret;
+        token = xml_token;
+
+        err = sts_try(xml, &a, &d);
+
+        UNIT_OK(err == WA_OK && a.creds.token
+                && strcmp(a.creds.token, tok) == 0
+                && a.creds.secret && strcmp(a.creds.secret, SECRET) == 0,
+                "xml wipe, %s: the answer is read (%s)",
+                pass ? "control" : "wiping", d ? d : "ok");
+
+        wa_sts_free(&a);
+
+        blocks = xml_blocks - blocks;
+        dirty = xml_dirty + xml_dirty_off - dirty;
+        secret = xml_secret - secret;
+        token = xml_token - token;
+
+        if (pass == 0) {
+            UNIT_OK(blocks >= 30,
+                    "xml wipe: libxml2 freed or moved %d blocks (at least "
+                    "30), each checked", blocks);
+            UNIT_OK(dirty == 0 && secret == 0 && token == 0,
+                    "xml wipe: every one was all zero (%d not; %d held the "
+                    "secret, %d the token)", dirty, secret, token);
+
+        } else {
+            UNIT_OK(secret >= 1 && token >= 3 && dirty > 0,
+                    "xml wipe, control (wiping off): the same check finds "
+                    "the secret in %d blocks (its input buffer, at least "
+                    "1), the token in %d (the input, its text node, its "
+                    "copy before it grew: at least 3), %d of %d blocks not "
+                    "zero",
+                    secret, token, dirty, blocks);
+        }
+    }
+
+    wa_xml_wiping = 1;
+    xml_needle = NULL;
+
+    free(tok);
+    free(xml);
 }
 
 
@@ -1199,8 +1351,10 @@ main(void)
 {
     /* before anything of libxml2 or jansson allocates */
 
-    if (xmlMemSetup(test_free, test_malloc, test_realloc, test_strdup) != 0) {
-        printf("xmlMemSetup() failed\n");
+    wa_xml_release = test_xml_release;
+
+    if (wa_xml_memory_init() != 0) {
+        printf("wa_xml_memory_init() failed\n");
         return 1;
     }
 
@@ -1212,14 +1366,20 @@ main(void)
     test_time();
     test_sts();
     test_secret_wiped();
+    test_xml_wiped();
     test_resp();
     test_commit();
 
-    UNIT_OK(allocs > 0, "libxml2 and jansson allocated through the counting "
-            "functions (%d blocks)", allocs);
+    UNIT_OK(allocs > 0, "jansson allocated through the counting functions "
+            "(%d blocks)", allocs);
 
     xmlCleanupParser();
     wa_core_cleanup();
+
+    UNIT_OK(xml_blocks > 0 && xml_dirty == 0,
+            "xml wipe: of the %d blocks libxml2 freed or moved in all these "
+            "tests (the control's apart), none held a byte not zero",
+            xml_blocks);
 
     return UNIT_DONE();
 }
