@@ -306,8 +306,6 @@ static ngx_http_webauthn_pkey_node_t *ngx_http_webauthn_pkey_lookup(
     ngx_str_t *cose_b64, uint32_t hash);
 static void ngx_http_webauthn_pkey_hint(ngx_http_webauthn_pkey_node_t *pn,
     ngx_http_webauthn_cred_t *cred, ngx_pool_t *pool);
-static ngx_int_t ngx_http_webauthn_pkey_copy(ngx_pool_t *pool, ngx_str_t *to,
-    ngx_str_t *from);
 static void ngx_http_webauthn_pkey_remove(ngx_http_webauthn_pkey_node_t *pn);
 
 
@@ -483,40 +481,23 @@ ngx_http_webauthn_pkey_hint(ngx_http_webauthn_pkey_node_t *pn,
         return;
     }
 
-    if (ngx_http_webauthn_pkey_copy(pool, &cred->user_name, &pn->user_name)
+    if (ngx_http_webauthn_store_copy(pool, &cred->user_name,
+                                     (char *) pn->user_name.data,
+                                     pn->user_name.len)
         != NGX_OK
-        || ngx_http_webauthn_pkey_copy(pool, &cred->roles, &pn->roles)
+        || ngx_http_webauthn_store_copy(pool, &cred->roles,
+                                        (char *) pn->roles.data,
+                                        pn->roles.len)
            != NGX_OK
-        || ngx_http_webauthn_pkey_copy(pool, &cred->aaguid, &pn->aaguid)
+        || ngx_http_webauthn_store_copy(pool, &cred->aaguid,
+                                        (char *) pn->aaguid.data,
+                                        pn->aaguid.len)
            != NGX_OK)
     {
         return;     /* no hint: the commit reads them */
     }
 
     cred->hinted = 1;
-}
-
-
-/* as the store's copies: NUL-terminated, a null string when empty */
-
-static ngx_int_t
-ngx_http_webauthn_pkey_copy(ngx_pool_t *pool, ngx_str_t *to, ngx_str_t *from)
-{
-    if (from->len == 0) {
-        ngx_str_null(to);
-        return NGX_OK;
-    }
-
-    to->data = ngx_pnalloc(pool, from->len + 1);
-    if (to->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(to->data, from->data, from->len);
-    to->data[from->len] = '\0';
-    to->len = from->len;
-
-    return NGX_OK;
 }
 
 

@@ -31,8 +31,6 @@ static void ngx_http_webauthn_store_lookup_handler(
     ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_commit_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
-static ngx_int_t ngx_http_webauthn_store_copy(ngx_pool_t *pool,
-    ngx_str_t *s, const char *data, size_t len);
 static void ngx_http_webauthn_store_eval_handler(
     ngx_http_webauthn_redis_op_t *op);
 static void ngx_http_webauthn_store_revocations_handler(
@@ -541,7 +539,7 @@ ngx_http_webauthn_store_commit_reply(ngx_http_webauthn_store_req_t *sr,
 
 /* a string the core found in a reply, copied to the pool */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webauthn_store_copy(ngx_pool_t *pool, ngx_str_t *s,
     const char *data, size_t len)
 {

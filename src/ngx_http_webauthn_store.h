@@ -284,6 +284,10 @@ ngx_int_t ngx_http_webauthn_store_revocations(
 /* the owner goes away while a request is under way */
 void ngx_http_webauthn_store_cancel(ngx_http_webauthn_store_req_t *sr);
 
+/* a string copied to pool, NUL-terminated; a null string when empty */
+ngx_int_t ngx_http_webauthn_store_copy(ngx_pool_t *pool, ngx_str_t *s,
+    const char *data, size_t len);
+
 /* a stored base64url field (public_key, user_handle), decoded into pool */
 ngx_int_t ngx_http_webauthn_store_decode(ngx_pool_t *pool, ngx_str_t *stored,
     ngx_str_t *out);
