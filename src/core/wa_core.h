@@ -1039,8 +1039,9 @@ wa_err_t wa_commit_reply(wa_commit_t *c, const struct redisReply *reply,
 
 /*
  * Releases what the core keeps for the whole process (the EC curve
- * templates wa_pkey_from_cose() copies); for process exit, after which
- * no EC2 key may be built.
+ * templates wa_pkey_from_cose() copies, the digests fetched, libxml2's
+ * globals once wa_xml_memory_init() hooked it); for process exit, after
+ * which no EC2 key may be built nor XML parsed.
  */
 void wa_core_cleanup(void);
 

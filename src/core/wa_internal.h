@@ -398,6 +398,8 @@ void wa_aws_creds_wipe(wa_aws_creds_t *c);
  */
 extern void  (*wa_xml_release)(void *p);
 extern int     wa_xml_wiping;
+/* libxml2's globals freed, when the hooks are in (wa_core_cleanup()) */
+void wa_xml_memory_cleanup(void);
 
 
 #pragma GCC visibility pop

@@ -193,7 +193,10 @@ wa_pkey_curves_init(void)
 }
 
 
-/* the process-wide curve templates; after this no EC2 key may be built */
+/*
+ * the process-wide curve templates (after this no EC2 key may be built),
+ * the crypto fetches and libxml2's globals
+ */
 
 void
 wa_core_cleanup(void)
@@ -206,6 +209,7 @@ wa_core_cleanup(void)
     }
 
     wa_crypto_cleanup();
+    wa_xml_memory_cleanup();
 }
 
 

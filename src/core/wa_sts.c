@@ -71,6 +71,8 @@ static void *wa_xml_realloc(void *p, size_t n);
 void   (*wa_xml_release)(void *p) = free;
 int      wa_xml_wiping = 1;
 
+static int  wa_xml_hooked;
+
 
 /*
  * libxml2's memory functions for the whole process (xmlMemSetup(): one
@@ -90,9 +92,7 @@ int      wa_xml_wiping = 1;
 int
 wa_xml_memory_init(void)
 {
-    static int  done;
-
-    if (done) {
+    if (wa_xml_hooked) {
         return 0;
     }
 
@@ -100,9 +100,24 @@ wa_xml_memory_init(void)
         return -1;
     }
 
-    done = 1;
+    wa_xml_hooked = 1;
 
     return 0;
+}
+
+
+/*
+ * at process exit (wa_core_cleanup()): libxml2's own destructor frees its
+ * globals only while xmlFree is libc's free(), so with the hooks it is
+ * done here, as nginx's xslt filter does at its exit
+ */
+
+void
+wa_xml_memory_cleanup(void)
+{
+    if (wa_xml_hooked) {
+        xmlCleanupParser();
+    }
 }
 
 
