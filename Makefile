@@ -35,8 +35,8 @@ GLUE_HDRS    := $(wildcard src/ngx_http_webauthn*.h)
 DEB_BUILD    := build-essential nginx nginx-dev libssl-dev libcbor-dev \
                 libjansson-dev libhiredis-dev libxml2-dev
 DEB_RUN      := nginx redis-server redis-tools python3-cryptography curl
-DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl python3-botocore \
-                python3-prometheus-client redis-sentinel
+DEB_TEST     := $(DEB_RUN) valgrind libtest-base-perl libio-socket-ssl-perl \
+                python3-botocore python3-prometheus-client redis-sentinel
 DEB_FUZZ     := clang libclang-rt-14-dev
 # npm only where no npm is there: a NodeSource-style nodejs ships its own
 # npm and conflicts with Debian's

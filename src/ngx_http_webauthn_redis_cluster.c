@@ -37,6 +37,8 @@ typedef struct {
 typedef struct {
     ngx_addr_t                        *seeds;
     ngx_uint_t                         nseeds;
+    unsigned                           by_address:1; /* the first node is
+                                                        an address */
 
     /* per worker */
     ngx_http_webauthn_cluster_node_t  *nodes[NGX_HTTP_WEBAUTHN_CLUSTER_NODES];
@@ -67,6 +69,8 @@ typedef struct {
     ngx_http_webauthn_cluster_node_t  *asking;    /* -ASK's node */
     ngx_http_webauthn_cluster_node_t  *slots;     /* asked CLUSTER SLOTS */
     ngx_uint_t                         tries;     /* of a refresh */
+    ngx_str_t                          last;      /* why the last node
+                                                     asked did not answer */
     ngx_uint_t                         tryagain;  /* -TRYAGAIN retries */
     ngx_event_t                        retry;
 
@@ -90,6 +94,9 @@ static ngx_int_t ngx_http_webauthn_cluster_refresh(
     ngx_http_webauthn_cluster_op_t *cop);
 static void ngx_http_webauthn_cluster_refresh_handler(
     ngx_http_webauthn_redis_op_t *inner);
+static void ngx_http_webauthn_cluster_refresh_failed(
+    ngx_http_webauthn_cluster_op_t *cop,
+    ngx_http_webauthn_cluster_node_t *node, ngx_str_t *reason);
 static ngx_int_t ngx_http_webauthn_cluster_slots(
     ngx_http_webauthn_cluster_op_t *cop,
     ngx_http_webauthn_cluster_node_t *asked, redisReply *reply);
@@ -151,6 +158,9 @@ ngx_http_webauthn_redis_cluster_conf(ngx_conf_t *cf,
     ngx_url_t                     u;
     ngx_uint_t                    i;
     ngx_http_webauthn_cluster_t  *cl;
+#if (NGX_HAVE_INET6)
+    u_char                        buf[16];
+#endif
 
     if (n > NGX_HTTP_WEBAUTHN_CLUSTER_NODES / 2) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -186,6 +196,23 @@ ngx_http_webauthn_redis_cluster_conf(ngx_conf_t *cf,
     }
 
     cl->nseeds = n;
+
+    /*
+     * the name TLS checks (without tls_name=): with an address first,
+     * each node's own; a host name first (a managed Cluster's
+     * configuration endpoint) is every node's
+     */
+
+    if (ngx_inet_addr(rcf->host.data, rcf->host.len) != INADDR_NONE) {
+        cl->by_address = 1;
+    }
+
+#if (NGX_HAVE_INET6)
+    if (ngx_inet6_addr(rcf->host.data, rcf->host.len, buf) == NGX_OK) {
+        cl->by_address = 1;
+    }
+#endif
+
     rcf->cluster = cl;
 
     return NGX_CONF_OK;
@@ -231,6 +258,7 @@ ngx_http_webauthn_cluster_node(ngx_http_webauthn_cluster_t *cl,
     ngx_http_webauthn_redis_conf_t *conf, u_char *name, size_t len,
     ngx_uint_t *index)
 {
+    u_char                            *host;
     ngx_addr_t                        *addr;
     ngx_uint_t                         i;
     ngx_http_webauthn_cluster_node_t  *node;
@@ -279,6 +307,28 @@ ngx_http_webauthn_cluster_node(ngx_http_webauthn_cluster_t *cl,
     node->conf.server.ssl_session = NULL;
     ngx_str_null(&node->conf.server.label);
     node->name = addr->name;
+
+    /*
+     * TLS without tls_name= to a Cluster given by its addresses: the
+     * certificate of a node is checked against the node's own address,
+     * as a single Redis's is against its own, not against the first
+     * node's (the host of the directive's server)
+     */
+
+    if (conf->server.ssl && conf->server.ssl_name.len == 0
+        && cl->by_address)
+    {
+        host = ngx_pnalloc(ngx_cycle->pool, NGX_SOCKADDR_STRLEN + 1);
+        if (host == NULL) {
+            return NULL;
+        }
+
+        node->conf.server.host.len = ngx_sock_ntop(addr->sockaddr,
+                                                   addr->socklen, host,
+                                                   NGX_SOCKADDR_STRLEN, 0);
+        host[node->conf.server.host.len] = '\0';
+        node->conf.server.host.data = host;
+    }
 
     *index = cl->nnodes;
     cl->nodes[cl->nnodes++] = node;
@@ -535,10 +585,7 @@ ngx_http_webauthn_cluster_refresh(ngx_http_webauthn_cluster_op_t *cop)
             return NGX_OK;
         }
 
-        ngx_log_error(NGX_LOG_INFO, cop->log, 0,
-                      "webauthn redis cluster: CLUSTER SLOTS of %V: %V",
-                      &node->name, &inner->reason);
-
+        ngx_http_webauthn_cluster_refresh_failed(cop, node, &inner->reason);
         ngx_http_webauthn_redis_free(inner);
     }
 
@@ -548,10 +595,52 @@ ngx_http_webauthn_cluster_refresh(ngx_http_webauthn_cluster_op_t *cop)
         return ngx_http_webauthn_cluster_send(cop);
     }
 
-    ngx_http_webauthn_cluster_fail(cop, "no node of the redis cluster "
-                                   "answered CLUSTER SLOTS");
+    /* the reason first: the store keeps the first 128 bytes */
+
+    if (cop->last.len) {
+        ngx_http_webauthn_cluster_fail(cop, "%V (no node answered "
+                                       "CLUSTER SLOTS)", &cop->last);
+
+    } else {
+        ngx_http_webauthn_cluster_fail(cop, "no node of the redis cluster "
+                                       "answered CLUSTER SLOTS");
+    }
 
     return NGX_ERROR;
+}
+
+
+/* logged, and kept for the op's reason should no node answer */
+
+static void
+ngx_http_webauthn_cluster_refresh_failed(ngx_http_webauthn_cluster_op_t *cop,
+    ngx_http_webauthn_cluster_node_t *node, ngx_str_t *reason)
+{
+    ngx_str_t   why;
+
+    if (reason && reason->len) {
+        why = *reason;
+
+    } else {
+        ngx_str_set(&why, "no usable slot map");
+    }
+
+    ngx_log_error(NGX_LOG_INFO, cop->log, 0,
+                  "webauthn redis cluster: CLUSTER SLOTS of %V: %V",
+                  &node->name, &why);
+
+    if (cop->last.data == NULL) {
+        cop->last.data = ngx_pnalloc(cop->op->pool,
+                                     NGX_HTTP_WEBAUTHN_EVENT_REASON_SIZE);
+        if (cop->last.data == NULL) {
+            return;
+        }
+    }
+
+    cop->last.len = ngx_cpymem(cop->last.data, why.data,
+                               ngx_min(why.len,
+                                       NGX_HTTP_WEBAUTHN_EVENT_REASON_SIZE))
+                    - cop->last.data;
 }
 
 
@@ -578,10 +667,9 @@ ngx_http_webauthn_cluster_refresh_handler(ngx_http_webauthn_redis_op_t *inner)
         cl->stale = 0;
 
     } else {
-        ngx_log_error(NGX_LOG_INFO, cop->log, 0,
-                      "webauthn redis cluster: CLUSTER SLOTS of %V failed%s%V",
-                      &asked->name, inner->rc == NGX_OK ? "" : ": ",
-                      &inner->reason);
+        ngx_http_webauthn_cluster_refresh_failed(cop, asked,
+                                                 inner->rc == NGX_OK
+                                                 ? NULL : &inner->reason);
     }
 
     cop->inner = NULL;

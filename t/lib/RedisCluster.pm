@@ -2,7 +2,8 @@ package RedisCluster;
 
 # Copyright (C) ngx_http_webauthn_module authors
 #
-# A Redis Cluster on loopback for t/022-cluster.t: start(N) runs N
+# A Redis Cluster on loopback for t/022-cluster.t and t/024-cluster-tls.t:
+# start(N) runs N
 # redis-server --cluster-enabled yes (no persistence, no replicas,
 # cluster-require-full-coverage no: a node down leaves the others
 # serving) and joins them with redis-cli --cluster create; the nodes are
@@ -11,7 +12,20 @@ package RedisCluster;
 # CLUSTER KEYSLOT; cmd() sends a command to the node of its key's slot;
 # import_cred() copies a credential enrolled into the main Redis; migrate_*
 # move a slot between nodes (CLUSTER SETSLOT, MIGRATE); stop_node kills
-# one.  Everything started is stopped at END.
+# one; connections(I) counts those node I accepted from others than
+# node().  Everything started is stopped at END.
+#
+# start(N, tls => { ca, certs => [{ cert, key }, ...] }, hosts => [...])
+# (t/024-cluster-tls.t): TLS only, node I with certs->[I] (the test CA's,
+# for client and server: a node is its peers' client on the bus) bound to
+# hosts->[I] (and its outgoing connections from there, so that its peers
+# and CLUSTER SLOTS give that address); --port 0 (no plain TCP),
+# --tls-port, --tls-cluster yes (the bus and MIGRATE in TLS, and CLUSTER
+# SLOTS, MOVED and ASK give the TLS ports), --tls-replication yes,
+# --tls-auth-clients yes: the module must present a client certificate,
+# as the test's own commands do (IO::Socket::SSL, the chain checked, not
+# the name: a node may be given a certificate for another name).  The
+# nodes are not WebAuthnTest Redis instances then: node() speaks to them.
 
 use strict;
 use warnings;
@@ -23,25 +37,45 @@ use Time::HiRes ();
 use WebAuthnTest;
 
 our @Ports;
+our @Hosts;
 our @Pids;
 our @Ids;
 our $Dir;
+our $Tls;                        # start()'s tls => { ca, certs }
+our %Opened;                     # node index -> connections node() made
 
 sub start {
-    my ($n) = @_;
+    my ($n, %o) = @_;
     $Dir = "$WebAuthnTest::WorkDir/cluster";
+    $Tls = $o{tls};
     mkdir $Dir;
+    if ($Tls) {
+        require IO::Socket::SSL;
+    }
     for my $i (0 .. $n - 1) {
+        my $host = $o{hosts} ? $o{hosts}[$i] : '127.0.0.1';
         my $port = WebAuthnTest::free_port();
         # the cluster bus is port + 10000: it must be free too
-        redo if $port > 55000 || !port_free($port + 10000);
+        redo if $port > 55000 || !port_free($port + 10000, $host)
+                || !port_free($port, $host);
         mkdir "$Dir/$i";
+        my @listen = ('--port', $port, '--bind', $host);
+        if ($Tls) {
+            my $c = $Tls->{certs}[$i];
+            @listen = ('--port', 0, '--tls-port', $port, '--bind', $host,
+                       '--bind-source-addr', $host,
+                       '--tls-cert-file', $c->{cert},
+                       '--tls-key-file', $c->{key},
+                       '--tls-ca-cert-file', $Tls->{ca},
+                       '--tls-auth-clients', 'yes',
+                       '--tls-cluster', 'yes', '--tls-replication', 'yes');
+        }
         my $pid = fork();
         die "fork: $!" unless defined $pid;
         if ($pid == 0) {
             open STDOUT, '>', '/dev/null';
             open STDERR, '>', '/dev/null';
-            { exec 'redis-server', '--port', $port, '--bind', '127.0.0.1',
+            { exec 'redis-server', @listen,
                  '--cluster-enabled', 'yes',
                  '--cluster-config-file', "$Dir/$i/nodes.conf",
                  '--cluster-node-timeout', '3000',
@@ -51,16 +85,23 @@ sub start {
             POSIX::_exit(127);
         }
         push @Ports, $port;
+        push @Hosts, $host;
         push @Pids, $pid;
-        $WebAuthnTest::Redis{"c$i"} = { port => $port };
+        $WebAuthnTest::Redis{"c$i"} = { port => $port } unless $Tls;
     }
     for my $i (0 .. $n - 1) {
         wait_for(sub { (eval { node($i, 'PING') } // '') eq 'PONG' },
                  "cluster node $i answers");
     }
+    my $cli = 'redis-cli';
+    if ($Tls) {
+        my $c = $Tls->{certs}[0];
+        $cli .= " --tls --cacert $Tls->{ca} --cert $c->{cert}"
+                . " --key $c->{key}";
+    }
     WebAuthnTest::run_cmd('sh', '-c',
-        'redis-cli --cluster create '
-        . join(' ', map { "127.0.0.1:$_" } @Ports)
+        "$cli --cluster create "
+        . join(' ', map { "$Hosts[$_]:$Ports[$_]" } 0 .. $n - 1)
         . ' --cluster-replicas 0 --cluster-yes > ' . "$Dir/create.log 2>&1");
     for my $i (0 .. $n - 1) {
         wait_for(sub { (eval { node($i, 'CLUSTER', 'INFO') } // '')
@@ -78,8 +119,8 @@ sub start {
 }
 
 sub port_free {
-    my ($port) = @_;
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+    my ($port, $host) = @_;
+    my $s = IO::Socket::INET->new(LocalAddr => $host // '127.0.0.1',
                                   LocalPort => $port, Listen => 1,
                                   ReuseAddr => 1) or return 0;
     close $s;
@@ -107,7 +148,26 @@ END {
 # node(I, COMMAND...): COMMAND on node I
 sub node {
     my ($i, @args) = @_;
-    return WebAuthnTest::redis_cmd("c$i", @args);
+    $Opened{$i}++;
+    return WebAuthnTest::redis_cmd("c$i", @args) unless $Tls;
+
+    # over TLS, with node 0's certificate as the client's
+    my $c = $Tls->{certs}[0];
+    my $sock = IO::Socket::SSL->new(
+        PeerAddr => $Hosts[$i], PeerPort => $Ports[$i], Timeout => 3,
+        SSL_ca_file => $Tls->{ca},
+        SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_PEER(),
+        SSL_verifycn_scheme => 'none',
+        SSL_cert_file => $c->{cert}, SSL_key_file => $c->{key})
+        or die "cluster node $i: TLS connect: $!, "
+               . IO::Socket::SSL::errstr() . "\n";
+    my $req = '*' . @args . "\r\n";
+    $req .= '$' . length($_) . "\r\n$_\r\n" for @args;
+    syswrite($sock, $req) or die "cluster node $i: write: $!\n";
+    my $buf = '';
+    my $reply = WebAuthnTest::_resp_read($sock, \$buf);
+    close $sock;
+    return $reply;
 }
 
 # the CRC16 (XMODEM) of the key's hash tag, mod 16384
@@ -165,6 +225,15 @@ sub import_cred {
     return owner(slot(WebAuthnTest::cred_key($name)));
 }
 
+# the connections node I accepted, but for those of node(); the one
+# node() makes to ask is not counted either
+sub connections {
+    my ($i) = @_;
+    my $info = node($i, 'INFO', 'stats');
+    my ($n) = $info =~ /^total_connections_received:(\d+)/m;
+    return $n - $Opened{$i};
+}
+
 # errorstat_<ERR> of node I's INFO errorstats (0 if none)
 sub errors {
     my ($i, $err) = @_;
@@ -184,7 +253,7 @@ sub migrate_keys {
     my ($slot, $from, $to) = @_;
     my $keys = node($from, 'CLUSTER', 'GETKEYSINSLOT', $slot, 1000) || [];
     return 0 unless @$keys;
-    node($from, 'MIGRATE', '127.0.0.1', $Ports[$to], '', 0, 5000, 'KEYS',
+    node($from, 'MIGRATE', $Hosts[$to], $Ports[$to], '', 0, 5000, 'KEYS',
          @$keys);
     return scalar @$keys;
 }
