@@ -96,6 +96,8 @@ typedef struct {
     uint64_t                            issued;        /* challenge, ms */
     uint64_t                            expires_ms;    /* challenge, ms */
     const u_char                       *nonce;
+    ngx_str_t                           attempt;       /* register's token,
+                                                          base64url */
 } ngx_http_webauthn_enroll_t;
 
 

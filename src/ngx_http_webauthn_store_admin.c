@@ -1086,9 +1086,14 @@ ngx_http_webauthn_store_user_delete_step(ngx_http_webauthn_store_req_t *sr,
             return;
         }
 
-        /* the ids deleted, in admin->creds (only their id set) */
+        /*
+         * the ids deleted, in admin->creds (only their id set); "unknown"
+         * from a delete the module sent again (design.md, "Failure
+         * semantics") may be its first run's work: the record is gone
+         * either way, and counted as the first run would have
+         */
 
-        if (st == 0) {
+        if (st == 0 || sr->op->retried) {
             ci = ngx_array_push(sr->admin->creds);
             if (ci == NULL) {
                 ngx_http_webauthn_store_error(sr, "out of memory");

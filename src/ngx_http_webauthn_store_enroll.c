@@ -27,6 +27,9 @@
 /* a pending record (a registration under way) expires after this, ms */
 #define NGX_HTTP_WEBAUTHN_PENDING_TTL       "300000"
 
+/* the random bytes of a registration's attempt token */
+#define NGX_HTTP_WEBAUTHN_ATTEMPT_LEN       16
+
 
 static void ngx_http_webauthn_store_invitation_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
@@ -36,6 +39,8 @@ static void ngx_http_webauthn_store_enroll_info_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
 static void ngx_http_webauthn_store_register_reply(
     ngx_http_webauthn_store_req_t *sr, redisReply *reply);
+static ngx_int_t ngx_http_webauthn_store_used_key(
+    ngx_http_webauthn_store_req_t *sr, ngx_str_t *key);
 static ngx_int_t ngx_http_webauthn_store_register_invite(
     ngx_http_webauthn_store_req_t *sr);
 static ngx_int_t ngx_http_webauthn_store_register_user(
@@ -69,19 +74,24 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_enroll_user_script = {
  * register, step 1, in the credential's slot (WebAuthn L3, 7.1, steps
  * 25-27): the nonce is unused, the credential id not registered; then
  * the nonce is recorded, the record written "pending" (it authenticates
- * only once the last step clears that; until then it expires) and the
- * credential's store epoch set to the challenge's issue time.
+ * only once the last step clears that; until then it expires) with the
+ * registration's attempt token, and the credential's store epoch set to
+ * the challenge's issue time.  A pending record of this attempt: this
+ * script sent again by the module (design.md, "Failure semantics") after
+ * its first run wrote it; it answers as that run did.
  *
  * KEYS[1] cred, KEYS[2] used nonce, KEYS[3] epoch; ARGV[1] user_name,
  * ARGV[2] user_handle, ARGV[3] roles, ARGV[4] public_key, ARGV[5]
  * sign_count, ARGV[6] aaguid, ARGV[7] attestation_format, ARGV[8]
  * transports, ARGV[9] backup_eligible, ARGV[10] backup_state, ARGV[11]
  * now (s), ARGV[12] the nonce's time to live (ms), ARGV[13] the
- * challenge's issue time (ms)
+ * challenge's issue time (ms), ARGV[14] the attempt
  */
 
 static ngx_http_webauthn_script_t  ngx_http_webauthn_register_script = {
     ngx_string(
+    "if redis.call('HGET', KEYS[1], 'attempt') == ARGV[14] then\n"
+    "    return {'ok'} end\n"
     "if redis.call('EXISTS', KEYS[2]) == 1 then return {'replayed'} end\n"
     "if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end\n"
     "redis.call('SET', KEYS[2], '1', 'PX', ARGV[12])\n"
@@ -90,7 +100,7 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_register_script = {
     "    'sign_count', ARGV[5], 'aaguid', ARGV[6],\n"
     "    'attestation_format', ARGV[7], 'transports', ARGV[8],\n"
     "    'backup_eligible', ARGV[9], 'backup_state', ARGV[10],\n"
-    "    'created', ARGV[11], 'pending', '1')\n"
+    "    'created', ARGV[11], 'pending', '1', 'attempt', ARGV[14])\n"
     "redis.call('PEXPIRE', KEYS[1], " NGX_HTTP_WEBAUTHN_PENDING_TTL ")\n"
     "redis.call('SET', KEYS[3], ARGV[13], 'NX')\n"
     "return {'ok'}\n"),
@@ -100,16 +110,25 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_register_script = {
 
 /*
  * register, step 2 (with an invitation), in the invitation's slot: it is
- * still there and for this user, and is consumed.  KEYS[1] invite;
- * ARGV[1] user_name.
+ * still there and for this user, and is consumed: deleted, and the
+ * attempt that consumed it kept for the pending record's time to live
+ * beside it, so that this script sent again by the module answers as
+ * its first run did.  KEYS[1] invite, KEYS[2] invite_used; ARGV[1]
+ * user_name, ARGV[2] the attempt.
  */
 
 static ngx_http_webauthn_script_t  ngx_http_webauthn_register_invite_script =
 {
     ngx_string(
     "local u = redis.call('HGET', KEYS[1], 'user_name')\n"
-    "if not u or u ~= ARGV[1] then return {'invitation'} end\n"
+    "if not u then\n"
+    "    if redis.call('GET', KEYS[2]) == ARGV[2] then return {'ok'} end\n"
+    "    return {'invitation'}\n"
+    "end\n"
+    "if u ~= ARGV[1] then return {'invitation'} end\n"
     "redis.call('DEL', KEYS[1])\n"
+    "redis.call('SET', KEYS[2], ARGV[2], 'PX', "
+    NGX_HTTP_WEBAUTHN_PENDING_TTL ")\n"
     "return {'ok'}\n"),
     { 0 }, 0
 };
@@ -118,7 +137,9 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_register_invite_script =
 /*
  * register, step 3, in the user's slot: the user (when there) still has
  * the handle the options gave; the id is added to the user's, the user
- * stored when new, the invitation dropped from the open ones.
+ * stored when new, the invitation dropped from the open ones.  Run
+ * twice, it answers the same (the second finds the user with that
+ * handle).
  * KEYS[1] user, KEYS[2] user_creds, KEYS[3] user_invites; ARGV[1]
  * user_handle, ARGV[2] display_name, ARGV[3] now (s), ARGV[4] the id,
  * ARGV[5] the invitation hash or "".
@@ -140,19 +161,28 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_register_user_script = {
 
 
 /*
- * register, last step, in the credential's slot: ARGV[1] "1" clears
- * "pending" (the record authenticates from now on, and no longer
- * expires); "0" deletes the record a refused registration left pending.
- * KEYS[1] cred.
+ * register, last step, in the credential's slot, on the record pending
+ * with this attempt: ARGV[1] "1" clears "pending" and the attempt (the
+ * record authenticates from now on, and no longer expires) and keeps
+ * the attempt in the used nonce's key for the pending record's time to
+ * live, so that this script sent again by the module finds it and
+ * answers "ok" as its first run did; "0" deletes the record a refused
+ * registration left pending.  KEYS[1] cred, KEYS[2] used nonce; ARGV[2]
+ * the attempt.
  */
 
 static ngx_http_webauthn_script_t  ngx_http_webauthn_register_end_script = {
     ngx_string(
-    "if not redis.call('HGET', KEYS[1], 'pending') then\n"
-    "    return {'gone'} end\n"
+    "if redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[2] then\n"
+    "    if ARGV[1] == '1' and redis.call('GET', KEYS[2]) == ARGV[2] then\n"
+    "        return {'ok'} end\n"
+    "    return {'gone'}\n"
+    "end\n"
     "if ARGV[1] == '1' then\n"
-    "    redis.call('HDEL', KEYS[1], 'pending')\n"
+    "    redis.call('HDEL', KEYS[1], 'pending', 'attempt')\n"
     "    redis.call('PERSIST', KEYS[1])\n"
+    "    redis.call('SET', KEYS[2], ARGV[2], 'PX', "
+    NGX_HTTP_WEBAUTHN_PENDING_TTL ")\n"
     "else redis.call('DEL', KEYS[1]) end\n"
     "return {'ok'}\n"),
     { 0 }, 0
@@ -373,6 +403,9 @@ invalid:
  * credential's (the record written pending), 2. the invitation's (when
  * there is one: consumed), 3. the user's, 4. the credential's again
  * ("pending" cleared).  A refusal at 2 or 3 deletes the pending record.
+ * The steps carry the registration's attempt token, random: a step the
+ * module sent again after its first run answers as that run did; a
+ * client's second request has an attempt of its own.
  */
 
 ngx_int_t
@@ -386,28 +419,40 @@ ngx_http_webauthn_store_register(ngx_http_webauthn_store_req_t *sr)
     ngx_time_t                   *tp;
     const char                  **argv;
     ngx_http_webauthn_enroll_t   *e;
-    u_char                        nonce[WA_CHALLENGE_NONCE_B64_LEN];
+    u_char                        raw[NGX_HTTP_WEBAUTHN_ATTEMPT_LEN];
 
     e = sr->enroll;
     sr->next = NULL;
     sr->step = 1;
     sr->found = NGX_HTTP_WEBAUTHN_STORE_OK;
 
-    wa_b64url_encode(nonce, e->nonce, WA_CHALLENGE_NONCE_LEN);
-
     if (ngx_http_webauthn_store_key(sr, &keys[0], "cred:", e->cred_id.data,
                                     e->cred_id.len)
         != NGX_OK
-        || ngx_http_webauthn_store_subkey(sr, &keys[1], "used:", &e->cred_id,
-                                          nonce, sizeof(nonce))
-           != NGX_OK
+        || ngx_http_webauthn_store_used_key(sr, &keys[1]) != NGX_OK
         || ngx_http_webauthn_store_key(sr, &keys[2], "epoch:",
                                        e->cred_id.data, e->cred_id.len)
            != NGX_OK
-        || ngx_http_webauthn_store_argv(sr, 19, &argv, &len) != NGX_OK)
+        || ngx_http_webauthn_store_argv(sr, 20, &argv, &len) != NGX_OK)
     {
         return NGX_ERROR;
     }
+
+    /* the attempt token: design.md, "Failure semantics" */
+
+    e->attempt.len = wa_b64url_encoded_len(NGX_HTTP_WEBAUTHN_ATTEMPT_LEN);
+    e->attempt.data = ngx_pnalloc(sr->pool, e->attempt.len);
+    if (e->attempt.data == NULL) {
+        ngx_http_webauthn_store_error(sr, "out of memory");
+        return NGX_ERROR;
+    }
+
+    if (wa_random(raw, sizeof(raw)) != 0) {
+        ngx_http_webauthn_store_error(sr, "RAND_bytes() failed");
+        return NGX_ERROR;
+    }
+
+    wa_b64url_encode(e->attempt.data, raw, sizeof(raw));
 
     sr->key = keys[0];
 
@@ -460,10 +505,31 @@ ngx_http_webauthn_store_register(ngx_http_webauthn_store_req_t *sr)
     p = ngx_sprintf(p, "%uL", e->issued);
     len[18] = p - (u_char *) argv[18];
 
+    argv[19] = (char *) e->attempt.data;
+    len[19] = e->attempt.len;
+
     return ngx_http_webauthn_store_eval(sr,
-                                     &ngx_http_webauthn_register_script, 3, 19,
+                                     &ngx_http_webauthn_register_script, 3, 20,
                                      argv, len,
                                      ngx_http_webauthn_store_register_reply);
+}
+
+
+/* "webauthn:used:{<id>}:<nonce>", the registration challenge's */
+
+static ngx_int_t
+ngx_http_webauthn_store_used_key(ngx_http_webauthn_store_req_t *sr,
+    ngx_str_t *key)
+{
+    ngx_http_webauthn_enroll_t  *e;
+    u_char                       nonce[WA_CHALLENGE_NONCE_B64_LEN];
+
+    e = sr->enroll;
+
+    wa_b64url_encode(nonce, e->nonce, WA_CHALLENGE_NONCE_LEN);
+
+    return ngx_http_webauthn_store_subkey(sr, key, "used:", &e->cred_id,
+                                          nonce, sizeof(nonce));
 }
 
 
@@ -502,7 +568,7 @@ static ngx_int_t
 ngx_http_webauthn_store_register_invite(ngx_http_webauthn_store_req_t *sr)
 {
     size_t                      *len;
-    ngx_str_t                    key;
+    ngx_str_t                    key, used;
     const char                 **argv;
     ngx_http_webauthn_enroll_t  *e;
 
@@ -512,19 +578,26 @@ ngx_http_webauthn_store_register_invite(ngx_http_webauthn_store_req_t *sr)
     if (ngx_http_webauthn_store_key(sr, &key, "invite:", e->invite.data,
                                     e->invite.len)
         != NGX_OK
-        || ngx_http_webauthn_store_argv(sr, 5, &argv, &len) != NGX_OK)
+        || ngx_http_webauthn_store_key(sr, &used, "invite_used:",
+                                       e->invite.data, e->invite.len)
+           != NGX_OK
+        || ngx_http_webauthn_store_argv(sr, 7, &argv, &len) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     argv[3] = (char *) key.data;
     len[3] = key.len;
-    argv[4] = (char *) e->user_name.data;
-    len[4] = e->user_name.len;
+    argv[4] = (char *) used.data;
+    len[4] = used.len;
+    argv[5] = (char *) e->user_name.data;
+    len[5] = e->user_name.len;
+    argv[6] = (char *) e->attempt.data;
+    len[6] = e->attempt.len;
 
     return ngx_http_webauthn_store_eval(sr,
-                                 &ngx_http_webauthn_register_invite_script, 1,
-                                 5, argv, len,
+                                 &ngx_http_webauthn_register_invite_script, 2,
+                                 7, argv, len,
                                  ngx_http_webauthn_store_register_step_reply);
 }
 
@@ -619,29 +692,36 @@ static ngx_int_t
 ngx_http_webauthn_store_register_end(ngx_http_webauthn_store_req_t *sr)
 {
     size_t        *len;
+    ngx_str_t      used;
     const char   **argv;
 
     sr->step = 4;
 
-    if (ngx_http_webauthn_store_argv(sr, 5, &argv, &len) != NGX_OK) {
+    if (ngx_http_webauthn_store_used_key(sr, &used) != NGX_OK
+        || ngx_http_webauthn_store_argv(sr, 7, &argv, &len) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     argv[3] = (char *) sr->key.data;
     len[3] = sr->key.len;
-    argv[4] = (sr->found == NGX_HTTP_WEBAUTHN_STORE_OK) ? "1" : "0";
-    len[4] = 1;
+    argv[4] = (char *) used.data;
+    len[4] = used.len;
+    argv[5] = (sr->found == NGX_HTTP_WEBAUTHN_STORE_OK) ? "1" : "0";
+    len[5] = 1;
+    argv[6] = (char *) sr->enroll->attempt.data;
+    len[6] = sr->enroll->attempt.len;
 
     return ngx_http_webauthn_store_eval(sr,
-                                  &ngx_http_webauthn_register_end_script, 1,
-                                  5, argv, len,
+                                  &ngx_http_webauthn_register_end_script, 2,
+                                  7, argv, len,
                                   ngx_http_webauthn_store_register_end_reply);
 }
 
 
 /*
- * "gone": the pending record expired (or was deleted) between the steps:
- * the registration did not happen
+ * "gone": the pending record of this attempt expired (or was deleted)
+ * between the steps: the registration did not happen
  */
 
 static void
