@@ -165,9 +165,10 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_register_user_script = {
  * with this attempt: ARGV[1] "1" clears "pending" and the attempt (the
  * record authenticates from now on, and no longer expires) and keeps
  * the attempt in the used nonce's key for the pending record's time to
- * live, so that this script sent again by the module finds it and
- * answers "ok" as its first run did; "0" deletes the record a refused
- * registration left pending.  KEYS[1] cred, KEYS[2] used nonce; ARGV[2]
+ * live or as long as the nonce was kept, the longer (the challenge may
+ * live longer: its nonce stays used), so that this script sent again by
+ * the module finds it and answers "ok" as its first run did; "0" deletes
+ * the record a refused registration left pending.  KEYS[1] cred, KEYS[2] used nonce; ARGV[2]
  * the attempt.
  */
 
@@ -181,8 +182,10 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_register_end_script = {
     "if ARGV[1] == '1' then\n"
     "    redis.call('HDEL', KEYS[1], 'pending', 'attempt')\n"
     "    redis.call('PERSIST', KEYS[1])\n"
-    "    redis.call('SET', KEYS[2], ARGV[2], 'PX', "
-    NGX_HTTP_WEBAUTHN_PENDING_TTL ")\n"
+    "    local t = redis.call('PTTL', KEYS[2])\n"
+    "    if t < " NGX_HTTP_WEBAUTHN_PENDING_TTL " then\n"
+    "        t = " NGX_HTTP_WEBAUTHN_PENDING_TTL " end\n"
+    "    redis.call('SET', KEYS[2], ARGV[2], 'PX', t)\n"
     "else redis.call('DEL', KEYS[1]) end\n"
     "return {'ok'}\n"),
     { 0 }, 0

@@ -74,6 +74,11 @@ sub check_registered {
     Test::More::ok(!exists $rec{attempt}, "$what: no attempt left in it");
     Test::More::is(redis('TTL', "webauthn:cred:{$id}"), -1,
                    "$what: it does not expire");
+    my @used = @{ redis('KEYS', "webauthn:used:{$id}:*") };
+    Test::More::ok(@used && !grep({ redis('PTTL', $_) <= 300000 } @used),
+                   "$what: the registration's nonce kept as long as its "
+                   . "challenge ($WebAuthnTest::ChallengeTtl s), not only "
+                   . "the attempt's 5 minutes");
     Test::More::is_deeply(redis('SMEMBERS', "webauthn:user_creds:{$user}"),
                           [ $id ], "$what: the user's set holds the id once");
     my @creds = grep { redis('HGET', $_, 'user_name') eq $user }
