@@ -83,8 +83,9 @@ static ngx_int_t ngx_http_webauthn_store_subkey_raw(
  * The user_name, roles and aaguid the worker last read of this record
  * (checked then, kept with its parsed key) come with the commit when it
  * has them: the same in the record, they are neither checked again nor
- * sent back ("ok" alone), which takes a sixth of the script's time off
- * the usual request (make bench); any other value is checked and sent as
+ * sent back ("ok" alone), which takes up to a sixth of the script's time
+ * off the usual request (a UUID aaguid and a few roles; bench/README.md,
+ * "The commit script's floor"); any other value is checked and sent as
  * before.  Only equality is taken from the worker, so a wrong hint costs
  * the checks, never a pass.
  *
