@@ -191,6 +191,9 @@ ngx_int_t ngx_http_webauthn_peer_param(ngx_http_webauthn_peer_t *server,
 ngx_int_t ngx_http_webauthn_peer_ssl(ngx_conf_t *cf, ngx_str_t *trusted,
     ngx_ssl_t **ssl);
 
+/* a literal IPv4 or IPv6 address, not a host name */
+ngx_uint_t ngx_http_webauthn_peer_literal(ngx_str_t *host);
+
 /*
  * worker exit, or the server moved (a new master): closes the idle
  * connections, frees the TLS session

@@ -35,7 +35,6 @@ static void ngx_http_webauthn_event_ssl_handshaked(
     ngx_http_webauthn_event_t *ev, ngx_connection_t *c);
 static ngx_int_t ngx_http_webauthn_event_ssl_verify(
     ngx_http_webauthn_event_t *ev, ngx_connection_t *c);
-static ngx_uint_t ngx_http_webauthn_event_literal(ngx_str_t *host);
 static ngx_str_t *ngx_http_webauthn_event_ssl_name(
     ngx_http_webauthn_peer_t *server);
 
@@ -128,7 +127,7 @@ ngx_http_webauthn_event_ssl_init(ngx_http_webauthn_event_t *ev,
     name = ngx_http_webauthn_event_ssl_name(server);
 
     if (name->len
-        && !ngx_http_webauthn_event_literal(name)
+        && !ngx_http_webauthn_peer_literal(name)
         && SSL_set_tlsext_host_name(c->ssl->connection, (char *) name->data)
            == 0)
     {
@@ -248,7 +247,7 @@ ngx_http_webauthn_event_ssl_verify(ngx_http_webauthn_event_t *ev,
         return NGX_ERROR;
     }
 
-    if (!ngx_http_webauthn_event_literal(name)) {
+    if (!ngx_http_webauthn_peer_literal(name)) {
         ok = (ngx_ssl_check_host(c, name) == NGX_OK);
 
     } else {
@@ -333,8 +332,8 @@ ngx_http_webauthn_event_ssl_shutdown(ngx_connection_t *c)
 
 /* a literal address (no TLS server name; checked as an address) */
 
-static ngx_uint_t
-ngx_http_webauthn_event_literal(ngx_str_t *host)
+ngx_uint_t
+ngx_http_webauthn_peer_literal(ngx_str_t *host)
 {
 #if (NGX_HAVE_INET6)
     u_char  buf[16];

@@ -158,9 +158,6 @@ ngx_http_webauthn_redis_cluster_conf(ngx_conf_t *cf,
     ngx_url_t                     u;
     ngx_uint_t                    i;
     ngx_http_webauthn_cluster_t  *cl;
-#if (NGX_HAVE_INET6)
-    u_char                        buf[16];
-#endif
 
     if (n > NGX_HTTP_WEBAUTHN_CLUSTER_NODES / 2) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -203,15 +200,7 @@ ngx_http_webauthn_redis_cluster_conf(ngx_conf_t *cf,
      * configuration endpoint) is every node's
      */
 
-    if (ngx_inet_addr(rcf->host.data, rcf->host.len) != INADDR_NONE) {
-        cl->by_address = 1;
-    }
-
-#if (NGX_HAVE_INET6)
-    if (ngx_inet6_addr(rcf->host.data, rcf->host.len, buf) == NGX_OK) {
-        cl->by_address = 1;
-    }
-#endif
+    cl->by_address = ngx_http_webauthn_peer_literal(&rcf->host);
 
     rcf->cluster = cl;
 
