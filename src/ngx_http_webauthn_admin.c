@@ -865,31 +865,23 @@ ngx_http_webauthn_admin_roles(ngx_pool_t *pool, json_t *v, ngx_str_t *roles,
 }
 
 
-/* n random bytes, base64url, into the pool; the bytes wiped */
+/* n random bytes, base64url, into the pool */
 
 static ngx_int_t
 ngx_http_webauthn_admin_random(ngx_http_request_t *r, size_t n,
     ngx_str_t *out)
 {
-    u_char  raw[NGX_HTTP_WEBAUTHN_ADMIN_TOKEN_LEN];
-
-    if (n > sizeof(raw)) {
-        return NGX_ERROR;
-    }
-
     out->data = ngx_pnalloc(r->pool, wa_b64url_encoded_len(n));
     if (out->data == NULL) {
         return NGX_ERROR;
     }
 
-    if (wa_random(raw, n) != 0) {
+    out->len = wa_random_b64url(out->data, n);
+
+    if (out->len == 0) {
         ngx_http_webauthn_log_internal(r, "RAND_bytes() failed");
         return NGX_ERROR;
     }
-
-    out->len = wa_b64url_encode(out->data, raw, n);
-
-    wa_memzero(raw, sizeof(raw));
 
     return NGX_OK;
 }

@@ -422,7 +422,6 @@ ngx_http_webauthn_store_register(ngx_http_webauthn_store_req_t *sr)
     ngx_time_t                   *tp;
     const char                  **argv;
     ngx_http_webauthn_enroll_t   *e;
-    u_char                        raw[NGX_HTTP_WEBAUTHN_ATTEMPT_LEN];
 
     e = sr->enroll;
     sr->next = NULL;
@@ -443,19 +442,20 @@ ngx_http_webauthn_store_register(ngx_http_webauthn_store_req_t *sr)
 
     /* the attempt token: design.md, "Failure semantics" */
 
-    e->attempt.len = wa_b64url_encoded_len(NGX_HTTP_WEBAUTHN_ATTEMPT_LEN);
-    e->attempt.data = ngx_pnalloc(sr->pool, e->attempt.len);
+    e->attempt.data = ngx_pnalloc(sr->pool,
+                                  wa_b64url_encoded_len(
+                                      NGX_HTTP_WEBAUTHN_ATTEMPT_LEN));
     if (e->attempt.data == NULL) {
         ngx_http_webauthn_store_error(sr, "out of memory");
         return NGX_ERROR;
     }
 
-    if (wa_random(raw, sizeof(raw)) != 0) {
+    e->attempt.len = wa_random_b64url(e->attempt.data,
+                                      NGX_HTTP_WEBAUTHN_ATTEMPT_LEN);
+    if (e->attempt.len == 0) {
         ngx_http_webauthn_store_error(sr, "RAND_bytes() failed");
         return NGX_ERROR;
     }
-
-    wa_b64url_encode(e->attempt.data, raw, sizeof(raw));
 
     sr->key = keys[0];
 

@@ -156,6 +156,13 @@ int wa_hmac_sha256(unsigned char out[WA_SHA256_LEN], const void *key,
     size_t keylen, const void *data, size_t len);
 /* CSPRNG (RAND_bytes); returns 0, or -1 on failure */
 int wa_random(void *buf, size_t len);
+/*
+ * n random bytes (at most WA_RANDOM_B64URL_MAX), base64url into out
+ * (wa_b64url_encoded_len(n) bytes, no NUL), the bytes wiped: a token;
+ * returns its length, or 0 on failure
+ */
+#define WA_RANDOM_B64URL_MAX  64
+size_t wa_random_b64url(unsigned char *out, size_t n);
 /* constant time; returns 1 when equal */
 int wa_memeq(const void *a, const void *b, size_t len);
 /* not optimised away (OPENSSL_cleanse) */

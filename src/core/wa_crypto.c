@@ -203,6 +203,24 @@ wa_random(void *buf, size_t len)
 }
 
 
+size_t
+wa_random_b64url(unsigned char *out, size_t n)
+{
+    size_t         len;
+    unsigned char  raw[WA_RANDOM_B64URL_MAX];
+
+    if (n > sizeof(raw) || wa_random(raw, n) != 0) {
+        return 0;
+    }
+
+    len = wa_b64url_encode(out, raw, n);
+
+    wa_memzero(raw, sizeof(raw));
+
+    return len;
+}
+
+
 int
 wa_memeq(const void *a, const void *b, size_t len)
 {

@@ -7,6 +7,7 @@
 /* unit tests of the verification core */
 
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -752,6 +753,39 @@ test_b64(void)
     }
 
     UNIT_OK(ok, "b64url round trip of 0-99 bytes");
+}
+
+
+/* tokens: random bytes in base64url (attempt tokens, admin tokens) */
+
+static void
+test_random_b64url(void)
+{
+    size_t         i, l1, l2, raw;
+    unsigned char  t1[128], t2[128], back[WA_RANDOM_B64URL_MAX];
+
+    l1 = wa_random_b64url(t1, 16);
+    l2 = wa_random_b64url(t2, 16);
+
+    UNIT_OK(l1 == wa_b64url_encoded_len(16) && l2 == l1,
+            "random token: 16 bytes give %zu characters", l1);
+    UNIT_OK(l1 && memcmp(t1, t2, l1) != 0, "random token: two differ");
+    UNIT_OK(l1 && wa_b64url_decode(back, &raw, t1, l1) == 0 && raw == 16,
+            "random token: base64url of 16 bytes");
+
+    for (i = 0; i < l1; i++) {
+        if (!isalnum(t1[i]) && t1[i] != '-' && t1[i] != '_') {
+            break;
+        }
+    }
+
+    UNIT_OK(l1 && i == l1, "random token: the base64url alphabet only");
+
+    l1 = wa_random_b64url(t1, WA_RANDOM_B64URL_MAX);
+    UNIT_OK(l1 == wa_b64url_encoded_len(WA_RANDOM_B64URL_MAX),
+            "random token: the largest, %d bytes", WA_RANDOM_B64URL_MAX);
+    UNIT_OK(wa_random_b64url(t1, WA_RANDOM_B64URL_MAX + 1) == 0,
+            "random token: more than %d bytes refused", WA_RANDOM_B64URL_MAX);
 }
 
 
@@ -2639,6 +2673,7 @@ int
 main(void)
 {
     test_b64();
+    test_random_b64url();
     test_err();
     test_challenges();
     test_register_challenges();
