@@ -168,8 +168,8 @@ static ngx_http_webauthn_script_t  ngx_http_webauthn_register_user_script = {
  * live or as long as the nonce was kept, the longer (the challenge may
  * live longer: its nonce stays used), so that this script sent again by
  * the module finds it and answers "ok" as its first run did; "0" deletes
- * the record a refused registration left pending.  KEYS[1] cred, KEYS[2] used nonce; ARGV[2]
- * the attempt.
+ * the record a refused registration left pending.  KEYS[1] cred, KEYS[2]
+ * used nonce; ARGV[2] the attempt.
  */
 
 static ngx_http_webauthn_script_t  ngx_http_webauthn_register_end_script = {
