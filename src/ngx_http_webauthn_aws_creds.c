@@ -497,7 +497,6 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     u_char                          *p;
     char                            *env;
     size_t                           len;
-    ngx_int_t                        rc;
     ngx_str_t                        req, arn, session, token, host;
     ngx_str_t                        region, url;
     ngx_pool_t                      *pool;
@@ -753,13 +752,7 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
     f->hr->handler = ngx_http_webauthn_aws_fetch_handler;
     f->hr->data = f;
 
-    rc = ngx_http_webauthn_http_start(f->hr, &req);
-
-    /* copied by the exchange: this copy (a token, a signature) goes */
-
-    wa_memzero(req.data, req.len);
-
-    if (rc != NGX_OK) {
+    if (ngx_http_webauthn_http_start(f->hr, &req) != NGX_OK) {
         p = ngx_pnalloc(r->pool, f->hr->reason.len + 1);
         if (p) {
             *ngx_cpymem(p, f->hr->reason.data, f->hr->reason.len) = '\0';
@@ -769,6 +762,10 @@ ngx_http_webauthn_aws_fetch(ngx_http_request_t *r, ngx_http_webauthn_ctx_t *ctx,
         ngx_http_webauthn_http_free(f->hr);
         goto failed;
     }
+
+    /* copied by the exchange: this copy (a token, a signature) goes */
+
+    wa_memzero(req.data, req.len);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "webauthn aws: fetch from %s", source);
