@@ -16,7 +16,8 @@ written as a Redis protocol stream (for "redis-cli --pipe") following the
 README's schema: "SET <prefix>epoch:{<id>} <that time> NX" (the store epoch:
 the module refuses challenges issued before it), then the hash
 <prefix>cred:{<b64url rawId>} with public_key (COSE_Key, base64url),
-user_handle, user_name, sign_count, roles.
+user_handle, user_name, sign_count, roles and aaguid (a security key's,
+as a real record has one: the commit script checks its format).
 
 Line j (of --count) goes to "<out>.<j % threads>", the --sample lines
 after them to "<out>.sample".  Line j is signed by credential j % creds.
@@ -45,6 +46,10 @@ import sys
 import time
 
 from cryptography.hazmat.primitives import serialization
+
+# every bench record's aaguid: a YubiKey 5's (FIDO MDS), as an enrolled
+# security key's record has one
+AAGUID = "cb69481e-8ff7-4039-93ec-0a2729a154a8"
 
 
 def load_softkey():
@@ -171,8 +176,9 @@ def main():
                          str(G["issued_ms"]), "NX"))
             r.write(resp("HSET", a.prefix + "cred:{%s}" % b64u(cid),
                          "public_key", b64u(cose), "user_handle", b64u(uh),
-                         "user_name", "bench%d" % i, "sign_count", "0",
-                         "roles", "bench"))
+                         "user_name", "bench%d" % i,
+                         "sign_count", "0", "roles", "bench",
+                         "aaguid", AAGUID))
     creds = creds[:a.creds]
     if a.keys and saved:
         with open(a.keys, "a") as f:
