@@ -14,8 +14,20 @@
 /* the nodes a worker knows: the seeds and those the slot map named */
 #define NGX_HTTP_WEBAUTHN_CLUSTER_NODES    64
 
+#if (NGX_HTTP_WEBAUTHN_CLUSTER_NODES > 64)
+#error a refresh keeps the nodes it asked in 64 bits
+#endif
+
 /* a stale slot map is asked for again at most this often, ms */
 #define NGX_HTTP_WEBAUTHN_CLUSTER_REFRESH  1000
+
+/*
+ * a node that failed (no reply in time, no connection, no usable slot
+ * map) is asked for the slot map after the others for this long, ms, or
+ * until it answers an op: a frozen node would hold each refresh that
+ * asked it first for a whole timeout
+ */
+#define NGX_HTTP_WEBAUTHN_CLUSTER_FAILED_HOLD  30000
 
 #define NGX_HTTP_WEBAUTHN_CLUSTER_PORT     6379
 
@@ -31,6 +43,9 @@ typedef struct {
     ngx_http_webauthn_redis_conf_t     conf;      /* the directive's, with
                                                      a server of its own */
     ngx_str_t                          name;      /* "ip:port" */
+    ngx_msec_t                         failed;    /* when it last failed */
+    unsigned                           down:1;    /* it failed, and has
+                                                     not answered since */
 } ngx_http_webauthn_cluster_node_t;
 
 
@@ -68,7 +83,10 @@ typedef struct {
     ngx_http_webauthn_redis_op_t      *inner;     /* on a node */
     ngx_http_webauthn_cluster_node_t  *asking;    /* -ASK's node */
     ngx_http_webauthn_cluster_node_t  *slots;     /* asked CLUSTER SLOTS */
-    ngx_uint_t                         tries;     /* of a refresh */
+    ngx_http_webauthn_cluster_node_t  *sent;      /* the commands' node */
+    uint64_t                           tried;     /* the nodes (bit i:
+                                                     nodes[i]) a refresh
+                                                     asked */
     ngx_str_t                          last;      /* why the last node
                                                      asked did not answer */
     ngx_uint_t                         tryagain;  /* -TRYAGAIN retries */
@@ -90,6 +108,10 @@ static ngx_http_webauthn_cluster_node_t *ngx_http_webauthn_cluster_node(
     u_char *name, size_t len, ngx_uint_t *index);
 static ngx_int_t ngx_http_webauthn_cluster_dispatch(
     ngx_http_webauthn_cluster_op_t *cop);
+static ngx_http_webauthn_cluster_node_t *ngx_http_webauthn_cluster_next(
+    ngx_http_webauthn_cluster_op_t *cop);
+static void ngx_http_webauthn_cluster_node_failed(
+    ngx_http_webauthn_cluster_node_t *node);
 static ngx_int_t ngx_http_webauthn_cluster_refresh(
     ngx_http_webauthn_cluster_op_t *cop);
 static void ngx_http_webauthn_cluster_refresh_handler(
@@ -523,7 +545,7 @@ ngx_http_webauthn_cluster_dispatch(ngx_http_webauthn_cluster_op_t *cop)
                    >= NGX_HTTP_WEBAUTHN_CLUSTER_REFRESH)))
     {
         cop->refreshed = 1;
-        cop->tries = 0;
+        cop->tried = 0;
 
         return ngx_http_webauthn_cluster_refresh(cop);
     }
@@ -550,10 +572,12 @@ ngx_http_webauthn_cluster_refresh(ngx_http_webauthn_cluster_op_t *cop)
     argv[1] = "SLOTS";
     len[1] = sizeof("SLOTS") - 1;
 
-    while (cop->tries < cl->nnodes) {
-        cop->tries++;
+    for ( ;; ) {
+        node = ngx_http_webauthn_cluster_next(cop);
 
-        node = cl->nodes[cl->ask++ % cl->nnodes];
+        if (node == NULL) {
+            break;
+        }
 
         inner = ngx_http_webauthn_redis_create(&node->conf, cop->log);
         if (inner == NULL) {
@@ -599,6 +623,60 @@ ngx_http_webauthn_cluster_refresh(ngx_http_webauthn_cluster_op_t *cop)
 }
 
 
+/*
+ * the next node a refresh asks, round-robin from the last one asked: those
+ * that have not failed lately first, then those that have (a refresh asks
+ * each node once at most; when all failed lately, it still asks them)
+ */
+
+static ngx_http_webauthn_cluster_node_t *
+ngx_http_webauthn_cluster_next(ngx_http_webauthn_cluster_op_t *cop)
+{
+    ngx_uint_t                         i, j, pass;
+    ngx_http_webauthn_cluster_t       *cl;
+    ngx_http_webauthn_cluster_node_t  *node;
+
+    cl = cop->cluster;
+
+    for (pass = 0; pass < 2; pass++) {
+        for (j = 0; j < cl->nnodes; j++) {
+            i = (cl->ask + j) % cl->nnodes;
+
+            if (cop->tried & ((uint64_t) 1 << i)) {
+                continue;
+            }
+
+            node = cl->nodes[i];
+
+            if (pass == 0 && node->down
+                && ngx_current_msec - node->failed
+                   < NGX_HTTP_WEBAUTHN_CLUSTER_FAILED_HOLD)
+            {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cop->log, 0,
+                               "webauthn redis cluster: %V failed lately, "
+                               "asked last", &node->name);
+                continue;
+            }
+
+            cop->tried |= (uint64_t) 1 << i;
+            cl->ask = i + 1;
+
+            return node;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_webauthn_cluster_node_failed(ngx_http_webauthn_cluster_node_t *node)
+{
+    node->down = 1;
+    node->failed = ngx_current_msec;
+}
+
+
 /* logged, and kept for the op's reason should no node answer */
 
 static void
@@ -606,6 +684,8 @@ ngx_http_webauthn_cluster_refresh_failed(ngx_http_webauthn_cluster_op_t *cop,
     ngx_http_webauthn_cluster_node_t *node, ngx_str_t *reason)
 {
     ngx_str_t   why;
+
+    ngx_http_webauthn_cluster_node_failed(node);
 
     if (reason && reason->len) {
         why = *reason;
@@ -654,6 +734,7 @@ ngx_http_webauthn_cluster_refresh_handler(ngx_http_webauthn_redis_op_t *inner)
     {
         cl->loaded = 1;
         cl->stale = 0;
+        asked->down = 0;
 
     } else {
         ngx_http_webauthn_cluster_refresh_failed(cop, asked,
@@ -852,12 +933,14 @@ ngx_http_webauthn_cluster_send(ngx_http_webauthn_cluster_op_t *cop)
 
     if (ngx_http_webauthn_redis_run(inner) != NGX_OK) {
         cl->stale = 1;
+        ngx_http_webauthn_cluster_node_failed(node);
         ngx_http_webauthn_cluster_fail(cop, "%V", &inner->reason);
         ngx_http_webauthn_redis_free(inner);
         return NGX_ERROR;
     }
 
     cop->inner = inner;
+    cop->sent = node;
 
     return NGX_OK;
 
@@ -888,11 +971,14 @@ ngx_http_webauthn_cluster_handler(ngx_http_webauthn_redis_op_t *inner)
         /* a node down: its slots may have moved to a replica */
 
         cop->cluster->stale = 1;
+        ngx_http_webauthn_cluster_node_failed(cop->sent);
         ngx_http_webauthn_cluster_fail(cop, "%V", &inner->reason);
         ngx_http_webauthn_redis_free(inner);
         ngx_http_webauthn_cluster_finish(cop);
         return;
     }
+
+    cop->sent->down = 0;
 
     k = cop->asking ? 1 : 0;
     r = inner->replies[k];

@@ -339,7 +339,47 @@ GET /webauthn/challenge
 
 
 
-=== TEST 6: a node down: 503 store_unavailable for the credentials of its slots, the others pass
+=== TEST 6: a frozen node (SIGSTOP: it accepts and never answers): its credentials get 503 after the timeout, and the slot map asked again after each skips it for the live nodes, so the other credentials pass without waiting for its timeout (asked in turn, it would be first on the first refresh); once it runs again its credentials pass
+--- http_config eval: $main::Http
+--- config eval: $EnrollTest::Config
+--- init
+my $up = $main::OnNode{2};      # on node 2 since TEST 5
+my $frozen = $main::OnNode{1};  # on node 1
+my $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => $up));
+Test::More::is($r->{status}, 200, 'before: passes');
+kill 'STOP', $RedisCluster::Pids[1];
+my $ok = eval {
+    for my $round (1 .. 2) {
+        $r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => $frozen));
+        Test::More::is($r->{status}, 503, "round $round: the frozen node's credential: 503");
+        # the slot map stale since that failure, and asked for again once a
+        # second at most
+        Time::HiRes::sleep(1.1);
+        my $authz = WebAuthnTest::authz(key => $up);
+        my $t0 = Time::HiRes::time();
+        $r = WebAuthnTest::http_request('GET', '/t', $authz);
+        my $took = Time::HiRes::time() - $t0;
+        Test::More::is($r->{status}, 200, "round $round: node 2's credential passes");
+        Test::More::cmp_ok($took, '<', 1.9, "round $round: with no wait for the frozen node's timeout (2 s)");
+    }
+    1;
+};
+kill 'CONT', $RedisCluster::Pids[1];
+die $@ unless $ok;
+RedisCluster::wait_for(sub { (eval { RedisCluster::node(1, 'PING') } // '') eq 'PONG' }, 'node 1 answers');
+$r = WebAuthnTest::http_request('GET', '/t', WebAuthnTest::authz(key => $frozen));
+Test::More::is($r->{status}, 200, "running again: node 1's credential passes");
+--- request
+GET /webauthn/challenge
+--- error_code: 200
+--- error_log eval
+[qr/\[error\] .*webauthn: store_unavailable: /]
+--- no_error_log eval
+["CLUSTER SLOTS of 127.0.0.1:$main::Ports[1]", '[alert]', '[crit]']
+
+
+
+=== TEST 7: a node down: 503 store_unavailable for the credentials of its slots, the others pass
 --- http_config eval: $main::Http
 --- config eval: $EnrollTest::Config
 --- init
@@ -367,7 +407,7 @@ GET /webauthn/challenge
 
 
 
-=== TEST 7: the directive: "cluster" without nodes, and db= with cluster, are configuration errors; several nodes with parameters are fine
+=== TEST 8: the directive: "cluster" without nodes, and db= with cluster, are configuration errors; several nodes with parameters are fine
 --- init
 my ($rc, $out) = WebAuthnTest::nginx_t("webauthn_redis cluster;");
 Test::More::isnt($rc, 0, 'cluster alone: refused');

@@ -6,7 +6,9 @@ package RedisCluster;
 # start(N) runs N
 # redis-server --cluster-enabled yes (no persistence, no replicas,
 # cluster-require-full-coverage no: a node down leaves the others
-# serving) and joins them with redis-cli --cluster create; the nodes are
+# serving; cluster-node-timeout 15 s, Redis's default: a node that cannot
+# reach the majority of the masters with slots for that long says
+# CLUSTERDOWN, and t/022's frozen node stays frozen for seconds) and joins them with redis-cli --cluster create; the nodes are
 # also WebAuthnTest Redis instances named c0, c1, ... (redis_cmd works on
 # them).  slot() is CRC16 as the Cluster specification, checked against
 # CLUSTER KEYSLOT; cmd() sends a command to the node of its key's slot;
@@ -78,7 +80,7 @@ sub start {
             { exec 'redis-server', @listen,
                  '--cluster-enabled', 'yes',
                  '--cluster-config-file', "$Dir/$i/nodes.conf",
-                 '--cluster-node-timeout', '3000',
+                 '--cluster-node-timeout', '15000',
                  '--cluster-require-full-coverage', 'no',
                  '--save', '', '--appendonly', 'no', '--daemonize', 'no',
                  '--dir', "$Dir/$i", '--logfile', "$Dir/$i/redis.log"; }
