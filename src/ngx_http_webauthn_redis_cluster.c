@@ -14,20 +14,8 @@
 /* the nodes a worker knows: the seeds and those the slot map named */
 #define NGX_HTTP_WEBAUTHN_CLUSTER_NODES    64
 
-#if (NGX_HTTP_WEBAUTHN_CLUSTER_NODES > 64)
-#error a refresh keeps the nodes it asked in 64 bits
-#endif
-
 /* a stale slot map is asked for again at most this often, ms */
 #define NGX_HTTP_WEBAUTHN_CLUSTER_REFRESH  1000
-
-/*
- * a node that failed (no reply in time, no connection, no usable slot
- * map) is asked for the slot map after the others for this long, ms, or
- * until it answers an op: a frozen node would hold each refresh that
- * asked it first for a whole timeout
- */
-#define NGX_HTTP_WEBAUTHN_CLUSTER_FAILED_HOLD  30000
 
 #define NGX_HTTP_WEBAUTHN_CLUSTER_PORT     6379
 
@@ -43,9 +31,6 @@ typedef struct {
     ngx_http_webauthn_redis_conf_t     conf;      /* the directive's, with
                                                      a server of its own */
     ngx_str_t                          name;      /* "ip:port" */
-    ngx_msec_t                         failed;    /* when it last failed */
-    unsigned                           down:1;    /* it failed, and has
-                                                     not answered since */
 } ngx_http_webauthn_cluster_node_t;
 
 
@@ -60,8 +45,10 @@ typedef struct {
     ngx_uint_t                         nnodes;
     u_char                            *map;       /* slot: node index + 1,
                                                      0 for none */
-    ngx_uint_t                         ask;       /* the next node a
-                                                     refresh asks */
+    ngx_uint_t                         ask;       /* the node a refresh
+                                                     asks first (< nnodes,
+                                                     which only grows): the
+                                                     last that answered */
     ngx_msec_t                         refreshed;
     unsigned                           initialized:1;
     unsigned                           loaded:1;
@@ -83,10 +70,7 @@ typedef struct {
     ngx_http_webauthn_redis_op_t      *inner;     /* on a node */
     ngx_http_webauthn_cluster_node_t  *asking;    /* -ASK's node */
     ngx_http_webauthn_cluster_node_t  *slots;     /* asked CLUSTER SLOTS */
-    ngx_http_webauthn_cluster_node_t  *sent;      /* the commands' node */
-    uint64_t                           tried;     /* the nodes (bit i:
-                                                     nodes[i]) a refresh
-                                                     asked */
+    ngx_uint_t                         tries;     /* of a refresh */
     ngx_str_t                          last;      /* why the last node
                                                      asked did not answer */
     ngx_uint_t                         tryagain;  /* -TRYAGAIN retries */
@@ -108,10 +92,6 @@ static ngx_http_webauthn_cluster_node_t *ngx_http_webauthn_cluster_node(
     u_char *name, size_t len, ngx_uint_t *index);
 static ngx_int_t ngx_http_webauthn_cluster_dispatch(
     ngx_http_webauthn_cluster_op_t *cop);
-static ngx_http_webauthn_cluster_node_t *ngx_http_webauthn_cluster_next(
-    ngx_http_webauthn_cluster_op_t *cop);
-static void ngx_http_webauthn_cluster_node_failed(
-    ngx_http_webauthn_cluster_node_t *node);
 static ngx_int_t ngx_http_webauthn_cluster_refresh(
     ngx_http_webauthn_cluster_op_t *cop);
 static void ngx_http_webauthn_cluster_refresh_handler(
@@ -545,7 +525,7 @@ ngx_http_webauthn_cluster_dispatch(ngx_http_webauthn_cluster_op_t *cop)
                    >= NGX_HTTP_WEBAUTHN_CLUSTER_REFRESH)))
     {
         cop->refreshed = 1;
-        cop->tried = 0;
+        cop->tries = 0;
 
         return ngx_http_webauthn_cluster_refresh(cop);
     }
@@ -554,7 +534,13 @@ ngx_http_webauthn_cluster_dispatch(ngx_http_webauthn_cluster_op_t *cop)
 }
 
 
-/* CLUSTER SLOTS, of one node after another until one answers */
+/*
+ * CLUSTER SLOTS, of one node after another until one answers; the next
+ * refresh asks the one that answered first (as the sentinels are asked):
+ * a node that failed is not asked again while the others answer, so a
+ * frozen node (it accepts, never replies) costs one timeout, not one in
+ * every round of the nodes
+ */
 
 static ngx_int_t
 ngx_http_webauthn_cluster_refresh(ngx_http_webauthn_cluster_op_t *cop)
@@ -572,12 +558,10 @@ ngx_http_webauthn_cluster_refresh(ngx_http_webauthn_cluster_op_t *cop)
     argv[1] = "SLOTS";
     len[1] = sizeof("SLOTS") - 1;
 
-    for ( ;; ) {
-        node = ngx_http_webauthn_cluster_next(cop);
+    while (cop->tries < cl->nnodes) {
+        cop->tries++;
 
-        if (node == NULL) {
-            break;
-        }
+        node = cl->nodes[cl->ask];
 
         inner = ngx_http_webauthn_redis_create(&node->conf, cop->log);
         if (inner == NULL) {
@@ -624,68 +608,22 @@ ngx_http_webauthn_cluster_refresh(ngx_http_webauthn_cluster_op_t *cop)
 
 
 /*
- * the next node a refresh asks, round-robin from the last one asked: those
- * that have not failed lately first, then those that have (a refresh asks
- * each node once at most; when all failed lately, it still asks them)
+ * logged, and kept for the op's reason should no node answer; refreshes
+ * start at the next node (unless another op's failure moved on already)
  */
-
-static ngx_http_webauthn_cluster_node_t *
-ngx_http_webauthn_cluster_next(ngx_http_webauthn_cluster_op_t *cop)
-{
-    ngx_uint_t                         i, j, pass;
-    ngx_http_webauthn_cluster_t       *cl;
-    ngx_http_webauthn_cluster_node_t  *node;
-
-    cl = cop->cluster;
-
-    for (pass = 0; pass < 2; pass++) {
-        for (j = 0; j < cl->nnodes; j++) {
-            i = (cl->ask + j) % cl->nnodes;
-
-            if (cop->tried & ((uint64_t) 1 << i)) {
-                continue;
-            }
-
-            node = cl->nodes[i];
-
-            if (pass == 0 && node->down
-                && ngx_current_msec - node->failed
-                   < NGX_HTTP_WEBAUTHN_CLUSTER_FAILED_HOLD)
-            {
-                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cop->log, 0,
-                               "webauthn redis cluster: %V failed lately, "
-                               "asked last", &node->name);
-                continue;
-            }
-
-            cop->tried |= (uint64_t) 1 << i;
-            cl->ask = i + 1;
-
-            return node;
-        }
-    }
-
-    return NULL;
-}
-
-
-static void
-ngx_http_webauthn_cluster_node_failed(ngx_http_webauthn_cluster_node_t *node)
-{
-    node->down = 1;
-    node->failed = ngx_current_msec;
-}
-
-
-/* logged, and kept for the op's reason should no node answer */
 
 static void
 ngx_http_webauthn_cluster_refresh_failed(ngx_http_webauthn_cluster_op_t *cop,
     ngx_http_webauthn_cluster_node_t *node, ngx_str_t *reason)
 {
-    ngx_str_t   why;
+    ngx_str_t                     why;
+    ngx_http_webauthn_cluster_t  *cl;
 
-    ngx_http_webauthn_cluster_node_failed(node);
+    cl = cop->cluster;
+
+    if (cl->nodes[cl->ask] == node) {
+        cl->ask = (cl->ask + 1) % cl->nnodes;
+    }
 
     if (reason && reason->len) {
         why = *reason;
@@ -734,7 +672,6 @@ ngx_http_webauthn_cluster_refresh_handler(ngx_http_webauthn_redis_op_t *inner)
     {
         cl->loaded = 1;
         cl->stale = 0;
-        asked->down = 0;
 
     } else {
         ngx_http_webauthn_cluster_refresh_failed(cop, asked,
@@ -933,14 +870,12 @@ ngx_http_webauthn_cluster_send(ngx_http_webauthn_cluster_op_t *cop)
 
     if (ngx_http_webauthn_redis_run(inner) != NGX_OK) {
         cl->stale = 1;
-        ngx_http_webauthn_cluster_node_failed(node);
         ngx_http_webauthn_cluster_fail(cop, "%V", &inner->reason);
         ngx_http_webauthn_redis_free(inner);
         return NGX_ERROR;
     }
 
     cop->inner = inner;
-    cop->sent = node;
 
     return NGX_OK;
 
@@ -971,14 +906,11 @@ ngx_http_webauthn_cluster_handler(ngx_http_webauthn_redis_op_t *inner)
         /* a node down: its slots may have moved to a replica */
 
         cop->cluster->stale = 1;
-        ngx_http_webauthn_cluster_node_failed(cop->sent);
         ngx_http_webauthn_cluster_fail(cop, "%V", &inner->reason);
         ngx_http_webauthn_redis_free(inner);
         ngx_http_webauthn_cluster_finish(cop);
         return;
     }
-
-    cop->sent->down = 0;
 
     k = cop->asking ? 1 : 0;
     r = inner->replies[k];

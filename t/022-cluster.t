@@ -339,7 +339,7 @@ GET /webauthn/challenge
 
 
 
-=== TEST 6: a frozen node (SIGSTOP: it accepts and never answers): its credentials get 503 after the timeout, and the slot map asked again after each skips it for the live nodes, so the other credentials pass without waiting for its timeout (asked in turn, it would be first on the first refresh); once it runs again its credentials pass
+=== TEST 6: a frozen node (SIGSTOP: it accepts and never answers): its credentials get 503 after the timeout, and the slot map asked again after each goes to the node that answered it last, not to the frozen one, so the other credentials pass without waiting for its timeout (asked in turn, it would be first on the first refresh); once it runs again its credentials pass
 --- http_config eval: $main::Http
 --- config eval: $EnrollTest::Config
 --- init

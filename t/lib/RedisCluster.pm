@@ -8,8 +8,9 @@ package RedisCluster;
 # cluster-require-full-coverage no: a node down leaves the others
 # serving; cluster-node-timeout 15 s, Redis's default: a node that cannot
 # reach the majority of the masters with slots for that long says
-# CLUSTERDOWN, and t/022's frozen node stays frozen for seconds) and joins them with redis-cli --cluster create; the nodes are
-# also WebAuthnTest Redis instances named c0, c1, ... (redis_cmd works on
+# CLUSTERDOWN, and t/022's frozen node stays frozen for seconds) and
+# joins them with redis-cli --cluster create; the nodes are also
+# WebAuthnTest Redis instances named c0, c1, ... (redis_cmd works on
 # them).  slot() is CRC16 as the Cluster specification, checked against
 # CLUSTER KEYSLOT; cmd() sends a command to the node of its key's slot;
 # import_cred() copies a credential enrolled into the main Redis; migrate_*
