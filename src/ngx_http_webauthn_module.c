@@ -528,14 +528,20 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     /*
-     * STS's answers, read with libxml2 by the workers: every block it
-     * frees wiped (the master, before any worker parses; once a process)
+     * STS's answers, read with libxml2 by the workers, and the container's
+     * and IMDS's, read with jansson: every block they free while they hold
+     * a secret wiped (the master, before any worker parses; once a
+     * process)
      */
 
-    if (conf->aws_sign && wa_xml_memory_init() != 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "xmlMemSetup() failed");
-        return NGX_CONF_ERROR;
+    if (conf->aws_sign) {
+        if (wa_xml_memory_init() != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "xmlMemSetup() failed");
+            return NGX_CONF_ERROR;
+        }
+
+        wa_json_memory_init();
     }
 
     /* like the content handler it sets, not inherited */

@@ -13,6 +13,7 @@
  */
 
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,48 @@
 
 
 static int wa_aws_digits(const char *s, size_t n, int *v);
+static void wa_json_free(void *p);
+
+
+void   (*wa_json_release)(void *p) = free;
+int      wa_json_wiping = 1;
+
+/* > 0 while an answer is parsed: every block jansson frees is wiped */
+static unsigned  wa_json_secret;
+
+
+/*
+ * jansson's memory functions for the whole process (json_set_alloc_funcs():
+ * one set, not per thread): malloc() as libc's, free() wipes the block
+ * (malloc_usable_size(), so all of it) before freeing it while an answer
+ * with a secret is parsed, and only then: the lexer's buffer and every
+ * string of the answer are copies of the secret or the token, and which
+ * of them holds what depends on the members' order.  Blocks allocated
+ * before the hook are libc's as well, so they are freed through it
+ * safely.  Outside wa_awscred_parse() the cost is one test per block
+ * freed.
+ */
+
+void
+wa_json_memory_init(void)
+{
+    json_set_alloc_funcs(malloc, wa_json_free);
+}
+
+
+static void
+wa_json_free(void *p)
+{
+    if (p == NULL) {
+        return;
+    }
+
+    if (wa_json_secret && wa_json_wiping) {
+        wa_memzero(p, malloc_usable_size(p));
+    }
+
+    wa_json_release(p);
+}
 
 
 /* the container and IMDS answers */
@@ -35,7 +78,6 @@ wa_awscred_parse(wa_aws_creds_t *c, const unsigned char *json, size_t len,
     size_t         i, n, *dst_len[3];
     wa_err_t       err;
     const char    *s;
-    json_error_t   jerr;
 
     static const char  *missing[] = {
         "the answer's AccessKeyId is missing or not a string",
@@ -55,13 +97,20 @@ wa_awscred_parse(wa_aws_creds_t *c, const unsigned char *json, size_t len,
         return WA_ERR_AWS_CREDENTIALS_UNAVAILABLE;
     }
 
-    /* a member given twice would leave it open which one counts */
+    /*
+     * a member given twice would leave it open which one counts; no
+     * json_error_t: jansson would copy the text near an error into it
+     * (and its own stack), a secret's among them
+     */
+
+    wa_json_secret++;
 
     root = json_loadb((const char *) json, len, JSON_REJECT_DUPLICATES,
-                      &jerr);
+                      NULL);
 
     if (root == NULL || !json_is_object(root)) {
         json_decref(root);
+        wa_json_secret--;
         wa_set_detail(detail, "the answer is not a JSON object (or has a "
                               "duplicate member)");
         return WA_ERR_AWS_CREDENTIALS_UNAVAILABLE;
@@ -110,15 +159,10 @@ wa_awscred_parse(wa_aws_creds_t *c, const unsigned char *json, size_t len,
         *dst_len[i] = n;
     }
 
-    /* jansson's copy of the secret, before it is freed */
-
-    v = json_object_get(root, "SecretAccessKey");
-
-    if (json_is_string(v)) {
-        wa_memzero((char *) json_string_value(v), json_string_length(v));
-    }
+    /* every block of the answer wiped as it is freed (wa_json_free()) */
 
     json_decref(root);
+    wa_json_secret--;
 
     if (err != WA_OK) {
         return err;

@@ -890,12 +890,23 @@ typedef struct {
  * complete, its fields in their character sets and expires > now; else
  * WA_ERR_AWS_CREDENTIALS_UNAVAILABLE with *detail (static, for the log:
  * "the answer is not a JSON object", "the answer's SecretAccessKey is
- * missing or not a string", ...).  jansson's copy of the secret is wiped
- * before it is freed.  wa_aws_creds_free() either way.
+ * missing or not a string", ...).  With wa_json_memory_init() in, every
+ * block jansson frees while it parses (the lexer's buffer, each string:
+ * copies of the secret and the token) is wiped first.
+ * wa_aws_creds_free() either way.
  */
 wa_err_t wa_awscred_parse(wa_aws_creds_t *c, const unsigned char *json,
     size_t len, int64_t now, const char **detail);
 void wa_aws_creds_free(wa_aws_creds_t *c);
+
+/*
+ * jansson's memory functions (json_set_alloc_funcs()), once per process,
+ * before the first wa_awscred_parse(): libc's malloc(), and a free() that
+ * wipes each block while an answer is parsed (a test per block freed
+ * otherwise).  For glibc's malloc: blocks jansson allocated before are
+ * freed through it too.
+ */
+void wa_json_memory_init(void);
 
 /*
  * ISO 8601 date and time: YYYY-MM-DDTHH:MM:SS, optional fraction

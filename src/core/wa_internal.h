@@ -401,6 +401,15 @@ extern int     wa_xml_wiping;
 /* libxml2's globals freed, when the hooks are in (wa_core_cleanup()) */
 void wa_xml_memory_cleanup(void);
 
+/*
+ * wa_awscred.c, jansson's memory functions (wa_json_memory_init()): what a
+ * block is handed to, wiped when an answer was being parsed (free(); a
+ * unit test checks it there), and whether such blocks are wiped (1; 0
+ * only for a test's control)
+ */
+extern void  (*wa_json_release)(void *p);
+extern int     wa_json_wiping;
+
 
 #pragma GCC visibility pop
 
