@@ -41,7 +41,7 @@ DEB_FUZZ     := clang libclang-rt-14-dev
 # npm only where no npm is there: a NodeSource-style nodejs ships its own
 # npm and conflicts with Debian's
 DEB_NPM      := nodejs $(if $(shell command -v npm 2>/dev/null),,npm)
-DEB_BENCH    := $(DEB_RUN) wrk openssl linux-perf strace $(DEB_NPM)
+DEB_BENCH    := $(DEB_RUN) wrk openssl linux-perf strace valgrind $(DEB_NPM)
 DEB_BROWSER  := chromium redis-server $(DEB_NPM)
 
 .PHONY: all module deps-build deps-run deps-test deps-bench deps-fuzz run stop test \
@@ -258,9 +258,12 @@ VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 VALGRIND_JOBS ?= 2
 
 test-valgrind: module deps-test $(UNIT_BIN) $(BUILD)/unit/test_vectors \
-               $(BUILD)/unit/test_trust $(BUILD)/unit/test_token
+               $(BUILD)/unit/test_trust $(BUILD)/unit/test_token \
+               $(BUILD)/unit/test_parsers
 	$(VALGRIND) $(UNIT_BIN) > /dev/null
 	$(VALGRIND) $(BUILD)/unit/test_token > /dev/null
+	@# jansson's arena marks its blocks for memcheck when valgrind runs
+	$(VALGRIND) $(BUILD)/unit/test_parsers > /dev/null
 	$(VALGRIND) $(BUILD)/unit/test_vectors $(TOP)/../shared/testdata/webauthn \
 	    > /dev/null
 	rm -rf $(BUILD)/unit/trust-vg

@@ -166,6 +166,59 @@ def own_cost(rows, p256):
     print()
 
 
+# bench/instr.py's rows (callgrind) and its classes, as the profile's
+INSTR_PAIRS = [("module-static", "ceiling-static", "empty_gif"),
+               ("module", "ceiling", "proxied")]
+INSTR_CLASSES = [("crypto", "crypto (libcrypto) outside the verify"),
+                 ("jansson", "jansson"),
+                 ("libc_malloc", "libc: malloc/free"),
+                 ("libc_other", "libc: other"),
+                 ("module", "module (ngx_http_webauthn_*, wa_*)"),
+                 ("nginx", "nginx"), ("hiredis", "hiredis"),
+                 ("other", "other (ld.so, ...)")]
+
+
+def instr_cost(run):
+    """ES256, key cached: instructions beyond plain nginx (callgrind)"""
+    kv = read_kv(os.path.join(run, "instr.kv"))
+    pairs = [(m, c, n) for m, c, n in INSTR_PAIRS
+             if num(kv, "instr_%s_total" % m) and num(kv, "instr_%s_total" % c)]
+    if not pairs:
+        return
+    print("### The module's own instructions (callgrind, ES256, key cached)\n")
+    print("Instructions per request (`valgrind --tool=callgrind`, nginx as "
+          "one process, %d requests on one keepalive connection: two runs' "
+          "difference, so that start-up and the key cache's first misses "
+          "cancel; bench/instr.py). A count, not a time: no load on the "
+          "machine changes it, and it leaves out the kernel's work for "
+          "the process and what cache misses cost, which the table above "
+          "includes. The verify is `EVP_PKEY_verify()` with all it calls."
+          "\n" % num(kv, "instr_%s_requests" % pairs[0][0]))
+    print("| pair | module instr/req | plain nginx instr/req | module's own "
+          "| of it, the verify | own beyond the verify | own ÷ verify |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for m, c, name in pairs:
+        a = num(kv, "instr_%s_total" % m)
+        b = num(kv, "instr_%s_total" % c)
+        v = num(kv, "instr_%s_verify" % m)
+        print("| %s: `%s` − `%s` | %.0f | %.0f | %.0f | %.0f | %.0f | %s |" % (
+            name, m, c, a, b, a - b, v, a - b - v,
+            "%.3f" % ((a - b) / v) if v else "-"))
+    print()
+    print("| class, module − plain nginx, instr/req | %s |" % " | ".join(
+        name for _, _, name in pairs))
+    print("|---|%s" % ("---:|" * len(pairs)))
+    for k, label in INSTR_CLASSES:
+        cells = []
+        for m, c, _ in pairs:
+            d = num(kv, "instr_%s_%s" % (m, k)) - num(kv, "instr_%s_%s" % (c, k))
+            if k == "crypto":
+                d -= num(kv, "instr_%s_verify" % m)
+            cells.append("%.0f" % d)
+        print("| %s | %s |" % (label, " | ".join(cells)))
+    print()
+
+
 # perf's DSOs and symbols, in the classes of the profile table
 MALLOC = ("malloc", "free", "cfree", "calloc", "realloc", "_int_malloc",
           "_int_free", "_int_realloc", "malloc_consolidate", "tcache",
@@ -560,6 +613,7 @@ def main():
     pipeline_ab(rows, modes)
     ceil = rows.get("ceiling", {})
     own_cost(rows, p256)
+    instr_cost(run)
     profile(run, rows, modes)
 
     ses = rows.get("session", {})

@@ -48,6 +48,13 @@
 #                         BENCH_SYSCALLS_SECONDS (2) + 1 s after each row:
 #                         perf (syscall tracepoints) when it can count them,
 #                         else strace; perf|strace force one, 0 turns it off
+#   BENCH_INSTR=auto      instructions per request (callgrind: nginx as
+#                         one process, BENCH_INSTR_SMALL (100) and
+#                         BENCH_INSTR_BIG (600) requests per row) of
+#                         ceiling-static, es256-static, ceiling, es256:
+#                         the module's own cost in a figure that no load
+#                         on the machine changes (on when valgrind is
+#                         there; 0 turns it off)
 #   BENCH_SOAK=1          the soak: BENCH_SOAK_REQUESTS (1000000) requests
 #                         (BENCH_SOAK_ALG, es256) against one nginx, in
 #                         BENCH_SOAK_STEPS (10) steps, worker RSS after each
@@ -800,6 +807,63 @@ micro() {           # pool name alg
         || log "microbench $2 failed: $RUN/micro-$2.txt"
 }
 
+# -- instructions per request (callgrind) -------------------------------------
+
+# one nginx process under callgrind per kind and count: BENCH_INSTR_SMALL,
+# then BENCH_INSTR_BIG requests, one keepalive connection, 16 credentials
+# (cached after the first requests of either run; the difference cancels
+# them with start-up and shutdown); bench/instr.py counts and reports
+instr() {
+    case ${BENCH_INSTR:-auto} in 0) return 0 ;; esac
+    if ! command -v valgrind >/dev/null \
+       || ! command -v callgrind_annotate >/dev/null; then
+        log "instr: no valgrind (callgrind): BENCH_INSTR skipped"
+        return 0
+    fi
+    [ $have_module = 1 ] || { log "instr: no module"; return 0; }
+    local n0=${BENCH_INSTR_SMALL:-100} n1=${BENCH_INSTR_BIG:-600}
+    local kind n off=0 out pid i args="" auth
+    THREADS=1 make_pool instr es256 zero $((2 * (n0 + n1))) 16 || return 0
+    load_creds instr || return 0
+    stop_nginx "$RUN/ngx"
+    log "instr: callgrind, ${n0} and ${n1} requests per row"
+    for kind in ceiling-static module-static ceiling module; do
+        write_nginx_conf "$kind"
+        sed -i -e 's/^worker_processes .*/worker_processes 1;/' \
+            -e '1i master_process off;' -e '1i daemon off;' \
+            "$RUN/ngx/nginx.conf"
+        auth=""
+        case $kind in ceiling*) auth=--no-auth ;; esac
+        for n in $n0 $n1; do
+            out=$RUN/logs/instr-$kind-$n.callgrind
+            valgrind --tool=callgrind --callgrind-out-file="$out" \
+                "$NGINX" -p "$RUN/ngx" -c "$RUN/ngx/nginx.conf" \
+                -e "$RUN/ngx/error.log" >/dev/null \
+                2>"$RUN/logs/instr-$kind-$n.valgrind" &
+            pid=$!
+            for i in $(seq 600); do
+                curl -s -o /dev/null "http://127.0.0.1:$P_NGX/__bench_drain" \
+                    && break
+                sleep 0.1
+            done
+            "$PY" "$BENCH/instr.py" client $P_NGX "$RUN/pool/instr.0" \
+                "$off" "$n" $auth 2>>"$RUN/logs/instr.log" \
+                || { log "instr: $kind: logs/instr.log"; kill -QUIT $pid;
+                     wait $pid; return 0; }
+            [ -z "$auth" ] && off=$((off + n))
+            # a graceful exit, however long valgrind takes: callgrind
+            # writes its counts at the end
+            kill -QUIT $pid
+            wait $pid
+        done
+        args="$args $kind $n0 $RUN/logs/instr-$kind-$n0.callgrind"
+        args="$args $n1 $RUN/logs/instr-$kind-$n1.callgrind"
+    done
+    rm -f "$RUN"/pool/instr.*
+    "$PY" "$BENCH/instr.py" report $args > "$RUN/instr.kv" \
+        2>>"$RUN/logs/instr.log" || log "instr: report failed: logs/instr.log"
+}
+
 # -- soak ---------------------------------------------------------------------
 
 soak() {
@@ -969,6 +1033,7 @@ PYEOF
     case $mode in es256|es256-nopipe) ;; *) rm -f "$RUN/pool/$mode".* ;; esac
 done
 rm -f "$RUN"/pool/sigv4-* "$RUN"/pool/es256.*
+instr
 
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RUN/load.kv"
 cleanup

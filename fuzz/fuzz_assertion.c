@@ -133,6 +133,10 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     unsigned char       *tok;
     const unsigned char *nul;
 
+    /* jansson's memory functions as in nginx: the parses in an arena */
+
+    wa_json_memory_init();
+
     nul = memchr(data, 0, size);
     jlen = (nul != NULL) ? (size_t) (nul - data) : size;
 

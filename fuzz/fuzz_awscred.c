@@ -50,6 +50,10 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     const char      *detail;
     wa_aws_creds_t   c;
 
+    /* jansson's memory functions as in nginx: the answer's blocks wiped */
+
+    wa_json_memory_init();
+
     detail = NULL;
 
     err = wa_awscred_parse(&c, data, size, FUZZ_NOW, &detail);

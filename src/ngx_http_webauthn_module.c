@@ -528,20 +528,14 @@ ngx_http_webauthn_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     /*
-     * STS's answers, read with libxml2 by the workers, and the container's
-     * and IMDS's, read with jansson: every block they free while they hold
-     * a secret wiped (the master, before any worker parses; once a
-     * process)
+     * STS's answers, read with libxml2 by the workers: every block it
+     * frees wiped (the master, before any worker parses; once a process)
      */
 
-    if (conf->aws_sign) {
-        if (wa_xml_memory_init() != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "xmlMemSetup() failed");
-            return NGX_CONF_ERROR;
-        }
-
-        wa_json_memory_init();
+    if (conf->aws_sign && wa_xml_memory_init() != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "xmlMemSetup() failed");
+        return NGX_CONF_ERROR;
     }
 
     /* like the content handler it sets, not inherited */
@@ -633,6 +627,15 @@ ngx_http_webauthn_init(ngx_conf_t *cf)
     if (ngx_http_webauthn_metrics_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    /*
+     * jansson's memory functions (the core's wa_json.c): the assertions'
+     * JSON parsed on the stack, the credential endpoints' answers wiped as
+     * they are freed (the master, before any worker parses; once a
+     * process, again at a reload: the same functions)
+     */
+
+    wa_json_memory_init();
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

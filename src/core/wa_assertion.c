@@ -122,13 +122,20 @@ static wa_err_t
 wa_assertion_envelope(wa_assertion_t *a, const unsigned char *json,
     size_t len, const char **detail)
 {
-    json_t        *root, *v, *resp;
-    wa_err_t       rc;
-    json_error_t   jerr;
+    json_t               *root, *v, *resp;
+    wa_err_t              rc;
+    json_error_t          jerr;
+    wa_json_arena_t       arena;
+    wa_json_arena_buf_t   buf;
+
+    /* jansson's blocks on the stack, all freed with the root */
+
+    wa_json_arena_begin(&arena, buf.data, sizeof(buf.data));
 
     root = json_loadb((const char *) json, len, JSON_REJECT_DUPLICATES,
                       &jerr);
     if (root == NULL) {
+        wa_json_arena_end(&arena);
         wa_set_detail(detail, "credential is not valid JSON");
         return WA_ERR_CREDENTIAL_MALFORMED;
     }
@@ -213,6 +220,12 @@ wa_assertion_envelope(wa_assertion_t *a, const unsigned char *json,
 done:
 
     json_decref(root);
+
+    if (wa_json_arena_end(&arena) != 0) {
+        wa_set_detail(detail,
+                      "a block of the credential's JSON outlived it");
+        return WA_ERR_INTERNAL;
+    }
 
     return rc;
 }
@@ -366,9 +379,11 @@ wa_err_t
 wa_assertion_check(wa_assertion_t *a, const wa_policy_t *policy,
     const char **detail)
 {
-    wa_err_t           err;
-    wa_auth_data_t     ad;
-    wa_client_data_t   cd;
+    wa_err_t              err;
+    wa_auth_data_t        ad;
+    wa_json_arena_t       arena;
+    wa_client_data_t      cd;
+    wa_json_arena_buf_t   buf;
 
     if (a->client_data == NULL || a->auth_data == NULL) {
         wa_set_detail(detail, "assertion was not parsed");
@@ -386,7 +401,9 @@ wa_assertion_check(wa_assertion_t *a, const wa_policy_t *policy,
     a->top_origin_len = 0;
     a->cross_origin = 0;
 
-    /* WebAuthn L3, 7.2, steps 8-14 */
+    /* WebAuthn L3, 7.2, steps 8-14; jansson's blocks on the stack */
+
+    wa_json_arena_begin(&arena, buf.data, sizeof(buf.data));
 
     err = wa_client_data_check(&cd, a->client_data, a->client_data_len,
                                "webauthn.get", policy, &a->challenge,
@@ -446,6 +463,11 @@ wa_assertion_check(wa_assertion_t *a, const wa_policy_t *policy,
 done:
 
     wa_client_data_free(&cd);
+
+    if (wa_json_arena_end(&arena) != 0) {
+        wa_set_detail(detail, "a block of clientDataJSON outlived it");
+        return WA_ERR_INTERNAL;
+    }
 
     return err;
 }

@@ -13,7 +13,6 @@
  */
 
 
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,48 +22,6 @@
 
 
 static int wa_aws_digits(const char *s, size_t n, int *v);
-static void wa_json_free(void *p);
-
-
-void   (*wa_json_release)(void *p) = free;
-int      wa_json_wiping = 1;
-
-/* > 0 while an answer is parsed: every block jansson frees is wiped */
-static unsigned  wa_json_secret;
-
-
-/*
- * jansson's memory functions for the whole process (json_set_alloc_funcs():
- * one set, not per thread): malloc() as libc's, free() wipes the block
- * (malloc_usable_size(), so all of it) before freeing it while an answer
- * with a secret is parsed, and only then: the lexer's buffer and every
- * string of the answer are copies of the secret or the token, and which
- * of them holds what depends on the members' order.  Blocks allocated
- * before the hook are libc's as well, so they are freed through it
- * safely.  Outside wa_awscred_parse() the cost is one test per block
- * freed.
- */
-
-void
-wa_json_memory_init(void)
-{
-    json_set_alloc_funcs(malloc, wa_json_free);
-}
-
-
-static void
-wa_json_free(void *p)
-{
-    if (p == NULL) {
-        return;
-    }
-
-    if (wa_json_secret && wa_json_wiping) {
-        wa_memzero(p, malloc_usable_size(p));
-    }
-
-    wa_json_release(p);
-}
 
 
 /* the container and IMDS answers */
@@ -103,14 +60,14 @@ wa_awscred_parse(wa_aws_creds_t *c, const unsigned char *json, size_t len,
      * (and its own stack), a secret's among them
      */
 
-    wa_json_secret++;
+    wa_json_secret_begin();
 
     root = json_loadb((const char *) json, len, JSON_REJECT_DUPLICATES,
                       NULL);
 
     if (root == NULL || !json_is_object(root)) {
         json_decref(root);
-        wa_json_secret--;
+        wa_json_secret_end();
         wa_set_detail(detail, "the answer is not a JSON object (or has a "
                               "duplicate member)");
         return WA_ERR_AWS_CREDENTIALS_UNAVAILABLE;
@@ -159,10 +116,10 @@ wa_awscred_parse(wa_aws_creds_t *c, const unsigned char *json, size_t len,
         *dst_len[i] = n;
     }
 
-    /* every block of the answer wiped as it is freed (wa_json_free()) */
+    /* every block of the answer wiped as it is freed (wa_json.c) */
 
     json_decref(root);
-    wa_json_secret--;
+    wa_json_secret_end();
 
     if (err != WA_OK) {
         return err;

@@ -900,11 +900,12 @@ wa_err_t wa_awscred_parse(wa_aws_creds_t *c, const unsigned char *json,
 void wa_aws_creds_free(wa_aws_creds_t *c);
 
 /*
- * jansson's memory functions (json_set_alloc_funcs()), once per process,
- * before the first wa_awscred_parse(): libc's malloc(), and a free() that
- * wipes each block while an answer is parsed (a test per block freed
- * otherwise).  For glibc's malloc: blocks jansson allocated before are
- * freed through it too.
+ * jansson's memory functions (json_set_alloc_funcs(), wa_json.c), once per
+ * process, before the first parse: an assertion's JSON is parsed in a
+ * buffer on the stack (no malloc() for its blocks), and every block freed
+ * while a credential endpoint's answer is parsed is wiped.  libc's
+ * malloc() and free() otherwise, so blocks jansson allocated before are
+ * freed through them too.
  */
 void wa_json_memory_init(void);
 

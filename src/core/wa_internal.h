@@ -42,6 +42,9 @@
 #define WA_RP_ID_MAX            253
 /* a COSE_Key of an RSA key of 16384 bits is about 2 kB */
 #define WA_COSE_KEY_MAX         4096
+
+/* bytes of the buffer an assertion's JSON is parsed in (wa_json.c) */
+#define WA_JSON_ARENA_SIZE      8192
 /* nesting allowed in CBOR items (extensions, COSE keys) */
 #define WA_CBOR_MAX_DEPTH       16
 
@@ -402,13 +405,42 @@ extern int     wa_xml_wiping;
 void wa_xml_memory_cleanup(void);
 
 /*
- * wa_awscred.c, jansson's memory functions (wa_json_memory_init()): what a
- * block is handed to, wiped when an answer was being parsed (free(); a
- * unit test checks it there), and whether such blocks are wiped (1; 0
- * only for a test's control)
+ * wa_json.c, jansson's memory functions (wa_json_memory_init()): what a
+ * block from malloc() is handed to, wiped when an answer was being parsed
+ * (free(); a unit test checks it there), and whether such blocks are
+ * wiped (1; 0 only for a test's control)
  */
 extern void  (*wa_json_release)(void *p);
 extern int     wa_json_wiping;
+
+/*
+ * An arena for the parses between wa_json_arena_begin() and _end(): jansson's
+ * blocks cut from buf, freed with it; a block that does not fit comes
+ * from malloc().  _end() is -1 when a block of it was not freed (a bug).
+ * Not put in force inside another arena or a secret's parse.
+ */
+typedef struct {
+    unsigned char  *start;
+    unsigned char  *pos;
+    unsigned char  *end;
+    size_t          live;       /* blocks cut and not yet freed */
+    size_t          spilled;    /* blocks that came from malloc() */
+    size_t          used;       /* bytes cut, once it ended */
+    unsigned        annotate;   /* valgrind runs: blocks marked for it */
+} wa_json_arena_t;
+
+/* a buffer for one: aligned as malloc()'s blocks are */
+typedef union {
+    long double     align;
+    unsigned char   data[WA_JSON_ARENA_SIZE];
+} wa_json_arena_buf_t;
+
+void wa_json_arena_begin(wa_json_arena_t *a, void *buf, size_t size);
+int wa_json_arena_end(wa_json_arena_t *a);
+
+/* a secret's parse: every block jansson frees until _end() is wiped */
+void wa_json_secret_begin(void);
+void wa_json_secret_end(void);
 
 
 #pragma GCC visibility pop

@@ -2672,6 +2672,10 @@ test_registration_parse(void)
 int
 main(void)
 {
+    /* jansson's memory functions as in nginx: assertions parsed in arenas */
+
+    wa_json_memory_init();
+
     test_b64();
     test_random_b64url();
     test_err();

@@ -228,7 +228,10 @@ test_json(void)
         "AccessKeyId", "SecretAccessKey", "Token", "Expiration"
     };
 
-    size_t  i;
+    /* a number, null, an array */
+    static const char  *wrong[] = { "42", "null", "[\"x\"]" };
+
+    size_t  i, k;
     char    buf[2048];
 
     err = wa_awscred_parse(&c, (const unsigned char *) JSON_GOOD,
@@ -263,18 +266,12 @@ test_json(void)
                 && strstr(d, names[i]) != NULL,
                 "json: %s missing: %s", names[i], d ? d : "-");
 
-        err = json_with(names[i], "42", &d);
-        UNIT_OK(err == WA_ERR_AWS_CREDENTIALS_UNAVAILABLE && d
-                && strstr(d, names[i]) != NULL,
-                "json: %s a number: %s", names[i], d ? d : "-");
-        err = json_with(names[i], "null", &d);
-        UNIT_OK(err == WA_ERR_AWS_CREDENTIALS_UNAVAILABLE && d
-                && strstr(d, names[i]) != NULL,
-                "json: %s null: %s", names[i], d ? d : "-");
-        err = json_with(names[i], "[\"x\"]", &d);
-        UNIT_OK(err == WA_ERR_AWS_CREDENTIALS_UNAVAILABLE && d
-                && strstr(d, names[i]) != NULL,
-                "json: %s an array: %s", names[i], d ? d : "-");
+        for (k = 0; k < sizeof(wrong) / sizeof(wrong[0]); k++) {
+            err = json_with(names[i], wrong[k], &d);
+            UNIT_OK(err == WA_ERR_AWS_CREDENTIALS_UNAVAILABLE && d
+                    && strstr(d, names[i]) != NULL,
+                    "json: %s %s: %s", names[i], wrong[k], d ? d : "-");
+        }
     }
 
     err = json_try("", &d);
@@ -895,6 +892,247 @@ test_secret_wiped(void)
 }
 
 
+/* -- jansson's arena ------------------------------------------------------ */
+
+#define ARENA_RP      "example.org"
+#define ARENA_ORIGIN  "https://example.org"
+
+
+static wa_err_t
+arena_accept(void *data, const unsigned char *c, size_t len,
+    const char **detail)
+{
+    return WA_OK;
+}
+
+
+static char *
+arena_b64(const void *p, size_t n)
+{
+    char  *s;
+
+    s = malloc(wa_b64url_encoded_len(n) + 1);
+    if (s != NULL) {
+        s[wa_b64url_encode((unsigned char *) s, p, n)] = '\0';
+    }
+
+    return s;
+}
+
+
+/*
+ * an assertion's envelope (PublicKeyCredential.toJSON()) as the header
+ * carries it, base64url, with pad bytes of an extra member (0: none);
+ * not signed: parsed and checked, not verified
+ */
+
+static char *
+arena_assertion(size_t pad, char **envelope)
+{
+    char           *cd, *ad, *sig, *id, *json, *tok, *filler;
+    size_t          n;
+    unsigned char   auth[37], raw_id[16], sigb[70];
+
+    static const char  cdj[] =
+        "{\"type\":\"webauthn.get\",\"challenge\":\"AAECAwQFBgcICQoLDA0ODw\","
+        "\"origin\":\"" ARENA_ORIGIN "\",\"crossOrigin\":false}";
+
+    wa_sha256(auth, ARENA_RP, sizeof(ARENA_RP) - 1);
+    auth[32] = 0x05;                                    /* UP, UV */
+    memset(auth + 33, 0, 4);
+    memset(raw_id, 0x42, sizeof(raw_id));
+    memset(sigb, 0x30, sizeof(sigb));
+
+    cd = arena_b64(cdj, sizeof(cdj) - 1);
+    ad = arena_b64(auth, sizeof(auth));
+    sig = arena_b64(sigb, sizeof(sigb));
+    id = arena_b64(raw_id, sizeof(raw_id));
+    filler = malloc(pad + 1);
+    n = 512 + pad + strlen(cd) + strlen(ad) + strlen(sig) + 2 * strlen(id);
+    json = malloc(n);
+
+    if (cd == NULL || ad == NULL || sig == NULL || id == NULL
+        || filler == NULL || json == NULL)
+    {
+        abort();
+    }
+
+    memset(filler, 'x', pad);
+    filler[pad] = '\0';
+
+    snprintf(json, n, "{\"id\":\"%s\",\"rawId\":\"%s\",\"type\":\"public-key\","
+             "\"response\":{\"clientDataJSON\":\"%s\","
+             "\"authenticatorData\":\"%s\",\"signature\":\"%s\","
+             "\"userHandle\":null},\"clientExtensionResults\":{}%s%s%s}",
+             id, id, cd, ad, sig, pad ? ",\"pad\":\"" : "", filler,
+             pad ? "\"" : "");
+
+    tok = arena_b64(json, strlen(json));
+    if (tok == NULL) {
+        abort();
+    }
+
+    free(cd);
+    free(ad);
+    free(sig);
+    free(id);
+    free(filler);
+
+    if (envelope) {
+        *envelope = json;
+    } else {
+        free(json);
+    }
+
+    return tok;
+}
+
+
+static wa_err_t
+arena_try(const char *tok, const char **detail)
+{
+    wa_err_t         err;
+    wa_origin_t      origin;
+    wa_policy_t      policy;
+    wa_assertion_t   a;
+
+    memset(&policy, 0, sizeof(policy));
+    wa_sha256(policy.rp_id_hash, ARENA_RP, sizeof(ARENA_RP) - 1);
+    origin.data = ARENA_ORIGIN;
+    origin.len = sizeof(ARENA_ORIGIN) - 1;
+    policy.origins = &origin;
+    policy.norigins = 1;
+    policy.user_verification = WA_UV_PREFERRED;
+    policy.check_challenge = arena_accept;
+
+    memset(&a, 0, sizeof(a));
+    err = wa_assertion_parse(&a, (const unsigned char *) tok, strlen(tok),
+                             detail);
+    if (err == WA_OK) {
+        err = wa_assertion_check(&a, &policy, detail);
+    }
+
+    wa_assertion_free(&a);
+
+    return err;
+}
+
+
+static void
+test_json_arena(void)
+{
+    int                   blocks, rc;
+    char                 *tok, *envelope;
+    json_t               *root, *kept;
+    wa_err_t              err;
+    const char           *d;
+    wa_json_arena_t       a, b;
+    wa_json_arena_buf_t   buf, buf2;
+
+    /* an assertion's two parses: no block of jansson's from malloc() */
+
+    tok = arena_assertion(0, &envelope);
+
+    blocks = json_blocks;
+    d = NULL;
+    err = arena_try(tok, &d);
+    UNIT_OK(err == WA_OK && json_blocks == blocks,
+            "arena: an assertion parsed and checked (%s), %d of jansson's "
+            "blocks freed through free() (0: all from the stack)",
+            err == WA_OK ? "ok" : d, json_blocks - blocks);
+
+    /* the control: the same envelope parsed without an arena */
+
+    blocks = json_blocks;
+    json_decref(json_loadb(envelope, strlen(envelope), 0, NULL));
+    UNIT_OK(json_blocks - blocks >= 20,
+            "arena, control: the same envelope without an arena frees %d "
+            "blocks through free() (at least 20)", json_blocks - blocks);
+
+    free(envelope);
+    free(tok);
+
+    /* one that does not fit: the rest from malloc(), the parse the same */
+
+    tok = arena_assertion(WA_JSON_ARENA_SIZE, NULL);
+    blocks = json_blocks;
+    d = NULL;
+    err = arena_try(tok, &d);
+    UNIT_OK(err == WA_OK && json_blocks - blocks >= 1,
+            "arena: an envelope with a %d-byte member is parsed (%s); %d "
+            "blocks spilled to malloc() and were freed through free()",
+            WA_JSON_ARENA_SIZE, err == WA_OK ? "ok" : d,
+            json_blocks - blocks);
+    free(tok);
+
+    /* the arena's own accounting */
+
+    wa_json_arena_begin(&a, buf.data, sizeof(buf.data));
+    root = json_loads("{\"a\":[1,2,3],\"b\":\"text\"}", 0, NULL);
+    UNIT_OK(root != NULL && a.live >= 5 && a.spilled == 0,
+            "arena: a document's %zu blocks cut from it, none spilled",
+            a.live);
+
+    /* an arena begun inside another is not put in force */
+
+    wa_json_arena_begin(&b, buf2.data, sizeof(buf2.data));
+    kept = json_string("inner");
+    UNIT_OK(b.live == 0 && b.end == b.start,
+            "arena: one begun inside another is not in force (%zu blocks "
+            "of it)", b.live);
+    json_decref(kept);
+    UNIT_OK(wa_json_arena_end(&b) == 0 && b.used == 0,
+            "arena: the inner one ends with nothing cut");
+
+    kept = json_incref(json_object_get(root, "a"));
+    json_decref(root);
+    rc = wa_json_arena_end(&a);
+    UNIT_OK(rc == -1 && a.live > 0 && a.used > 0,
+            "arena: ending with a block still referenced is -1 (%zu "
+            "blocks, %zu bytes cut)", a.live, a.used);
+
+    /*
+     * kept points into buf, which the arena no longer covers: it must not
+     * be freed (json_decref() would hand it to free()); it is dropped
+     */
+
+    (void) kept;
+
+    /* while a secret is parsed, no arena: its blocks must be wiped */
+
+    wa_json_secret_begin();
+    wa_json_arena_begin(&a, buf.data, sizeof(buf.data));
+    blocks = json_blocks;
+    json_decref(json_string("secret"));
+    UNIT_OK(a.end == a.start && json_blocks - blocks == 2,
+            "arena: not in force during a secret's parse (%d blocks "
+            "through free())", json_blocks - blocks);
+    wa_json_arena_end(&a);
+    wa_json_secret_end();
+
+    /* nor for a secret's parse begun inside an arena */
+
+    wa_json_arena_begin(&a, buf.data, sizeof(buf.data));
+    wa_json_secret_begin();
+    blocks = json_blocks;
+    json_decref(json_string("secret"));
+    wa_json_secret_end();
+    rc = wa_json_arena_end(&a);
+    UNIT_OK(rc == 0 && a.used == 0 && json_blocks - blocks == 2,
+            "arena: a secret's blocks inside one come from malloc() (%d "
+            "through free(), %zu bytes cut)", json_blocks - blocks, a.used);
+
+    /* a block freed leaves no room for another: an arena only grows */
+
+    wa_json_arena_begin(&a, buf.data, sizeof(buf.data));
+    json_decref(json_string("one"));
+    json_decref(json_string("two"));
+    rc = wa_json_arena_end(&a);
+    UNIT_OK(rc == 0 && a.used >= 4 * 16,
+            "arena: two strings, made and freed, used %zu bytes", a.used);
+}
+
+
 /* -- RESP --------------------------------------------------------------- */
 
 static char  resp_why[256];
@@ -1458,6 +1696,7 @@ main(void)
     test_time();
     test_sts();
     test_secret_wiped();
+    test_json_arena();
     test_xml_wiped();
     test_resp();
     test_commit();

@@ -649,6 +649,10 @@ main(int argc, char **argv)
         return 2;
     }
 
+    /* jansson's memory functions as in nginx: assertions parsed in arenas */
+
+    wa_json_memory_init();
+
     n = scandir(argv[1], &list, json_file, alphasort);
     if (n < 0) {
         perror(argv[1]);
