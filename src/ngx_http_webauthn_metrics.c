@@ -442,6 +442,13 @@ ngx_http_webauthn_metrics_print(u_char *p, u_char *last,
                      m->redis_round_trips);
 
     p = ngx_http_webauthn_metrics_head(p, last,
+            "webauthn_redis_resends_total", "counter",
+            "Redis operations sent again on a new connection: theirs closed "
+            "before any byte of their reply.");
+    p = ngx_slprintf(p, last, "webauthn_redis_resends_total %uA\n",
+                     m->redis_resends);
+
+    p = ngx_http_webauthn_metrics_head(p, last,
             "webauthn_redis_errors_total", "counter",
             "Faults of the credential store's Redis exchanges, by reason.");
 

@@ -71,6 +71,7 @@ typedef struct {
     ngx_atomic_t                     cache_misses;
 
     ngx_atomic_t                     redis_round_trips;
+    ngx_atomic_t                     redis_resends;
     ngx_atomic_t                     redis_errors[
                                          NGX_HTTP_WEBAUTHN_METRICS_REASONS];
 

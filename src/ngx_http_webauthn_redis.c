@@ -533,6 +533,12 @@ ngx_http_webauthn_redis_done(ngx_http_webauthn_event_t *ev)
     op->rc = ev->rc;
     op->retried = ev->retried;
 
+    /* its pooled connection was dead: it went again on a new one */
+
+    if (ev->retried) {
+        ngx_http_webauthn_metrics_inc(redis_resends);
+    }
+
     if (ev->rc != NGX_OK) {
         ngx_http_webauthn_redis_reason(op, &ev->reason);
     }

@@ -103,6 +103,7 @@ Test::More::is_deeply(\%types, {
     webauthn_key_cache_hits => 'counter',
     webauthn_key_cache_misses => 'counter',
     webauthn_redis_round_trips => 'counter',
+    webauthn_redis_resends => 'counter',
     webauthn_redis_errors => 'counter',
     webauthn_redis_duration_seconds => 'histogram',
     webauthn_sigv4_signed => 'counter',

@@ -84,6 +84,35 @@ our %Metric = (delay => 'timeout', drip => 'timeout', stall => 'timeout',
 
 our @Figures;
 
+# the commit's pooled connection closed before any reply byte (TEST 19,
+# 20): sent again once, on a fresh connection, it finds its own nonce
+sub commit_cut {
+    my $p = $main::Proxy;
+    my ($r) = main::timed(main::fresh());
+    Test::More::is($r->{status}, 200, 'passes before the fault, the connection pooled');
+    my $resends = WebAuthnTest::metric('webauthn_redis_resends_total');
+    FaultProxy::mode($p, 'cut 0 cmd=EVALSHA count=1');
+    my $t = main::fresh();
+    my $dt;
+    ($r, $dt) = main::timed($t);
+    main::check_503('commit cut before its reply', $r, $dt);
+    my @c = map { $_->[2] ? 'cut' : 'ok' } grep { $_->[1] eq 'EVALSHA' }
+            @{ FaultProxy::history($p) };
+    Test::More::is("@c[-2, -1]", 'cut ok', 'the commit was sent again, on a fresh connection');
+    my @l = grep { /webauthn: / } WebAuthnTest::error_log_lines();
+    Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis closed the connection during the commit; sent again, it found the challenge used/ } @l),
+                   1, 'logged as a store fault, once');
+    Test::More::is(scalar(grep { /challenge_invalid/ } @l), 0,
+                   'and not as a replay');
+    Test::More::is(WebAuthnTest::redis_errors()->{closed}, 1,
+                   'counted as a closed connection');
+    Test::More::is(WebAuthnTest::metric('webauthn_redis_resends_total') - $resends,
+                   1, 'and as one operation sent again');
+    FaultProxy::mode($p, 'pass');
+    ($r) = main::timed($t);
+    Test::More::is($r->{status}, 401, 'its assertion was spent: 401 afterwards');
+}
+
 # "Authorization: WebAuthn ..." of a fresh assertion; bad_signature => 1:
 # its signature's last byte changed
 sub fresh {
@@ -608,27 +637,7 @@ exited on signal
 
 === TEST 19: the commit's connection closed before any reply byte: the commit sent again finds its own nonce, and that is a 503, not "already used"
 --- init
-my $p = $main::Proxy;
-my ($r) = main::timed(main::fresh());
-Test::More::is($r->{status}, 200, 'passes before the fault, the connection pooled');
-FaultProxy::mode($p, 'cut 0 cmd=EVALSHA count=1');
-my $t = main::fresh();
-my $dt;
-($r, $dt) = main::timed($t);
-main::check_503('commit cut before its reply', $r, $dt);
-my @c = map { $_->[2] ? 'cut' : 'ok' } grep { $_->[1] eq 'EVALSHA' }
-        @{ FaultProxy::history($p) };
-Test::More::is("@c[-2, -1]", 'cut ok', 'the commit was sent again, on a fresh connection');
-my @l = grep { /webauthn: / } WebAuthnTest::error_log_lines();
-Test::More::is(scalar(grep { /\[error\] .*store_unavailable: redis closed the connection during the commit; sent again, it found the challenge used/ } @l),
-               1, 'logged as a store fault, once');
-Test::More::is(scalar(grep { /challenge_invalid/ } @l), 0,
-               'and not as a replay');
-Test::More::is(WebAuthnTest::redis_errors()->{closed}, 1,
-               'counted as a closed connection');
-FaultProxy::mode($p, 'pass');
-($r) = main::timed($t);
-Test::More::is($r->{status}, 401, 'its assertion was spent: 401 afterwards');
+main::commit_cut();
 --- request
 GET /t
 --- more_headers eval
@@ -643,7 +652,27 @@ exited on signal
 
 
 
-=== TEST 20: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
+=== TEST 20: the same with pipeline=1 (the event client's own retry of a pooled connection): the commit sent again once, on a fresh connection, finds its own nonce: 503; counted as a closed connection and one resend
+--- http_config eval
+(my $c = $WebAuthnTest::HttpConfig) =~ s{(webauthn_redis [^;]*);}{$1 pipeline=1;};
+$c
+--- init
+main::commit_cut();
+--- request
+GET /t
+--- more_headers eval
+WebAuthnTest::authz(key => 'es256')
+--- response_body eval
+WebAuthnTest::echo_body('es256')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+exited on signal
+
+
+
+=== TEST 21: a stall under 12 requests at once, and clients that go away: all 503, nothing left open; the stalled assertion then passes exactly once
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());
@@ -694,7 +723,7 @@ exited on signal
 
 
 
-=== TEST 21: a reload during a stall: the old worker answers 503 and exits, the new one serves
+=== TEST 22: a reload during a stall: the old worker answers 503 and exits, the new one serves
 --- init
 my $p = $main::Proxy;
 my ($r) = main::timed(main::fresh());

@@ -659,6 +659,16 @@ sub redis_errors {
     return \%e;
 }
 
+# one counter of /metrics without labels (webauthn_redis_resends_total)
+sub metric {
+    my ($name) = @_;
+    my $r = http_request('GET', '/metrics');
+    die "GET /metrics: $r->{status}\n" unless $r->{status} == 200;
+    my ($v) = $r->{body} =~ /^\Q$name\E (\d+)$/m;
+    die "no $name\n" unless defined $v;
+    return $v;
+}
+
 # the lines of the nginx under test's error log
 sub error_log_lines {
     my $file = "$ENV{TEST_NGINX_SERVER_ROOT}/logs/error.log";
