@@ -284,8 +284,16 @@ Test::More::is(main::all_used(), $used, 'nothing written');
 RedisCluster::move_slot($main::Moved, 2);
 $used = main::all_used();
 my $m = RedisCluster::errors(0, 'MOVED');
+my $slots = RedisCluster::calls('cluster|slots');
 main::refuses($name, 'a credential moved to node 2 (-MOVED)');
-Test::More::is(RedisCluster::errors(0, 'MOVED'), $m + 1, 'node 0 answered -MOVED');
+# node 2's failure made the map stale: a request more than a second after
+# the last refresh (under valgrind) asks for it first, and so goes to node
+# 2 directly; within the second it goes to node 0, which answers -MOVED
+if (RedisCluster::calls('cluster|slots') > $slots) {
+    Test::More::is(RedisCluster::errors(0, 'MOVED'), $m, 'the slot map asked for first: straight to node 2, no -MOVED');
+} else {
+    Test::More::is(RedisCluster::errors(0, 'MOVED'), $m + 1, 'node 0 answered -MOVED');
+}
 Test::More::is(main::all_used(), $used, 'nothing written');
 my @l = main::refusals();
 Test::More::is(scalar @l, 2, 'one store_unavailable line per refused request');

@@ -244,6 +244,18 @@ sub errors {
     return $info =~ /^errorstat_\Q$err\E:count=(\d+)/m ? $1 : 0;
 }
 
+# calls(COMMAND): how many times the nodes ran COMMAND, all nodes summed
+# (INFO commandstats; a subcommand as "cluster|slots")
+sub calls {
+    my ($cmd) = @_;
+    my $n = 0;
+    for my $i (0 .. $#Ids) {
+        my $info = eval { node($i, 'INFO', 'commandstats') } // '';
+        $n += $1 if $info =~ /^cmdstat_\Q$cmd\E:calls=(\d+)/m;
+    }
+    return $n;
+}
+
 # migrate_begin(SLOT, FROM, TO): the slot MIGRATING on FROM, IMPORTING
 # on TO; migrate_keys moves every key of it; migrate_end gives it to TO
 sub migrate_begin {
