@@ -48,10 +48,12 @@
 #endif
 #endif
 
+/* without valgrind's header (a build without valgrind), no marks */
+
 #ifndef VALGRIND_MAKE_MEM_NOACCESS
-#define RUNNING_ON_VALGRIND  0
-#define VALGRIND_MAKE_MEM_NOACCESS(p, n)
-#define VALGRIND_MAKE_MEM_UNDEFINED(p, n)
+#define RUNNING_ON_VALGRIND                 0
+#define VALGRIND_MAKE_MEM_NOACCESS(p, n)    ((void) (p), (void) (n))
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n)   ((void) (p), (void) (n))
 #endif
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -59,8 +61,8 @@
 #define WA_POISON(p, n)    ASAN_POISON_MEMORY_REGION(p, n)
 #define WA_UNPOISON(p, n)  ASAN_UNPOISON_MEMORY_REGION(p, n)
 #else
-#define WA_POISON(p, n)
-#define WA_UNPOISON(p, n)
+#define WA_POISON(p, n)    ((void) (p), (void) (n))
+#define WA_UNPOISON(p, n)  ((void) (p), (void) (n))
 #endif
 
 
