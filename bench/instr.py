@@ -26,9 +26,8 @@ import socket
 import subprocess
 import sys
 
-MALLOC = ("malloc", "free", "cfree", "calloc", "realloc", "_int_malloc",
-          "_int_free", "_int_realloc", "malloc_consolidate", "tcache",
-          "unlink_chunk", "sysmalloc")
+# libc's allocator functions, as the perf profile classes them
+from report import MALLOC
 
 CLASSES = ("crypto", "jansson", "libc_malloc", "libc_other", "module",
            "nginx", "hiredis", "other")

@@ -218,6 +218,15 @@ ngx_http_webauthn_redis_op_done(ngx_http_webauthn_redis_op_t *op)
     ngx_http_webauthn_metrics_observe(NGX_HTTP_WEBAUTHN_METRICS_REDIS,
                                       ngx_current_msec - ctx->started);
 
+    /*
+     * sent again on a new connection, theirs dead before any reply byte
+     * (the event client's retry of a pooled one, or a pipeline's close)
+     */
+
+    if (op->retried) {
+        ngx_http_webauthn_metrics_inc(redis_resends);
+    }
+
     /* a failure or a -READONLY: where is the master now? */
 
     if (op->conf->sentinel) {
@@ -532,12 +541,6 @@ ngx_http_webauthn_redis_done(ngx_http_webauthn_event_t *ev)
 
     op->rc = ev->rc;
     op->retried = ev->retried;
-
-    /* its pooled connection was dead: it went again on a new one */
-
-    if (ev->retried) {
-        ngx_http_webauthn_metrics_inc(redis_resends);
-    }
 
     if (ev->rc != NGX_OK) {
         ngx_http_webauthn_redis_reason(op, &ev->reason);

@@ -41,7 +41,6 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
-#include <ngx_http_webauthn_metrics.h>
 #include <ngx_http_webauthn_redis_pipe.h>
 
 
@@ -950,7 +949,6 @@ ngx_http_webauthn_redis_pipe_done(ngx_http_webauthn_event_t *ev)
             if (retry && !op->retried && entry->read == 0 && !partial) {
                 op->retried = 1;
                 op->rc = NGX_AGAIN;
-                ngx_http_webauthn_metrics_inc(redis_resends);
 
             } else {
                 ngx_http_webauthn_redis_pipe_fail(op, &reason);
